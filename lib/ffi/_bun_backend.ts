@@ -1,0 +1,133 @@
+// Bun backend: bun:ffi. Bun has no `nonblocking` FFI calls (oven-sh/bun#5490),
+// so a blocking call runs on a pooled DedicatedThread (a worker that holds its
+// own dlopen of the symbol); docs/ffi.md has the measurements behind this.
+import type { Backend } from "./_backend.ts";
+import { DedicatedThread, type ThreadLibrary } from "./thread.ts";
+import type { Callback, CallbackDef, NativeType, SymbolTable } from "./types.ts";
+
+// Only the parts of bun:ffi this backend uses (tsc has no Bun declarations).
+interface BunFfi {
+  dlopen(path: string, symbols: Record<string, unknown>): { symbols: Record<string, any> };
+  toArrayBuffer(address: number, byteOffset: number, byteLength: number): ArrayBuffer;
+  JSCallback: new (
+    fn: (...args: any[]) => any,
+    def: { args: string[]; returns: string; threadsafe?: boolean },
+  ) => { ptr: number | null; close(): void };
+}
+// A variable specifier keeps `deno check` from resolving a Bun-only module.
+const BUN_FFI = "bun:ffi";
+const ffi = (await import(BUN_FFI)) as BunFfi;
+
+const WIDE_INTS = new Set<NativeType>(["i64", "u64", "isize", "usize", "pointer"]);
+
+/** Maps our type names to bun:ffi's. Pointers travel as u64 (bigint), never as JS numbers. */
+function bunType(type: NativeType): string {
+  switch (type) {
+    case "pointer":
+    case "callback":
+    case "usize":
+      return "u64";
+    case "isize":
+      return "i64";
+    case "buffer":
+      return "ptr";
+    default:
+      return type;
+  }
+}
+
+/** Opens a table for synchronous calls. */
+function openDirect(path: string, table: SymbolTable) {
+  const defs: Record<string, unknown> = {};
+  for (const [name, def] of Object.entries(table)) {
+    defs[name] = { args: def.args.map(bunType), returns: bunType(def.returns) };
+  }
+  // bun:ffi has neither per-symbol `optional` nor aliases: open those one at a time.
+  const direct = Object.fromEntries(
+    Object.entries(defs).filter(([name]) => !table[name]?.optional && !table[name]?.symbol),
+  );
+  // bun:ffi refuses a table with no symbols.
+  const raw: Record<string, any> = Object.keys(direct).length > 0
+    ? { ...ffi.dlopen(path, direct).symbols }
+    : {};
+  for (const [name, def] of Object.entries(defs)) {
+    const { optional, symbol } = table[name]!;
+    if (!optional && !symbol) continue;
+    const exported = symbol ?? name;
+    try {
+      raw[name] = ffi.dlopen(path, { [exported]: def }).symbols[exported];
+    } catch (error) {
+      if (!optional) throw error;
+      raw[name] = undefined;
+    }
+  }
+  const out: Record<string, ((...args: any[]) => any) | undefined> = {};
+  for (const [name, def] of Object.entries(table)) {
+    const fn = raw[name] as ((...args: any[]) => any) | undefined;
+    const callbackSlots = def.args.flatMap((t, i) => (t === "callback" ? [i] : []));
+    const bufferSlots = def.args.flatMap((t, i) => (t === "buffer" ? [i] : []));
+    if (!fn || (callbackSlots.length === 0 && bufferSlots.length === 0)) {
+      out[name] = fn;
+      continue;
+    }
+    out[name] = (...args: any[]) => {
+      for (const i of callbackSlots) args[i] = (args[i] as Callback | null)?.pointer ?? 0n;
+      for (const i of bufferSlots) args[i] ??= null;
+      return fn(...args);
+    };
+  }
+  return out;
+}
+
+// ---- Blocking calls --------------------------------------------------------
+// Each blocking call takes an idle DedicatedThread (a worker with its own
+// dlopen), so concurrent waits never queue behind each other.
+
+const idle: DedicatedThread[] = [];
+let inFlight = 0;
+
+async function callBlocking(library: ThreadLibrary, name: string, args: unknown[]) {
+  const thread = idle.pop() ?? new DedicatedThread();
+  inFlight++;
+  try {
+    return await thread.call(library, name, ...args);
+  } finally {
+    inFlight--;
+    idle.push(thread);
+  }
+}
+
+export const bunBackend: Backend = {
+  name: "bun",
+  open(path, table) {
+    const direct = openDirect(path, table);
+    for (const [name, def] of Object.entries(table)) {
+      if (!def.blocking || !direct[name]) continue;
+      if (def.args.some((t) => t === "buffer" || t === "callback")) {
+        throw new TypeError(
+          `Blocking symbol '${name}' cannot take buffer or callback arguments: pass native addresses`,
+        );
+      }
+      const library = { path, table: { [name]: def } };
+      direct[name] = (...args: unknown[]) => callBlocking(library, name, args);
+    }
+    return direct;
+  },
+  view(address, byteLength) {
+    if (byteLength === 0) return new ArrayBuffer(0);
+    return ffi.toArrayBuffer(Number(address), 0, byteLength);
+  },
+  callback(def: CallbackDef, fn, threadsafe) {
+    const wideArgs = def.args.map((t) => WIDE_INTS.has(t));
+    const wrapped = (...args: any[]) =>
+      fn(...args.map((a, i) => (wideArgs[i] && typeof a !== "bigint" ? BigInt(a) : a)));
+    const cb = new ffi.JSCallback(wrapped, {
+      args: def.args.map(bunType),
+      returns: bunType(def.returns),
+      threadsafe,
+    });
+    return { pointer: BigInt(cb.ptr ?? 0), close: () => cb.close() };
+  },
+  blockingCallsInFlight: () => inFlight,
+  scriptCommand: (script, args) => [process.execPath, script, ...args],
+};

@@ -1,0 +1,108 @@
+// Deno backend: Deno.dlopen with `nonblocking` for blocking calls (they run on
+// Deno's FFI thread pool and resolve as promises).
+import type { Backend } from "./_backend.ts";
+import type { Callback, CallbackDef, NativeType, SymbolTable } from "./types.ts";
+
+// Only the parts of the Deno namespace this backend uses; tsc runs without
+// Deno's own declarations, and `deno check` sees the real ones.
+interface DenoFfi {
+  dlopen(path: string, symbols: Record<string, unknown>): { symbols: Record<string, any> };
+  UnsafePointer: { create(value: bigint): unknown; value(pointer: unknown): bigint | number };
+  UnsafePointerView: { getArrayBuffer(pointer: unknown, byteLength: number): ArrayBuffer };
+  UnsafeCallback: {
+    new (def: unknown, fn: (...args: any[]) => any): { pointer: unknown; close(): void };
+    threadSafe(def: unknown, fn: (...args: any[]) => any): { pointer: unknown; close(): void };
+  };
+  execPath(): string;
+}
+const Deno = (globalThis as unknown as { Deno: DenoFfi }).Deno;
+
+const WIDE_INTS = new Set<NativeType>(["i64", "u64", "isize", "usize", "pointer"]);
+
+function denoType(type: NativeType): string {
+  switch (type) {
+    case "pointer":
+    case "callback":
+    case "usize":
+      return "u64";
+    case "isize":
+      return "i64";
+    default:
+      return type;
+  }
+}
+
+function open(path: string, table: SymbolTable) {
+  const defs: Record<string, unknown> = {};
+  for (const [name, def] of Object.entries(table)) {
+    defs[name] = {
+      ...(def.symbol ? { name: def.symbol } : {}),
+      parameters: def.args.map(denoType),
+      result: denoType(def.returns),
+      ...(def.blocking ? { nonblocking: true } : {}),
+      ...(def.optional ? { optional: true } : {}),
+    };
+  }
+  const raw = Deno.dlopen(path, defs).symbols;
+  const out: Record<string, ((...args: any[]) => any) | undefined> = {};
+  for (const [name, def] of Object.entries(table)) {
+    const fn = raw[name] as ((...args: any[]) => any) | undefined | null;
+    if (!fn) {
+      out[name] = undefined;
+      continue;
+    }
+    const callbackSlots = def.args.flatMap((t, i) => (t === "callback" ? [i] : []));
+    const returnsWide = WIDE_INTS.has(def.returns);
+    if (callbackSlots.length === 0 && !returnsWide) {
+      out[name] = fn;
+      continue;
+    }
+    // Callbacks travel as their code address; wide results always as bigint.
+    out[name] = (...args: any[]) => {
+      for (const i of callbackSlots) args[i] = (args[i] as Callback | null)?.pointer ?? 0n;
+      const result = fn(...args);
+      if (!returnsWide) return result;
+      return def.blocking ? (result as Promise<unknown>).then(toBigInt) : toBigInt(result);
+    };
+  }
+  return out;
+}
+
+function toBigInt(value: unknown): bigint {
+  return typeof value === "bigint" ? value : BigInt(value as number);
+}
+
+function callback(def: CallbackDef, fn: (...args: any[]) => any, threadsafe: boolean): Callback {
+  const wideArgs = def.args.map((t) => WIDE_INTS.has(t));
+  const denoDef = { parameters: def.args.map(denoType), result: denoType(def.returns) };
+  const wrapped = (...args: any[]) => fn(...args.map((a, i) => (wideArgs[i] ? toBigInt(a) : a)));
+  const cb = threadsafe
+    ? Deno.UnsafeCallback.threadSafe(denoDef, wrapped)
+    : new Deno.UnsafeCallback(denoDef, wrapped);
+  return { pointer: toBigInt(Deno.UnsafePointer.value(cb.pointer)), close: () => cb.close() };
+}
+
+let inFlight = 0;
+
+export const denoBackend: Backend = {
+  name: "deno",
+  open(path, table) {
+    const symbols = open(path, table);
+    // Count blocking calls so tests can see threads parked in waits.
+    for (const [name, def] of Object.entries(table)) {
+      const fn = symbols[name];
+      if (!def.blocking || !fn) continue;
+      symbols[name] = (...args: any[]) => {
+        inFlight++;
+        return (fn(...args) as Promise<unknown>).finally(() => inFlight--);
+      };
+    }
+    return symbols;
+  },
+  view(address, byteLength) {
+    return Deno.UnsafePointerView.getArrayBuffer(Deno.UnsafePointer.create(address), byteLength);
+  },
+  callback,
+  blockingCallsInFlight: () => inFlight,
+  scriptCommand: (script, args) => [Deno.execPath(), "run", "-A", "--quiet", script, ...args],
+};

@@ -1,0 +1,78 @@
+/**
+ * Which runtime and OS we are on, decided once. This file and the backends
+ * are the only places in ipckit that tell Deno from Bun.
+ *
+ * @module
+ */
+import type { Backend } from "./_backend.ts";
+
+/** The operating systems ipckit supports. */
+export type Platform = "windows" | "linux";
+
+const g = globalThis as { Bun?: unknown; Deno?: { dlopen?: unknown }; process?: { platform?: string } };
+
+/** The current OS, as ipckit names it (`"other"` where ipckit has no OS backend). */
+export const platform: Platform | "other" = g.process?.platform === "win32"
+  ? "windows"
+  : g.process?.platform === "linux"
+  ? "linux"
+  : "other";
+
+/** The JavaScript runtime: `"bun"`, `"deno"`, or `"other"` (no FFI; e.g. Node running the tests). */
+export const runtimeName: "bun" | "deno" | "other" = g.Bun !== undefined
+  ? "bun"
+  : typeof g.Deno?.dlopen === "function"
+  ? "deno"
+  : "other";
+
+const unsupported: Backend = {
+  name: "bun",
+  open() {
+    throw new Error("ipckit's native bindings need Bun or Deno: run this with `bun` or `deno run -A`");
+  },
+  view() {
+    return this.open("", {}) as never;
+  },
+  callback() {
+    return this.open("", {}) as never;
+  },
+  blockingCallsInFlight: () => 0,
+  scriptCommand: (script, args) => ["bun", script, ...args],
+};
+
+/** The backend for this runtime (loaded only on Bun or Deno). */
+export const backend: Backend = runtimeName === "bun"
+  ? (await import("./_bun_backend.ts")).bunBackend
+  : runtimeName === "deno"
+  ? (await import("./_deno_backend.ts")).denoBackend
+  : unsupported;
+
+/**
+ * The argv that runs `script` with the current runtime and full permissions.
+ *
+ * @param script Path of a TypeScript or JavaScript file.
+ * @param args Arguments passed to the script.
+ * @returns `[execPath, ...]`, e.g. `["/usr/bin/deno", "run", "-A", "--quiet", script]`.
+ * @example Spawning a peer of the same runtime
+ * ```ts
+ * import { scriptCommand } from "./runtime.ts";
+ * const argv = scriptCommand("peer.ts", ["--role", "client"]);
+ * ```
+ */
+export function scriptCommand(script: string, args: readonly string[] = []): string[] {
+  return backend.scriptCommand(script, args);
+}
+
+/**
+ * How many blocking native calls are parked off the JavaScript thread right now.
+ *
+ * @returns The count (each is a thread of Deno's FFI pool or a Bun worker).
+ * @example
+ * ```ts
+ * import { blockingCallsInFlight } from "./runtime.ts";
+ * console.log(blockingCallsInFlight());
+ * ```
+ */
+export function blockingCallsInFlight(): number {
+  return backend.blockingCallsInFlight();
+}

@@ -1,0 +1,49 @@
+/**
+ * libc (glibc, x86-64 Linux), as data. Native types in comments; no logic.
+ * int = i32, size_t = usize, ssize_t = isize, off_t = i64, pointers = pointer,
+ * `const char*` = buffer (NUL-terminated UTF-8 from encodeC).
+ * `*Async` entries are blocking twins of a sync call (same export, run off
+ * the JavaScript thread); they take native addresses, never buffers.
+ *
+ * @module
+ */
+import { NativeLibrary } from "../ffi/mod.ts";
+
+/** libc symbols used by ipckit. */
+export const libc = new NativeLibrary({ linux: "libc.so.6" }, {
+  // --- errors, process --------------------------------------------------------
+  __errno_location: { args: [], returns: "pointer" }, // int* __errno_location(void)
+  strerror: { args: ["i32"], returns: "pointer" }, // char* strerror(int)
+  getpid: { args: [], returns: "i32" },
+  getuid: { args: [], returns: "u32" },
+  kill: { args: ["i32", "i32"], returns: "i32" }, // int kill(pid_t, int sig)
+
+  // --- file descriptors ---------------------------------------------------------
+  close: { args: ["i32"], returns: "i32" },
+  read: { args: ["i32", "buffer", "usize"], returns: "isize" }, // ssize_t read(int, void*, size_t)
+  write: { args: ["i32", "buffer", "usize"], returns: "isize" },
+  pipe2: { args: ["buffer", "i32"], returns: "i32" }, // int pipe2(int fds[2], int flags)
+  // int fcntl(int fd, int cmd, long arg): variadic, but integer args pass as in a plain call on x86-64
+  fcntl: { args: ["i32", "i32", "i64"], returns: "i32" },
+  // int poll(struct pollfd* fds, nfds_t n, int timeoutMs)
+  pollAsync: { symbol: "poll", args: ["pointer", "u64", "i32"], returns: "i32", blocking: true },
+  poll: { args: ["buffer", "u64", "i32"], returns: "i32" },
+  open: { args: ["buffer", "i32", "u32"], returns: "i32" }, // int open(const char*, int flags, mode_t)
+  unlink: { args: ["buffer"], returns: "i32" },
+  mkdir: { args: ["buffer", "u32"], returns: "i32" },
+  rmdir: { args: ["buffer"], returns: "i32" },
+  // long syscall(long nr, ...): variadic; used for futex(2) and pidfd_open(2) with integer args
+  syscall: { args: ["i64", "i64", "i64", "i64", "i64", "i64", "i64"], returns: "i64" },
+  syscallAsync: {
+    symbol: "syscall",
+    args: ["i64", "i64", "i64", "i64", "i64", "i64", "i64"],
+    returns: "i64",
+    blocking: true,
+  },
+
+  // --- shared memory -------------------------------------------------------------
+  // --- end shared memory ---------------------------------------------------------
+
+  // --- sockets, pipes, processes ---------------------------------------------------
+  // --- end sockets, pipes, processes -----------------------------------------------
+} as const);

@@ -1,0 +1,19 @@
+/**
+ * ipckit: inter-process communication for Deno and Bun. Win32 IPC bound
+ * directly through the runtimes' own FFI, and the same API on Linux through
+ * libc.
+ *
+ * @example Typed OS errors
+ * ```ts
+ * import { ErrnoError, Win32Error } from "./mod.ts";
+ * try {
+ *   // ... any ipckit call
+ * } catch (error) {
+ *   if (error instanceof Win32Error) console.error(error.code, error.syscall);
+ *   if (error instanceof ErrnoError) console.error(error.errno, error.syscall);
+ * }
+ * ```
+ *
+ * @module
+ */
+export * from "./lib/errors.ts";

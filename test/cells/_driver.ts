@@ -1,0 +1,92 @@
+// Drives scenario scripts (test/scenarios/) in the cells of the matrix and
+// parses what they print. Scenario output lines of the form `key=<json>` are
+// results; everything else is kept as text for failure messages.
+import { describe } from "vitest";
+import { CELLS, runInCell, WINE_NOISE, windowsCellProblem } from "../../tools/cells.mjs";
+
+/** A cell name. */
+export type Cell = "linux-bun" | "linux-deno" | "windows-bun" | "windows-deno";
+export const ALL_CELLS = CELLS as readonly Cell[];
+export const LINUX_CELLS: readonly Cell[] = ["linux-bun", "linux-deno"];
+export const WINDOWS_CELLS: readonly Cell[] = ["windows-bun", "windows-deno"];
+
+/** What a scenario run produced. */
+export interface ScenarioRun {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  /** `key=<json>` lines, parsed. */
+  results: Record<string, unknown>;
+}
+
+/**
+ * Runs a scenario script in a cell and collects its output.
+ *
+ * @param cell The cell.
+ * @param script Path relative to the project root.
+ * @param args Script arguments.
+ * @param options `timeoutMs` (the run is killed after it), extra `env`.
+ * @returns The run.
+ */
+export function runScenario(
+  cell: Cell,
+  script: string,
+  args: readonly string[] = [],
+  options: { timeoutMs?: number; env?: Record<string, string> } = {},
+): Promise<ScenarioRun> {
+  return new Promise((resolve, reject) => {
+    const child = runInCell(cell, script, args, {
+      stdio: ["ignore", "pipe", "pipe"],
+      ...(options.env ? { env: options.env } : {}),
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 120_000);
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      const results: Record<string, unknown> = {};
+      for (const line of stdout.split(/\r?\n/)) {
+        const match = /^([a-z0-9_.-]+)=(.*)$/.exec(line);
+        if (!match) continue;
+        try {
+          results[match[1]!] = JSON.parse(match[2]!);
+        } catch {
+          results[match[1]!] = match[2];
+        }
+      }
+      const cleanStderr = stderr
+        .split(/\r?\n/)
+        .filter((line) => !WINE_NOISE.some((noise) => noise.test(line)))
+        .join("\n");
+      resolve({ code, signal, stdout, stderr: cleanStderr, results });
+    });
+  });
+}
+
+/** Why `cell` cannot run on this machine, or null. */
+export function cellProblem(cell: Cell): string | null {
+  return cell.startsWith("windows") ? windowsCellProblem() : null;
+}
+
+/**
+ * Declares one `describe` block per cell, named `[cell]`, so the summary can
+ * count results per cell. A cell that cannot run here fails under CI=true
+ * and is skipped (visibly, with the reason) otherwise.
+ *
+ * @param cells The cells where the mechanism exists.
+ * @param body Declares the tests for one cell.
+ */
+export function inCells(cells: readonly Cell[], body: (cell: Cell) => void): void {
+  for (const cell of cells) {
+    const problem = cellProblem(cell);
+    if (problem && process.env.CI !== "true") {
+      describe.skip(`[${cell}] (cannot run here: ${problem})`, () => body(cell));
+    } else {
+      describe(`[${cell}]`, () => body(cell));
+    }
+  }
+}

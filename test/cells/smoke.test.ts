@@ -1,0 +1,44 @@
+import { expect, it } from "vitest";
+import { inCells, LINUX_CELLS, runScenario, WINDOWS_CELLS } from "./_driver.ts";
+
+inCells(WINDOWS_CELLS, (cell) => {
+  it("smoke: pid, an Event awaited while timers tick, Win32Error 6 with FormatMessage text", async () => {
+    const run = await runScenario(cell, "test/scenarios/smoke_windows.ts");
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.results).toMatchObject({
+      runtime: cell.endsWith("bun") ? "bun" : "deno",
+      pid_matches: true,
+      in_flight_during_wait: true,
+      wait_result: 0,
+      waited_ms_at_least_250: true,
+      ticks_during_wait_at_least_10: true,
+      error_class: true,
+      error_code: 6,
+      wide_name_roundtrip: true,
+      native_memory: true,
+    });
+    expect(run.results.error_message).toMatch(/^CloseHandle failed: .*handle.* \(code 6\)$/i);
+  });
+});
+
+inCells(LINUX_CELLS, (cell) => {
+  it("smoke: getpid, poll on a pipe awaited while timers tick, ErrnoError EBADF", async () => {
+    const run = await runScenario(cell, "test/scenarios/smoke_linux.ts");
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.results).toMatchObject({
+      runtime: cell.endsWith("bun") ? "bun" : "deno",
+      pid_matches: true,
+      in_flight_during_wait: true,
+      poll_result: 1,
+      revents_pollin: true,
+      waited_ms_at_least_250: true,
+      ticks_during_wait_at_least_10: true,
+      read_value: 42,
+      error_class: true,
+      error_errno: 9,
+      error_message: "close failed: bad file descriptor (errno 9)",
+    });
+  });
+});

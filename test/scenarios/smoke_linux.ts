@@ -1,0 +1,44 @@
+// Smoke scenario for the Linux cells: proves the FFI layer, non-blocking
+// waits and typed errors against glibc.
+import { blockingCallsInFlight, NativeMemory, runtimeName } from "../../lib/ffi/mod.ts";
+import { libc } from "../../lib/posix/libc.ts";
+import { ErrnoError, lastErrnoError } from "../../lib/posix/error.ts";
+import process from "node:process";
+
+const c = libc.symbols;
+const report = (key: string, value: unknown) => console.log(`${key}=${JSON.stringify(value)}`);
+
+report("runtime", runtimeName);
+report("pid_matches", c.getpid() === process.pid);
+
+// poll() on a pipe's read end, woken by a timer's write, while an interval ticks.
+const fds = new Int32Array(2);
+if (c.pipe2(fds, 0o2000000 /* O_CLOEXEC */) < 0) throw lastErrnoError("pipe2");
+const [readFd, writeFd] = [fds[0]!, fds[1]!];
+using pollfd = NativeMemory.alloc(8); // struct pollfd { int fd; short events; short revents; }
+pollfd.view.setInt32(0, readFd, true);
+pollfd.view.setInt16(4, 1 /* POLLIN */, true);
+let ticks = 0;
+const interval = setInterval(() => ticks++, 10);
+setTimeout(() => c.write(writeFd, new Uint8Array([42]), 1n), 300);
+const started = Date.now();
+const polled = c.pollAsync(pollfd.address, 1n, 5000);
+report("in_flight_during_wait", blockingCallsInFlight() >= 1);
+const ready = await polled;
+clearInterval(interval);
+report("poll_result", ready);
+report("revents_pollin", (pollfd.view.getInt16(6, true) & 1) === 1);
+report("waited_ms_at_least_250", Date.now() - started >= 250);
+report("ticks_during_wait_at_least_10", ticks >= 10);
+const byte = new Uint8Array(1);
+report("read_value", Number(c.read(readFd, byte, 1n)) === 1 ? byte[0] : -1);
+c.close(readFd);
+c.close(writeFd);
+
+// close() on a bad fd: ErrnoError EBADF with strerror text.
+if (c.close(987654) < 0) {
+  const error = lastErrnoError("close");
+  report("error_class", error instanceof ErrnoError);
+  report("error_errno", error.errno);
+  report("error_message", error.message);
+}

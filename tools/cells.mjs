@@ -1,0 +1,117 @@
+// The four cells of the test matrix, shared by `npm run cell` and the vitest
+// scenario driver. Windows cells run bun.exe / deno.exe under Wine 10 inside a
+// Debian trixie chroot; every Windows process of a run shares one wineserver
+// (same WINEPREFIX and the same chroot /tmp), so they can talk to each other.
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** @type {readonly string[]} */
+export const CELLS = ["linux-bun", "linux-deno", "windows-bun", "windows-deno"];
+export const PROJECT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+export const WINE_CACHE = process.env.IPCKIT_WINE_CACHE ?? join(PROJECT, ".cache", "wine");
+const WINE_ROOT = join(WINE_CACHE, "root");
+const BIN = join(PROJECT, "node_modules", ".bin");
+
+/** Versions of the Linux runtimes; the Windows builds are pinned to the same. */
+function versionOf(name) {
+  return JSON.parse(readFileSync(join(PROJECT, "node_modules", name, "package.json"), "utf8"))
+    .version;
+}
+
+/** Provisions the Wine chroot and Windows runtimes once (idempotent). */
+export function provisionWine() {
+  if (existsSync(join(WINE_CACHE, ".provisioned")) && existsSync(join(WINE_CACHE, "bin", "deno.exe"))) {
+    return;
+  }
+  const result = spawnSync(
+    "bash",
+    [join(PROJECT, "tools", "wine", "provision.sh"), WINE_CACHE, versionOf("bun"), versionOf("deno")],
+    { stdio: ["ignore", "inherit", "inherit"] },
+  );
+  if (result.status !== 0) {
+    throw new Error(
+      `Cannot provision the Windows cells: tools/wine/provision.sh exited with ${result.status}` +
+        " (it needs root, apt and the Debian mirror; see docs/testing.md)",
+    );
+  }
+}
+
+/** Why a Windows cell cannot run here, or null when it can. */
+export function windowsCellProblem() {
+  if (process.platform !== "linux") return `the Windows cells run under Wine on Linux hosts`;
+  if (process.getuid?.() !== 0) return "the Windows cells need root (chroot and mount namespaces)";
+  if (!existsSync("/usr/bin/unshare")) return "unshare (util-linux) is missing";
+  return null;
+}
+
+/** The path a Windows process sees for a project file (the project is mounted at /src). */
+export function windowsPathOf(hostPath) {
+  const rel = relative(PROJECT, resolve(hostPath));
+  return rel.startsWith("..") ? resolve(hostPath) : "/src/" + rel.split("\\").join("/");
+}
+
+const shellQuote = (s) => `'${String(s).replaceAll("'", `'\\''`)}'`;
+
+/**
+ * Starts `script` in `cell`. Returns the ChildProcess; options are passed to
+ * node's spawn (stdio, env additions under `env`).
+ */
+export function runInCell(cell, script, args = [], options = {}) {
+  const env = {
+    ...process.env,
+    ...options.env,
+    IPCKIT_CELL: cell,
+    PATH: `${BIN}:${process.env.PATH ?? ""}`,
+  };
+  const [os, runtime] = cell.split("-");
+  if (os === "linux") {
+    env.IPCKIT_BUN = join(BIN, "bun");
+    env.IPCKIT_DENO = join(BIN, "deno");
+    const argv = runtime === "bun"
+      ? [join(BIN, "bun"), script, ...args]
+      : [join(BIN, "deno"), "run", "-A", "--quiet", script, ...args];
+    return spawn(argv[0], argv.slice(1), { ...options, env, cwd: options.cwd ?? PROJECT });
+  }
+  const problem = windowsCellProblem();
+  if (problem) throw new Error(`Cannot run cell ${cell}: ${problem}`);
+  provisionWine();
+  const exe = runtime === "bun" ? "/src/.cache/wine/bin/bun.exe" : "/src/.cache/wine/bin/deno.exe";
+  const winArgs = runtime === "bun"
+    ? [exe, windowsPathOf(script), ...args]
+    : [exe, "run", "-A", "--quiet", windowsPathOf(script), ...args];
+  const cwd = windowsPathOf(options.cwd ?? PROJECT);
+  // Variables handed to the Windows process: ours, plus the cell's runtimes.
+  const passed = Object.entries({ ...options.env, IPCKIT_CELL: cell })
+    .map(([k, v]) => `${k}=${shellQuote(v)}`).join(" ");
+  const inner = [
+    `mount -t proc proc ${shellQuote(WINE_ROOT + "/proc")}`,
+    `mount --rbind /dev ${shellQuote(WINE_ROOT + "/dev")}`,
+    `mount --bind ${shellQuote(PROJECT)} ${shellQuote(WINE_ROOT + "/src")}`,
+    `exec chroot ${shellQuote(WINE_ROOT)} /usr/bin/env -i ` +
+    `PATH=/usr/bin:/bin HOME=/root WINEDEBUG=-all WINEPREFIX=/opt/wineprefix ` +
+    `WINEPATH='Z:\\src\\.cache\\wine\\bin' NO_COLOR=1 ` +
+    `IPCKIT_BUN=/src/.cache/wine/bin/bun.exe IPCKIT_DENO=/src/.cache/wine/bin/deno.exe ` +
+    `${passed} sh -c ${shellQuote(`cd ${shellQuote(cwd)} && exec /usr/lib/wine/wine64 "$@"`)} wine ` +
+    winArgs.map(shellQuote).join(" "),
+  ].join(" && ");
+  return spawn("unshare", ["-m", "--propagation", "private", "sh", "-c", inner], {
+    ...options,
+    env: process.env,
+    cwd: PROJECT,
+  });
+}
+
+/** Noise Wine and Bun print on stderr that is not ours (see docs/testing.md). */
+export const WINE_NOISE = [/XDG_RUNTIME_DIR is invalid/, /Internal error: directory mismatch/];
+
+/** Stops the shared wineserver (end of a test run). */
+export function stopWineserver() {
+  if (!existsSync(join(WINE_ROOT, "usr/lib/wine/wineserver"))) return;
+  spawnSync("unshare", [
+    "-m", "--propagation", "private", "sh", "-c",
+    `mount -t proc proc ${shellQuote(WINE_ROOT + "/proc")} && exec chroot ${shellQuote(WINE_ROOT)} ` +
+    `/usr/bin/env WINEPREFIX=/opt/wineprefix /usr/lib/wine/wineserver -k`,
+  ], { stdio: "ignore" });
+}

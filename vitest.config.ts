@@ -1,0 +1,25 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["test/unit/**/*.test.ts", "test/dsl/**/*.test.ts"],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: "scenarios",
+          include: ["test/cells/**/*.test.ts"],
+          testTimeout: 600_000,
+          hookTimeout: 900_000,
+          // Cells share one machine of 2 cores; scenario files run one at a time.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
