@@ -1,8 +1,8 @@
 /**
  * The canonical formatter behind `ipckit fmt`. It prints from the AST, so the
- * layout depends only on the program and its comments: blocks go on one line
- * when they fit in {@link LINE_WIDTH} columns and hold no comments (and a
- * process has at most two properties), otherwise one entry per line. Comments
+ * layout depends only on the program and its comments: a block goes on one
+ * line when that line fits in {@link BLOCK_WIDTH} columns, it holds no comments
+ * and (for a process) it has a single property; otherwise one entry per line. Comments
  * are kept where they were: before a statement, at the end of its line, or
  * inside a block. At most one blank line is kept between statements.
  *
@@ -15,6 +15,8 @@ import { parse } from "./parse.ts";
 
 /** Lines longer than this are broken where the syntax allows. */
 export const LINE_WIDTH = 100;
+/** A `{ }` block stays on its declaration's line only if that line fits in this width. */
+export const BLOCK_WIDTH = 80;
 const INDENT = "  ";
 
 /** A unit of layout: something printed on its own line(s), with comments around it. */
@@ -191,7 +193,9 @@ class Formatter {
     const commented = this.p.has(span.start, span.end);
     if (entries.length === 0 && !commented) return [indent + header + " {}"];
     const one = `${header} { ${entries.map(inlineEntry).join(", ")} }`;
-    if (!commented && entries.length <= maxInline && fits(indent, one)) return [indent + one];
+    if (!commented && entries.length <= maxInline && indent.length + one.length <= BLOCK_WIDTH) {
+      return [indent + one];
+    }
     return this.block(`${header} {`, entries, span.start, span.end, indent);
   }
 
@@ -220,7 +224,7 @@ class Formatter {
           item.replicas ? `[${inline(item.replicas)}]` : ""
         }`;
         const start = item.replicas ? item.replicas.span.end : item.name.span.end;
-        return this.withBlock(header, item.props, { ...item.span, start }, indent, 2);
+        return this.withBlock(header, item.props, { ...item.span, start }, indent, 1);
       }
       case "flow":
         return [indent + item.stages.map((s) => s.refs.map((r) => r.text).join(", ")).join(" -> ")];
