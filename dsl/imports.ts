@@ -31,6 +31,17 @@ export interface Program {
   diagnostics: Diagnostic[];
 }
 
+/** One line for a failed read; system error codes become words, paths are left out. */
+function describeReadError(e: unknown): string {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (code === "ENOENT" || (e instanceof Error && e.name === "NotFound")) return "no such file";
+  if (code === "EISDIR") return "it is a directory";
+  if (code === "EACCES" || (e instanceof Error && e.name === "PermissionDenied")) {
+    return "permission denied";
+  }
+  return e instanceof Error ? e.message.split("\n")[0] ?? "" : String(e);
+}
+
 /** Imports deeper than this are reported rather than followed. */
 const MAX_MODULES = 256;
 
@@ -133,8 +144,7 @@ export function loadProgram(
       try {
         importedText = readFile(target);
       } catch (e) {
-        const cause = e instanceof Error ? e.message.split("\n")[0] ?? "" : String(e);
-        program.diagnostics.push(diag.cannotRead(imp.span, imp.path, cause));
+        program.diagnostics.push(diag.cannotRead(imp.span, target, describeReadError(e)));
         continue;
       }
       // The namespace is the alias, or the imported topology's own name.

@@ -27,7 +27,7 @@ const STREAMS = new Set(["stdin", "stdout", "stderr"]);
 
 const describe = (s: Sym | ParamSym) =>
   s.sym === "endpoint"
-    ? `${s.decl.kind.text} endpoint`
+    ? `${/^[aeiou]/.test(s.decl.kind.text) ? "an" : "a"} ${s.decl.kind.text} endpoint`
     : s.sym === "process"
     ? "a process"
     : s.sym === "namespace"

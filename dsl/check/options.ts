@@ -331,6 +331,9 @@ class Evaluator {
             );
             return undefined;
           }
+          if (value.t === "string" && /^\s*[0-9][0-9_.]*\s*[A-Za-z]*\s*$/.test(value.v)) {
+            return mismatch(typeName(spec.type), `remove the quotes: \`${value.v.trim()}\``);
+          }
           return mismatch(typeName(spec.type), `${what}: ${spec.doc}`);
         }
         const v = value.v;
@@ -344,10 +347,8 @@ class Evaluator {
               : `${what} must be at least ${showAmount(t, spec.min)}, found ${showAmount(t, v)}`,
             zero ? "empty" : "too small",
             zero
-              ? `a zero-sized ${
-                what.split(" ")[0]
-              } cannot be mapped or buffered; give a size such as \`64KiB\``
-              : `${spec.doc}`,
+              ? "nothing can be mapped or buffered in 0 bytes; give a size such as `64KiB`"
+              : spec.doc,
           ));
           return undefined;
         }
@@ -488,7 +489,7 @@ function checkEntries(
   entries: Entry[],
   known: readonly string[],
   where: string,
-  isArg = false,
+  misspelled: Set<string> = new Set(),
 ): Map<string, Entry> {
   const out = new Map<string, Entry>();
   for (const e of entries) {
@@ -499,9 +500,9 @@ function checkEntries(
       continue;
     }
     if (!known.includes(key)) {
-      const d = diag.unknownOption(e.key.span, where, key, known, suggest(key, known));
-      if (isArg) d.message = d.message.replace("option", "argument");
-      ctx.diagnostics.push(d);
+      const s = suggest(key, known);
+      if (s !== undefined) misspelled.add(s);
+      ctx.diagnostics.push(diag.unknownOption(e.key.span, where, key, known, s));
       continue;
     }
     out.set(key, e);
@@ -515,11 +516,14 @@ function evaluateEndpoint(ev: Evaluator, ep: EndpointSym): void {
   if (!spec) return;
   const kind = ep.decl.kind.text;
   const known = Object.keys(spec.options);
-  const entries = checkEntries(ctx, ep.decl.options ?? [], known, `${kind} '${ep.decl.name.text}'`);
+  const misspelled = new Set<string>();
+  const where = `${kind} '${ep.decl.name.text}'`;
+  const entries = checkEntries(ctx, ep.decl.options ?? [], known, where, misspelled);
   for (const [key, o] of Object.entries(spec.options)) {
     const entry = entries.get(key);
     if (!entry) {
-      if (o.required) {
+      // A misspelt option already has its own error; "missing" would repeat it.
+      if (o.required && !misspelled.has(key)) {
         ctx.diagnostics.push(
           diag.missingOption(
             ep.decl.name.span,
@@ -763,12 +767,9 @@ function evaluateProcess(ev: Evaluator, p: ProcessSym): void {
     }, "the replica count");
     if (typeof r === "number") p.replicas = r;
   }
-  const entries = checkEntries(
-    ctx,
-    p.decl.props ?? [],
-    Object.keys(PROCESS_PROPERTIES),
-    `process '${name}'`,
-  );
+  const misspelled = new Set<string>();
+  const known = Object.keys(PROCESS_PROPERTIES);
+  const entries = checkEntries(ctx, p.decl.props ?? [], known, `process '${name}'`, misspelled);
   const props: ProcessProps = {
     argv: [],
     env: {},
@@ -786,7 +787,7 @@ function evaluateProcess(ev: Evaluator, p: ProcessSym): void {
 
   const run = get("run");
   if (!run) {
-    if (!entries.has("run")) {
+    if (!entries.has("run") && !misspelled.has("run")) {
       ctx.diagnostics.push(
         diag.missingOption(
           p.decl.name.span,

@@ -1,0 +1,103 @@
+/**
+ * Shared helpers for the DSL tests: repository paths, the example corpus, and
+ * a runner that checks a file the way `ipckit check` does.
+ *
+ * @module
+ */
+
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  type CheckResult,
+  checkSource,
+  KINDS,
+  type KindSpec,
+  type Platform,
+  renderAll,
+  type SourceFiles,
+} from "../../dsl/mod.ts";
+
+/** The repository root. */
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+/**
+ * Reads a file relative to the repository root.
+ *
+ * @param rel A root-relative path with `/` separators.
+ * @returns The text.
+ */
+export function readRel(rel: string): string {
+  return readFileSync(path.join(ROOT, rel), "utf8");
+}
+
+/**
+ * Lists `.ipc` files in a root-relative directory.
+ *
+ * @param dir The directory.
+ * @returns Root-relative paths, sorted.
+ */
+export function ipcFiles(dir: string): string[] {
+  return readdirSync(path.join(ROOT, dir)).filter((f) => f.endsWith(".ipc")).sort().map((f) =>
+    `${dir}/${f}`
+  );
+}
+
+/** A Windows-only kind used to exercise E040; adding a kind is one table entry. */
+export const COPYDATA: KindSpec = {
+  doc: "WM_COPYDATA messages between windows",
+  platforms: ["windows"],
+  portable: "pipe",
+  flow: "data",
+  readers: { min: 1, max: 1 },
+  writers: { min: 1 },
+  options: {},
+  graph: { dot: "note", mermaid: ["[", "]"] },
+};
+
+/** Options read from a `# args: ...` first line. */
+export interface FileArgs {
+  platform: Platform;
+  set: string[];
+  kinds: Readonly<Record<string, KindSpec>>;
+}
+
+/**
+ * Reads `# args: --platform windows --set n=2 --kinds copydata` from a file's first line.
+ *
+ * @param text The file text.
+ * @returns The options (linux, no overrides and the standard kinds by default).
+ */
+export function fileArgs(text: string): FileArgs {
+  const m = /^# args: (.*)$/m.exec(text.split("\n")[0] ?? "");
+  const words = m?.[1]?.split(/\s+/) ?? [];
+  const out: FileArgs = { platform: "linux", set: [], kinds: KINDS };
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i];
+    const v = words[i + 1] ?? "";
+    if (w === "--platform") out.platform = v as Platform;
+    if (w === "--set") out.set.push(v);
+    if (w === "--kinds" && v === "copydata") out.kinds = { ...KINDS, copydata: COPYDATA };
+  }
+  return out;
+}
+
+/**
+ * Checks a root-relative file, reading imports from disk.
+ *
+ * @param rel The file.
+ * @param overrides Options that replace those from its `# args:` line.
+ * @returns The result, its file registry and the rendered text.
+ */
+export function checkRel(
+  rel: string,
+  overrides: Partial<FileArgs> = {},
+): CheckResult & { files: SourceFiles; rendered: string } {
+  const text = readRel(rel);
+  const args = { ...fileArgs(text), ...overrides };
+  const result = checkSource(rel, text, {
+    ...args,
+    readFile: (p) => readFileSync(path.join(ROOT, p), "utf8"),
+  });
+  return { ...result, rendered: renderAll(result.diagnostics, result.files, rel) };
+}
