@@ -415,12 +415,21 @@ export const diag = {
     );
   },
   /** W001 */
-  unsyncedShm(span: Span, name: string, writers: string[], secondary: Label[]) {
+  unsyncedShm(
+    span: Span,
+    name: string,
+    count: number,
+    writers: string[],
+    refs: string[],
+    secondary: Label[],
+  ) {
     return make(
       "W001",
-      `shm ${quote(name)} is written by ${writers.length} processes with no mutex or event`,
-      { span, message: `written by ${writers.map(quote).join(", ")}` },
-      `add a mutex to a flow with it, e.g. \`${writers.join(", ")} -> ${name}, ${name}_lock\``,
+      `shm ${quote(name)} is written by ${count} processes with no mutex or event`,
+      { span, message: `written by ${writers.join(", ")}` },
+      `declare \`mutex ${name}_lock\` and list it in a flow with ${quote(name)}: \`${
+        refs.join(", ")
+      } -> ${name}, ${name}_lock\``,
       secondary,
     );
   },

@@ -38,10 +38,19 @@ export function checkWarnings(ctx: Ctx, sides: Map<EndpointSym, Sides>): void {
     );
     if (guarded) continue;
     const names = writers.map((u) =>
-      u.proc.replicas > 1 ? `${u.ref.text}[${u.proc.replicas}]` : u.ref.text
+      u.proc.replicas > 1 ? `'${u.ref.text}' ×${u.proc.replicas}` : `'${u.ref.text}'`
     );
     const secondary: Label[] = writers.map((u) => ({ span: u.ref.span, message: "writes here" }));
-    ctx.diagnostics.push(diag.unsyncedShm(ep.decl.name.span, ep.name, names, secondary));
+    ctx.diagnostics.push(
+      diag.unsyncedShm(
+        ep.decl.name.span,
+        ep.name,
+        count,
+        names,
+        writers.map((u) => u.ref.text),
+        secondary,
+      ),
+    );
   }
 
   for (const ep of ctx.endpoints) {

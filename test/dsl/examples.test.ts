@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { checkRel, ipcFiles } from "./_harness.ts";
+
+const CORPUS = [
+  ...ipcFiles("examples"),
+  ...ipcFiles("test/dsl/fixtures").filter((f) =>
+    // Import-only building blocks are checked through the files that import them.
+    !/cycle_|logging/.test(f)
+  ),
+];
+
+describe("example corpus", () => {
+  it("contains the six documented examples", () => {
+    expect(ipcFiles("examples").map((f) => f.split("/").pop())).toEqual([
+      "hello.ipc",
+      "mailslot_log.ipc",
+      "shm_pipeline.ipc",
+      "stdio_pipeline.ipc",
+      "tcp_echo.ipc",
+      "workers.ipc",
+    ]);
+  });
+
+  for (const file of CORPUS) {
+    for (const platform of ["linux", "windows"] as const) {
+      it(`${file} checks clean on ${platform}`, () => {
+        const r = checkRel(file, { platform });
+        expect(r.rendered).toBe("");
+        expect(r.topology).not.toBeNull();
+      });
+    }
+  }
+
+  it("every example command names a participant under examples/<name>/", () => {
+    for (const file of ipcFiles("examples")) {
+      const name = file.split("/").pop()?.replace(".ipc", "");
+      const t = checkRel(file, { platform: "linux" }).topology;
+      for (const p of t?.processes ?? []) {
+        expect(p.argv.some((a) => a.startsWith(`examples/${name}/`))).toBe(true);
+      }
+    }
+  });
+});
