@@ -17,3 +17,13 @@
  * @module
  */
 export * from "./lib/errors.ts";
+export {
+  MappedFile,
+  type MapFileOptions,
+  mapFile,
+  MappedView,
+  reclaimStale,
+  SharedMemory,
+  type SharedMemoryCreateOptions,
+  type SharedMemoryOpenOptions,
+} from "./lib/shared_memory.ts";

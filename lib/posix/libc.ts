@@ -42,6 +42,29 @@ export const libc = new NativeLibrary({ linux: "libc.so.6" }, {
   },
 
   // --- shared memory -------------------------------------------------------------
+  shm_open: { args: ["buffer", "i32", "u32"], returns: "i32" }, // int shm_open(const char*, int flags, mode_t)
+  shm_unlink: { args: ["buffer"], returns: "i32" }, // int shm_unlink(const char*)
+  ftruncate: { args: ["i32", "i64"], returns: "i32" }, // int ftruncate(int, off_t)
+  // int posix_fallocate(int, off_t offset, off_t len): returns the error number, does not set errno
+  posix_fallocate: { args: ["i32", "i64", "i64"], returns: "i32" },
+  lseek: { args: ["i32", "i64", "i32"], returns: "i64" }, // off_t lseek(int, off_t, int whence)
+  // void* mmap(void* addr, size_t len, int prot, int flags, int fd, off_t offset); MAP_FAILED = (void*)-1
+  mmap: { args: ["pointer", "usize", "i32", "i32", "i32", "i64"], returns: "pointer" },
+  munmap: { args: ["pointer", "usize"], returns: "i32" }, // int munmap(void*, size_t)
+  msync: { args: ["pointer", "usize", "i32"], returns: "i32" }, // int msync(void*, size_t, int flags)
+  flock: { args: ["i32", "i32"], returns: "i32" }, // int flock(int fd, int op)
+  getpagesize: { args: [], returns: "i32" },
+  clock_gettime: { args: ["i32", "buffer"], returns: "i32" }, // int clock_gettime(clockid_t, struct timespec*)
+  // Process-shared robust mutexes living in shared memory (pthread_mutex_t* = pointer into a mapping;
+  // pthread_mutexattr_t* = buffer). These return the error number; they do not set errno.
+  pthread_mutexattr_init: { args: ["buffer"], returns: "i32" },
+  pthread_mutexattr_setpshared: { args: ["buffer", "i32"], returns: "i32" },
+  pthread_mutexattr_setrobust: { args: ["buffer", "i32"], returns: "i32" },
+  pthread_mutexattr_destroy: { args: ["buffer"], returns: "i32" },
+  pthread_mutex_init: { args: ["pointer", "buffer"], returns: "i32" },
+  pthread_mutex_trylock: { args: ["pointer"], returns: "i32" },
+  pthread_mutex_unlock: { args: ["pointer"], returns: "i32" },
+  pthread_mutex_consistent: { args: ["pointer"], returns: "i32" },
   // --- end shared memory ---------------------------------------------------------
 
   // --- sockets, pipes, processes ---------------------------------------------------

@@ -70,8 +70,34 @@ export const kernel32 = new NativeLibrary({ windows: "kernel32.dll" }, {
     returns: "i32",
   },
   UnregisterWaitEx: { args: ["pointer", "pointer"], returns: "i32" }, // (HANDLE wait, HANDLE completionEvent)
+  // DWORD WaitForMultipleObjectsEx(DWORD count, const HANDLE*, BOOL waitAll, DWORD ms, BOOL alertable)
+  WaitForMultipleObjectsEx: { args: ["u32", "pointer", "i32", "u32", "i32"], returns: "u32" },
+  // DWORD QueueUserAPC(PAPCFUNC fn, HANDLE thread, ULONG_PTR data): ends an alertable wait on that thread
+  QueueUserAPC: { args: ["pointer", "pointer", "usize"], returns: "u32" },
+  SleepEx: { args: ["u32", "i32"], returns: "u32" }, // DWORD SleepEx(DWORD ms, BOOL alertable)
+  OpenThread: { args: ["u32", "i32", "u32"], returns: "pointer" }, // HANDLE OpenThread(access, inherit, tid)
+  GetModuleHandleW: { args: ["buffer"], returns: "pointer" }, // HMODULE GetModuleHandleW(LPCWSTR)
+  GetProcAddress: { args: ["pointer", "buffer"], returns: "pointer" }, // FARPROC GetProcAddress(HMODULE, LPCSTR)
 
   // --- file mapping (shared memory) ------------------------------------------
+  // HANDLE CreateFileMappingW(HANDLE file, LPSECURITY_ATTRIBUTES, DWORD protect, DWORD maxHigh, DWORD maxLow, LPCWSTR name)
+  CreateFileMappingW: { args: ["pointer", "pointer", "u32", "u32", "u32", "buffer"], returns: "pointer" },
+  OpenFileMappingW: { args: ["u32", "i32", "buffer"], returns: "pointer" }, // (access, inherit, name)
+  // LPVOID MapViewOfFile(HANDLE mapping, DWORD access, DWORD offHigh, DWORD offLow, SIZE_T bytes)
+  MapViewOfFile: { args: ["pointer", "u32", "u32", "u32", "usize"], returns: "pointer" },
+  UnmapViewOfFile: { args: ["pointer"], returns: "i32" }, // BOOL UnmapViewOfFile(LPCVOID)
+  FlushViewOfFile: { args: ["pointer", "usize"], returns: "i32" }, // BOOL FlushViewOfFile(LPCVOID, SIZE_T)
+  // The file calls mapFile needs, under keys of their own so the files section can declare the same
+  // exports for its mechanisms without a clash:
+  // HANDLE CreateFileW(LPCWSTR, DWORD access, DWORD share, LPSECURITY_ATTRIBUTES, DWORD disposition, DWORD flags, HANDLE template)
+  CreateFileForMappingW: {
+    symbol: "CreateFileW",
+    args: ["buffer", "u32", "u32", "pointer", "u32", "u32", "pointer"],
+    returns: "pointer",
+  },
+  // BOOL GetFileSizeEx(HANDLE, PLARGE_INTEGER)
+  GetFileSizeForMapping: { symbol: "GetFileSizeEx", args: ["pointer", "buffer"], returns: "i32" },
+  FlushFileForMapping: { symbol: "FlushFileBuffers", args: ["pointer"], returns: "i32" }, // BOOL FlushFileBuffers(HANDLE)
   // --- end file mapping ------------------------------------------------------
 
   // --- files, overlapped I/O, pipes, mailslots, processes --------------------
