@@ -27,3 +27,4 @@ export {
   type SharedMemoryCreateOptions,
   type SharedMemoryOpenOptions,
 } from "./lib/shared_memory.ts";
+export * from "./lib/pipe.ts";

@@ -68,5 +68,57 @@ export const libc = new NativeLibrary({ linux: "libc.so.6" }, {
   // --- end shared memory ---------------------------------------------------------
 
   // --- sockets, pipes, processes ---------------------------------------------------
+  // int socket(int domain, int type, int protocol)
+  socket: { args: ["i32", "i32", "i32"], returns: "i32" },
+  // int bind(int fd, const struct sockaddr*, socklen_t)
+  bind: { args: ["i32", "buffer", "u32"], returns: "i32" },
+  listen: { args: ["i32", "i32"], returns: "i32" }, // int listen(int fd, int backlog)
+  // int accept4(int fd, struct sockaddr*, socklen_t*, int flags)
+  accept4: { args: ["i32", "pointer", "pointer", "i32"], returns: "i32" },
+  // int connect(int fd, const struct sockaddr*, socklen_t)
+  connect: { args: ["i32", "buffer", "u32"], returns: "i32" },
+  // int getsockopt(int fd, int level, int name, void* value, socklen_t* length)
+  getsockopt: { args: ["i32", "i32", "i32", "buffer", "buffer"], returns: "i32" },
+  // int setsockopt(int fd, int level, int name, const void* value, socklen_t length)
+  setsockopt: { args: ["i32", "i32", "i32", "buffer", "u32"], returns: "i32" },
+  // ssize_t send(int fd, const void*, size_t, int flags)
+  send: { args: ["i32", "buffer", "usize", "i32"], returns: "isize" },
+  // ssize_t recv(int fd, void*, size_t, int flags)
+  recv: { args: ["i32", "buffer", "usize", "i32"], returns: "isize" },
+  // ssize_t sendto(int fd, const void*, size_t, int flags, const struct sockaddr*, socklen_t)
+  sendto: { args: ["i32", "buffer", "usize", "i32", "buffer", "u32"], returns: "isize" },
+  // int waitpid(pid_t, int* status, int options)
+  waitpid: { args: ["i32", "buffer", "i32"], returns: "i32" },
+  dup: { args: ["i32"], returns: "i32" }, // int dup(int fd)
+  // int posix_spawn(pid_t*, const char* path, const posix_spawn_file_actions_t*, const posix_spawnattr_t*,
+  //                 char* const argv[], char* const envp[])  -- returns an errno value, not -1
+  posix_spawn: {
+    args: ["buffer", "buffer", "pointer", "pointer", "pointer", "pointer"],
+    returns: "i32",
+  },
+  posix_spawn_file_actions_init: { args: ["pointer"], returns: "i32" },
+  posix_spawn_file_actions_destroy: { args: ["pointer"], returns: "i32" },
+  // int posix_spawn_file_actions_adddup2(actions*, int fd, int newfd): fd == newfd clears FD_CLOEXEC
+  posix_spawn_file_actions_adddup2: { args: ["pointer", "i32", "i32"], returns: "i32" },
+  posix_spawn_file_actions_addclose: { args: ["pointer", "i32"], returns: "i32" },
+  // int posix_spawn_file_actions_addopen(actions*, int fd, const char* path, int oflag, mode_t): copies path
+  posix_spawn_file_actions_addopen: {
+    args: ["pointer", "i32", "buffer", "i32", "u32"],
+    returns: "i32",
+  },
+  // int posix_spawn_file_actions_addchdir_np(actions*, const char* path): glibc 2.29, copies path
+  posix_spawn_file_actions_addchdir_np: { args: ["pointer", "buffer"], returns: "i32" },
+  // int posix_spawn_file_actions_addclosefrom_np(actions*, int from): glibc 2.34
+  posix_spawn_file_actions_addclosefrom_np: {
+    args: ["pointer", "i32"],
+    returns: "i32",
+    optional: true,
+  },
+  posix_spawnattr_init: { args: ["pointer"], returns: "i32" },
+  posix_spawnattr_destroy: { args: ["pointer"], returns: "i32" },
+  posix_spawnattr_setflags: { args: ["pointer", "i16"], returns: "i32" }, // (attr*, short flags)
+  posix_spawnattr_setpgroup: { args: ["pointer", "i32"], returns: "i32" }, // (attr*, pid_t)
+  posix_spawnattr_setsigmask: { args: ["pointer", "buffer"], returns: "i32" }, // (attr*, const sigset_t*)
+  posix_spawnattr_setsigdefault: { args: ["pointer", "buffer"], returns: "i32" },
   // --- end sockets, pipes, processes -----------------------------------------------
 } as const);

@@ -101,5 +101,89 @@ export const kernel32 = new NativeLibrary({ windows: "kernel32.dll" }, {
   // --- end file mapping ------------------------------------------------------
 
   // --- files, overlapped I/O, pipes, mailslots, processes --------------------
+  // HANDLE CreateFileW(LPCWSTR, DWORD access, DWORD share, LPSECURITY_ATTRIBUTES, DWORD disposition, DWORD flags, HANDLE template)
+  CreateFileW: {
+    args: ["buffer", "u32", "u32", "pointer", "u32", "u32", "pointer"],
+    returns: "pointer",
+  },
+  // BOOL ReadFile(HANDLE, LPVOID buffer, DWORD toRead, LPDWORD read, LPOVERLAPPED)
+  ReadFile: { args: ["pointer", "pointer", "u32", "pointer", "pointer"], returns: "i32" },
+  // BOOL WriteFile(HANDLE, LPCVOID buffer, DWORD toWrite, LPDWORD written, LPOVERLAPPED)
+  WriteFile: { args: ["pointer", "pointer", "u32", "pointer", "pointer"], returns: "i32" },
+  // Blocking twins, for synchronous (non-overlapped) handles such as a child's inherited pipe end.
+  ReadFileAsync: {
+    symbol: "ReadFile",
+    args: ["pointer", "pointer", "u32", "pointer", "pointer"],
+    returns: "i32",
+    blocking: true,
+  },
+  WriteFileAsync: {
+    symbol: "WriteFile",
+    args: ["pointer", "pointer", "u32", "pointer", "pointer"],
+    returns: "i32",
+    blocking: true,
+  },
+  // BOOL FlushFileBuffers(HANDLE): on a pipe, waits until the other end has read everything
+  FlushFileBuffersAsync: {
+    symbol: "FlushFileBuffers",
+    args: ["pointer"],
+    returns: "i32",
+    blocking: true,
+  },
+  CancelIoEx: { args: ["pointer", "pointer"], returns: "i32" }, // BOOL CancelIoEx(HANDLE, LPOVERLAPPED)
+  // HANDLE CreateNamedPipeW(LPCWSTR, DWORD openMode, DWORD pipeMode, DWORD maxInstances, DWORD outSize,
+  //                         DWORD inSize, DWORD defaultTimeout, LPSECURITY_ATTRIBUTES)
+  CreateNamedPipeW: {
+    args: ["buffer", "u32", "u32", "u32", "u32", "u32", "u32", "pointer"],
+    returns: "pointer",
+  },
+  ConnectNamedPipe: { args: ["pointer", "pointer"], returns: "i32" }, // BOOL ConnectNamedPipe(HANDLE, LPOVERLAPPED)
+  DisconnectNamedPipe: { args: ["pointer"], returns: "i32" },
+  // BOOL WaitNamedPipeW(LPCWSTR, DWORD timeout)
+  WaitNamedPipeWAsync: { symbol: "WaitNamedPipeW", args: ["pointer", "u32"], returns: "i32", blocking: true },
+  // BOOL SetNamedPipeHandleState(HANDLE, LPDWORD mode, LPDWORD maxCollection, LPDWORD timeout)
+  SetNamedPipeHandleState: { args: ["pointer", "buffer", "pointer", "pointer"], returns: "i32" },
+  // BOOL GetNamedPipeInfo(HANDLE, LPDWORD flags, LPDWORD outSize, LPDWORD inSize, LPDWORD maxInstances)
+  GetNamedPipeInfo: { args: ["pointer", "buffer", "buffer", "buffer", "buffer"], returns: "i32" },
+  GetNamedPipeClientProcessId: { args: ["pointer", "buffer"], returns: "i32" }, // (HANDLE, PULONG)
+  GetNamedPipeServerProcessId: { args: ["pointer", "buffer"], returns: "i32" },
+  // HANDLE CreateIoCompletionPort(HANDLE file, HANDLE existingPort, ULONG_PTR key, DWORD threads)
+  CreateIoCompletionPort: { args: ["pointer", "pointer", "usize", "u32"], returns: "pointer" },
+  // BOOL GetQueuedCompletionStatusEx(HANDLE port, LPOVERLAPPED_ENTRY, ULONG count, PULONG removed, DWORD ms, BOOL alertable)
+  GetQueuedCompletionStatusExAsync: {
+    symbol: "GetQueuedCompletionStatusEx",
+    args: ["pointer", "pointer", "u32", "pointer", "u32", "i32"],
+    returns: "i32",
+    blocking: true,
+  },
+  // BOOL PostQueuedCompletionStatus(HANDLE port, DWORD bytes, ULONG_PTR key, LPOVERLAPPED)
+  PostQueuedCompletionStatus: { args: ["pointer", "u32", "usize", "pointer"], returns: "i32" },
+  // HANDLE CreateMailslotW(LPCWSTR, DWORD maxMessageSize, DWORD readTimeout, LPSECURITY_ATTRIBUTES)
+  CreateMailslotW: { args: ["buffer", "u32", "u32", "pointer"], returns: "pointer" },
+  // BOOL GetMailslotInfo(HANDLE, LPDWORD maxMessageSize, LPDWORD nextSize, LPDWORD count, LPDWORD readTimeout)
+  GetMailslotInfo: { args: ["pointer", "buffer", "buffer", "buffer", "buffer"], returns: "i32" },
+  GetStdHandle: { args: ["u32"], returns: "pointer" }, // HANDLE GetStdHandle(DWORD)
+  // BOOL CreateProcessW(LPCWSTR app, LPWSTR cmdLine, LPSECURITY_ATTRIBUTES, LPSECURITY_ATTRIBUTES, BOOL inherit,
+  //                     DWORD flags, LPVOID env, LPCWSTR cwd, LPSTARTUPINFOW, LPPROCESS_INFORMATION)
+  CreateProcessW: {
+    args: ["buffer", "buffer", "pointer", "pointer", "i32", "u32", "buffer", "buffer", "buffer", "buffer"],
+    returns: "i32",
+  },
+  // BOOL InitializeProcThreadAttributeList(LPPROC_THREAD_ATTRIBUTE_LIST, DWORD count, DWORD flags, PSIZE_T size)
+  InitializeProcThreadAttributeList: { args: ["pointer", "u32", "u32", "buffer"], returns: "i32" },
+  // BOOL UpdateProcThreadAttribute(list, DWORD flags, DWORD_PTR attribute, PVOID value, SIZE_T size, PVOID prev, PSIZE_T ret)
+  UpdateProcThreadAttribute: {
+    args: ["pointer", "u32", "usize", "pointer", "usize", "pointer", "pointer"],
+    returns: "i32",
+  },
+  DeleteProcThreadAttributeList: { args: ["pointer"], returns: "void" },
+  CreateJobObjectW: { args: ["pointer", "buffer"], returns: "pointer" }, // (LPSECURITY_ATTRIBUTES, LPCWSTR name)
+  // BOOL SetInformationJobObject(HANDLE job, JOBOBJECTINFOCLASS, LPVOID info, DWORD length)
+  SetInformationJobObject: { args: ["pointer", "u32", "buffer", "u32"], returns: "i32" },
+  AssignProcessToJobObject: { args: ["pointer", "pointer"], returns: "i32" }, // (HANDLE job, HANDLE process)
+  TerminateJobObject: { args: ["pointer", "u32"], returns: "i32" }, // (HANDLE job, UINT exitCode)
+  ResumeThread: { args: ["pointer"], returns: "u32" }, // DWORD ResumeThread(HANDLE)
+  TerminateProcess: { args: ["pointer", "u32"], returns: "i32" },
+  GetExitCodeProcess: { args: ["pointer", "buffer"], returns: "i32" }, // (HANDLE, LPDWORD)
   // --- end files, overlapped I/O, pipes, mailslots, processes ----------------
 } as const);

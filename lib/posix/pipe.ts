@@ -1,0 +1,387 @@
+/**
+ * Named pipes on Linux: Unix domain sockets in the private socket directory.
+ * Byte mode is SOCK_STREAM; message mode is SOCK_SEQPACKET, where each
+ * message travels as one or more records of `[flags byte][payload]` (flag
+ * bit 0 = more records follow), so messages of any size arrive whole and a
+ * zero-length message is distinct from end of stream. All I/O is
+ * nonblocking; waits go through the process's one poll waiter (reactor.ts).
+ *
+ * @module
+ */
+import { chmodSync, lstatSync } from "node:fs";
+import { ClosedError, NotFoundError, TimeoutError, UnsupportedPlatformError } from "../errors.ts";
+import type {
+  ConnectSettings,
+  Endpoint,
+  PipeMode,
+  ServerEndpoint,
+  ServeSettings,
+} from "../_pipe_common.ts";
+import { checkPlainName } from "../_pipe_common.ts";
+import { currentErrno, ERRNO, ErrnoError } from "./error.ts";
+import { libc } from "./libc.ts";
+import { cancelWaits, POLL, waitReady } from "./reactor.ts";
+import {
+  bindOrReclaim,
+  MSG,
+  openSocket,
+  peerCredentials,
+  setIntOption,
+  SO,
+  SOCK,
+  sockaddrUn,
+  socketDirectory,
+  trackSocketFile,
+  unlinkIfOurs,
+} from "./socket.ts";
+
+/** Payload bytes per SEQPACKET record, well inside the default socket buffer. */
+const RECORD_PAYLOAD = 64 * 1024;
+const MORE = 1;
+/** Bytes read per stream read. */
+const STREAM_CHUNK = 256 * 1024;
+/** Socket buffers asked for (the kernel caps them at net.core.[rw]mem_max). */
+const SOCKET_BUFFER = 1024 * 1024;
+
+const recordScratch = new Uint8Array(RECORD_PAYLOAD + 1);
+const streamScratch = new Uint8Array(STREAM_CHUNK);
+
+/**
+ * The socket path of a pipe name: a plain name maps to
+ * `<socket directory>/<name>.pipe`; an absolute path is used unchanged.
+ *
+ * @param name A plain name or an absolute socket path.
+ * @returns The path.
+ * @example
+ * ```ts
+ * import { pipePath } from "./pipe.ts";
+ * pipePath("jobs"); // "/tmp/ipckit-1000/jobs.pipe"
+ * ```
+ */
+export function pipePath(name: string): string {
+  if (name.startsWith("/")) return name;
+  return `${socketDirectory()}/${checkPlainName(name, "pipe")}.pipe`;
+}
+
+/** A connected Unix socket carrying bytes or framed messages. */
+export class SocketEndpoint implements Endpoint {
+  #fd: number;
+  #writes: Promise<void> = Promise.resolve();
+  #closing: Promise<void> | null = null;
+  readonly #message: boolean;
+
+  /**
+   * @param fd A connected nonblocking socket (now owned by this endpoint).
+   * @param mode Byte (stream) or message (seqpacket records).
+   * @param peerPid The other end's pid.
+   * @param what For messages, e.g. "pipe 'jobs'".
+   * @param onClose Called once after the fd is closed.
+   */
+  constructor(
+    fd: number,
+    mode: PipeMode,
+    readonly peerPid: number,
+    readonly what: string,
+    readonly onClose?: () => void,
+  ) {
+    this.#fd = fd;
+    this.#message = mode === "message";
+  }
+
+  /** The file descriptor (for handing to a child). */
+  get fd(): number {
+    return this.#fd;
+  }
+
+  async read(): Promise<Uint8Array | null> {
+    const parts: Uint8Array[] = [];
+    for (;;) {
+      if (this.#closing) throw new ClosedError(`Cannot read from ${this.what}: it is closed`);
+      const buffer = this.#message ? recordScratch : streamScratch;
+      const n = Number(libc.symbols.recv(this.#fd, buffer, BigInt(buffer.byteLength), 0));
+      if (n > 0) {
+        if (!this.#message) return buffer.slice(0, n);
+        parts.push(buffer.slice(1, n));
+        if ((buffer[0]! & MORE) === 0) return concat(parts);
+        continue;
+      }
+      const errno = n < 0 ? currentErrno() : 0;
+      if (n === 0 || errno === ERRNO.ECONNRESET) {
+        if (parts.length > 0) {
+          throw new Error(
+            `Cannot read from ${this.what}: the peer closed it in the middle of a message`,
+          );
+        }
+        return null;
+      }
+      if (errno === ERRNO.EAGAIN || errno === ERRNO.EINTR) {
+        await waitReady(this.#fd, POLL.IN);
+        continue;
+      }
+      throw new ErrnoError(errno, "recv");
+    }
+  }
+
+  write(data: Uint8Array): Promise<void> {
+    if (this.#closing) {
+      return Promise.reject(new ClosedError(`Cannot write to ${this.what}: it is closed`));
+    }
+    const sent = this.#writes.then(
+      () => (this.#message ? this.#sendMessage(data) : this.#sendBytes(data)),
+    );
+    this.#writes = sent.catch(() => {});
+    return sent;
+  }
+
+  async #sendBytes(data: Uint8Array): Promise<void> {
+    let offset = 0;
+    while (offset < data.byteLength) {
+      const rest = data.subarray(offset);
+      const n = Number(libc.symbols.send(this.#fd, rest, BigInt(rest.byteLength), MSG.NOSIGNAL));
+      if (n >= 0) {
+        offset += n;
+        continue;
+      }
+      await this.#sendFailed();
+    }
+  }
+
+  async #sendMessage(data: Uint8Array): Promise<void> {
+    let offset = 0;
+    do {
+      const size = Math.min(RECORD_PAYLOAD, data.byteLength - offset);
+      const last = offset + size >= data.byteLength;
+      // The scratch is shared: fill it right before each (synchronous) send attempt.
+      recordScratch[0] = last ? 0 : MORE;
+      recordScratch.set(data.subarray(offset, offset + size), 1);
+      const record = recordScratch.subarray(0, size + 1);
+      const n = Number(
+        libc.symbols.send(this.#fd, record, BigInt(record.byteLength), MSG.NOSIGNAL),
+      );
+      if (n < 0) {
+        await this.#sendFailed();
+        continue;
+      }
+      offset += size;
+    } while (offset < data.byteLength);
+  }
+
+  /** After a failed send: waits for room, or throws what the failure means. */
+  async #sendFailed(): Promise<void> {
+    const errno = currentErrno();
+    if (errno === ERRNO.EAGAIN || errno === ERRNO.EINTR) {
+      await waitReady(this.#fd, POLL.OUT);
+      return;
+    }
+    if (errno === ERRNO.EPIPE || errno === ERRNO.ECONNRESET) {
+      throw new ClosedError(`Cannot write to ${this.what}: the other end closed it`, {
+        cause: new ErrnoError(errno, "send"),
+      });
+    }
+    throw new ErrnoError(errno, "send");
+  }
+
+  close(): Promise<void> {
+    return (this.#closing ??= (async () => {
+      // Everything written so far goes into the socket first: nothing is lost on close.
+      await this.#writes;
+      cancelWaits(this.#fd, this.what);
+      libc.symbols.close(this.#fd);
+      this.onClose?.();
+    })());
+  }
+}
+
+/** A listening Unix socket that hands out at most `instances` connections at a time. */
+class SocketServer implements ServerEndpoint {
+  #fd: number;
+  #active = 0;
+  #slotFreed: (() => void) | null = null;
+  #closed = false;
+  readonly #uid = libc.symbols.getuid();
+
+  constructor(
+    fd: number,
+    readonly path: string,
+    readonly name: string,
+    readonly inode: number,
+    readonly settings: ServeSettings,
+  ) {
+    this.#fd = fd;
+  }
+
+  async accept(): Promise<Endpoint> {
+    for (;;) {
+      if (this.#closed) {
+        throw new ClosedError(`Cannot accept on pipe '${this.name}': the server is closed`);
+      }
+      if (this.#active >= this.settings.instances) {
+        // Every instance is taken: the kernel queues new clients until one is freed.
+        await new Promise<void>((resolve) => (this.#slotFreed = resolve));
+        continue;
+      }
+      const fd = libc.symbols.accept4(this.#fd, 0n, 0n, SOCK.NONBLOCK | SOCK.CLOEXEC);
+      if (fd < 0) {
+        const errno = currentErrno();
+        if (errno === ERRNO.EAGAIN || errno === ERRNO.EINTR || errno === 103 /* ECONNABORTED */) {
+          await waitReady(this.#fd, POLL.IN);
+          continue;
+        }
+        throw new ErrnoError(errno, "accept4");
+      }
+      const peer = peerCredentials(fd);
+      if (this.settings.security === "user" && peer.uid !== this.#uid) {
+        libc.symbols.close(fd); // another user reached a socket placed outside the private directory
+        continue;
+      }
+      setIntOption(fd, SO.SNDBUF, SOCKET_BUFFER);
+      this.#active++;
+      return new SocketEndpoint(fd, this.settings.mode, peer.pid, `pipe '${this.name}'`, () => {
+        this.#active--;
+        const wake = this.#slotFreed;
+        this.#slotFreed = null;
+        wake?.();
+      });
+    }
+  }
+
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      cancelWaits(this.#fd, `pipe '${this.name}'`);
+      libc.symbols.close(this.#fd);
+      unlinkIfOurs(this.path, this.inode);
+      trackSocketFile(this.path, undefined);
+      const wake = this.#slotFreed;
+      this.#slotFreed = null;
+      wake?.();
+    }
+    return Promise.resolve();
+  }
+
+  security(): { descriptor: string; rejectRemoteClients: boolean } {
+    const mode = this.#closed ? 0 : lstatSync(this.path).mode & 0o777;
+    return { descriptor: `mode 0${mode.toString(8)} uid ${this.#uid}`, rejectRemoteClients: true };
+  }
+}
+
+/**
+ * Starts a named pipe server.
+ *
+ * @param name The caller's name (for messages).
+ * @param path The socket path (from {@link pipePath}).
+ * @param settings Mode, instances, security.
+ * @returns The listening server.
+ * @example
+ * ```ts
+ * import { pipePath, servePipe } from "./pipe.ts";
+ * const server = servePipe("jobs", pipePath("jobs"), {
+ *   mode: "message", instances: 4, security: "user", rejectRemoteClients: true, bufferSize: 65536,
+ * });
+ * await server.close();
+ * ```
+ */
+export function servePipe(name: string, path: string, settings: ServeSettings): ServerEndpoint {
+  if (typeof settings.security === "object") {
+    throw new UnsupportedPlatformError(
+      `Cannot serve pipe '${name}' with an SDDL security descriptor on linux: SDDL exists only on Windows` +
+        ` (use "user" or "everyone")`,
+    );
+  }
+  const type = settings.mode === "message" ? SOCK.SEQPACKET : SOCK.STREAM;
+  const fd = openSocket(type);
+  try {
+    const inode = bindOrReclaim(fd, type, path, "pipe", name);
+    chmodSync(path, settings.security === "everyone" ? 0o666 : 0o600);
+    if (libc.symbols.listen(fd, 128) < 0) throw new ErrnoError(currentErrno(), "listen");
+    trackSocketFile(path, inode);
+    return new SocketServer(fd, path, name, inode, settings);
+  } catch (error) {
+    libc.symbols.close(fd);
+    throw error;
+  }
+}
+
+/**
+ * Connects to a named pipe server, waiting up to `settings.timeout` ms for
+ * it to exist and accept. The mode follows the server's (a stream or a
+ * seqpacket socket).
+ *
+ * @param name The caller's name (for messages).
+ * @param path The socket path.
+ * @param settings The timeout.
+ * @returns The connection and its mode.
+ * @example
+ * ```ts
+ * import { connectPipe, pipePath } from "./pipe.ts";
+ * // const { endpoint, mode } = await connectPipe("jobs", pipePath("jobs"), { mode: "byte", timeout: 5000 });
+ * ```
+ */
+export async function connectPipe(
+  name: string,
+  path: string,
+  settings: ConnectSettings,
+): Promise<{ endpoint: Endpoint; mode: PipeMode }> {
+  const address = sockaddrUn(path);
+  const deadline = Date.now() + settings.timeout;
+  let pause = 2;
+  let types = settings.mode === "message"
+    ? [SOCK.SEQPACKET, SOCK.STREAM]
+    : [SOCK.STREAM, SOCK.SEQPACKET];
+  for (;;) {
+    let lastErrno = 0;
+    for (const type of types) {
+      const fd = openSocket(type);
+      if (libc.symbols.connect(fd, address, address.byteLength) === 0) {
+        setIntOption(fd, SO.SNDBUF, SOCKET_BUFFER);
+        const mode: PipeMode = type === SOCK.SEQPACKET ? "message" : "byte";
+        return {
+          endpoint: new SocketEndpoint(fd, mode, peerCredentials(fd).pid, `pipe '${name}'`),
+          mode,
+        };
+      }
+      lastErrno = currentErrno();
+      libc.symbols.close(fd);
+      if (lastErrno === 91 /* EPROTOTYPE: the server speaks the other mode */) continue;
+      // Keep the order that worked for the retry.
+      types = type === types[0] ? types : [type, types[0]!];
+      break;
+    }
+    const waitable = lastErrno === ERRNO.ENOENT || lastErrno === ERRNO.ECONNREFUSED ||
+      lastErrno === ERRNO.EAGAIN;
+    if (!waitable) throw new ErrnoError(lastErrno, "connect");
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      const cause = lastErrno === ERRNO.EAGAIN
+        ? new ErrnoError(lastErrno, "connect")
+        : new NotFoundError(
+          `Cannot connect to pipe '${name}': no server listens at '${path}'`,
+          name,
+          {
+            cause: new ErrnoError(lastErrno, "connect"),
+          },
+        );
+      const why = lastErrno === ERRNO.EAGAIN ? "every instance stayed busy" : "no server appeared";
+      throw new TimeoutError(
+        `Cannot connect to pipe '${name}': ${why} within ${settings.timeout} ms`,
+        {
+          cause,
+        },
+      );
+    }
+    // Nothing announces a server's arrival: retry with a short, growing pause (only while connecting).
+    await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)));
+    pause = Math.min(pause * 2, 50);
+  }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.byteLength;
+  }
+  return out;
+}

@@ -1,0 +1,375 @@
+/**
+ * Named pipes on Windows: CreateNamedPipeW (overlapped, first instance,
+ * remote clients rejected, a DACL for the current user by default),
+ * ConnectNamedPipe accept loops on the process's completion port, and
+ * clients through CreateFileW + WaitNamedPipeW.
+ *
+ * @module
+ */
+import { encodeWide, NativeMemory } from "../ffi/mod.ts";
+import { ClosedError, NameTakenError, NotFoundError, TimeoutError } from "../errors.ts";
+import type {
+  ConnectSettings,
+  Endpoint,
+  PipeMode,
+  ServerEndpoint,
+  ServeSettings,
+} from "../_pipe_common.ts";
+import { checkPlainName } from "../_pipe_common.ts";
+import { associate, cancelAll, overlapped, STATUS } from "./completion.ts";
+import { ERROR, lastWin32Error, Win32Error } from "./error.ts";
+import { kernel32 } from "./kernel32.ts";
+import { ntError, OverlappedEndpoint } from "./overlapped.ts";
+import { daclOf, sddlFor, SecurityAttributes } from "./security.ts";
+
+export const INVALID_HANDLE_VALUE = 0xffffffffffffffffn;
+export const PIPE = {
+  ACCESS_INBOUND: 0x1,
+  ACCESS_OUTBOUND: 0x2,
+  ACCESS_DUPLEX: 0x3,
+  TYPE_MESSAGE: 0x4,
+  READMODE_MESSAGE: 0x2,
+  REJECT_REMOTE_CLIENTS: 0x8,
+  UNLIMITED_INSTANCES: 255,
+} as const;
+export const FILE_FLAG_OVERLAPPED = 0x40000000;
+export const FILE_FLAG_FIRST_PIPE_INSTANCE = 0x00080000;
+export const GENERIC_READ = 0x80000000;
+export const GENERIC_WRITE = 0x40000000;
+export const FILE_WRITE_ATTRIBUTES = 0x100;
+export const OPEN_EXISTING = 3;
+/** A server may identify a client but not act as it (the client's side of impersonation). */
+export const SECURITY_SQOS_IDENTIFICATION = 0x00100000 | 0x00010000;
+
+/** Listening instances kept ready for clients, within the instance limit. */
+const LISTENERS = 4;
+
+/**
+ * The OS path of a pipe name: a plain name maps to `\\.\pipe\<name>`; a
+ * path starting with `\\` (`\\.\pipe\x`, `\\server\pipe\x`) is unchanged.
+ *
+ * @param name A plain name or a full pipe path.
+ * @returns The path.
+ * @example
+ * ```ts
+ * import { pipePath } from "./pipe.ts";
+ * pipePath("jobs"); // "\\\\.\\pipe\\jobs"
+ * ```
+ */
+export function pipePath(name: string): string {
+  if (name.startsWith("\\\\")) return name;
+  return `\\\\.\\pipe\\${checkPlainName(name, "pipe")}`;
+}
+
+/** A named pipe server: a few listening instances, each awaiting ConnectNamedPipe. */
+class Win32PipeServer implements ServerEndpoint {
+  readonly #attributes: SecurityAttributes;
+  readonly #listening = new Set<bigint>();
+  #connected = 0;
+  #first = true;
+  #closed = false;
+  readonly #ready: Endpoint[] = [];
+  readonly #acceptors: { resolve(endpoint: Endpoint): void; reject(error: unknown): void }[] = [];
+  readonly #listeners = new Set<Promise<void>>();
+  #failure: unknown = null;
+  readonly #maxInstances: number;
+  readonly #pipeMode: number;
+
+  constructor(readonly name: string, readonly path: string, readonly settings: ServeSettings) {
+    this.#attributes = SecurityAttributes.fromSddl(sddlFor(settings.security), `pipe '${name}'`);
+    this.#maxInstances = settings.instances === Infinity
+      ? PIPE.UNLIMITED_INSTANCES
+      : settings.instances;
+    this.#pipeMode = (settings.mode === "message" ? PIPE.TYPE_MESSAGE | PIPE.READMODE_MESSAGE : 0) |
+      (settings.rejectRemoteClients ? PIPE.REJECT_REMOTE_CLIENTS : 0);
+    try {
+      this.#replenish();
+    } catch (error) {
+      this.#attributes.free();
+      throw error;
+    }
+  }
+
+  /** Creates listening instances until LISTENERS are ready or the limit is reached. */
+  #replenish(): void {
+    while (
+      !this.#closed && this.#listening.size < LISTENERS &&
+      this.#listening.size + this.#connected < this.#maxInstances
+    ) {
+      const handle = this.#createInstance();
+      this.#listening.add(handle);
+      const listener = this.#listen(handle).catch((error) => this.#fail(error));
+      this.#listeners.add(listener);
+      void listener.then(() => this.#listeners.delete(listener));
+    }
+  }
+
+  #createInstance(): bigint {
+    const first = this.#first;
+    const handle = kernel32.symbols.CreateNamedPipeW(
+      encodeWide(this.path),
+      PIPE.ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED | (first ? FILE_FLAG_FIRST_PIPE_INSTANCE : 0),
+      this.#pipeMode,
+      this.#maxInstances,
+      this.settings.bufferSize,
+      this.settings.bufferSize,
+      0,
+      this.#attributes.address,
+    );
+    if (handle === INVALID_HANDLE_VALUE) {
+      const error = lastWin32Error("CreateNamedPipeW");
+      // The first instance fails with access denied (or busy) when any other process holds the name.
+      if (first && (error.code === ERROR.ACCESS_DENIED || error.code === ERROR.PIPE_BUSY)) {
+        throw new NameTakenError(
+          `Cannot create pipe '${this.name}': the name is taken by another process ('${this.path}')`,
+          this.name,
+          "pipe",
+          "pipe",
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+    this.#first = false;
+    try {
+      associate(handle);
+    } catch (error) {
+      kernel32.symbols.CloseHandle(handle);
+      throw error;
+    }
+    return handle;
+  }
+
+  async #listen(handle: bigint): Promise<void> {
+    for (;;) {
+      try {
+        const { status } = await overlapped(
+          "ConnectNamedPipe",
+          (ov) => kernel32.symbols.ConnectNamedPipe(handle, ov),
+        );
+        if (status === STATUS.CANCELLED || this.#closed) {
+          this.#listening.delete(handle);
+          kernel32.symbols.CloseHandle(handle);
+          return;
+        }
+        if (status !== STATUS.SUCCESS && status !== STATUS.PIPE_CONNECTED) {
+          throw ntError(status, "ConnectNamedPipe");
+        }
+      } catch (error) {
+        if (!(error instanceof Win32Error)) throw error;
+        // A client connected between CreateNamedPipeW and ConnectNamedPipe: connected already.
+        if (error.code === ERROR.PIPE_CONNECTED) break;
+        // A client came and went before we got to it: reset the instance and listen again.
+        if (error.code === ERROR.NO_DATA) {
+          kernel32.symbols.DisconnectNamedPipe(handle);
+          continue;
+        }
+        this.#listening.delete(handle);
+        kernel32.symbols.CloseHandle(handle);
+        throw error;
+      }
+      break;
+    }
+    this.#listening.delete(handle);
+    if (this.#closed) {
+      kernel32.symbols.CloseHandle(handle);
+      return;
+    }
+    this.#connected++;
+    const pid = new Uint32Array(1);
+    kernel32.symbols.GetNamedPipeClientProcessId(handle, pid);
+    const endpoint = new OverlappedEndpoint(handle, {
+      message: this.settings.mode === "message",
+      peerPid: pid[0]!,
+      what: `pipe '${this.name}'`,
+      flushOnClose: true,
+      onClose: () => {
+        this.#connected--;
+        this.#replenishSafely();
+      },
+    });
+    this.#replenishSafely();
+    const acceptor = this.#acceptors.shift();
+    if (acceptor) acceptor.resolve(endpoint);
+    else this.#ready.push(endpoint);
+  }
+
+  #replenishSafely(): void {
+    try {
+      this.#replenish();
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  #fail(error: unknown): void {
+    if (this.#closed) return;
+    const acceptor = this.#acceptors.shift();
+    if (acceptor) acceptor.reject(error);
+    else this.#failure = error;
+  }
+
+  accept(): Promise<Endpoint> {
+    const ready = this.#ready.shift();
+    if (ready) return Promise.resolve(ready);
+    if (this.#closed) return Promise.reject(this.#closedError());
+    if (this.#failure) {
+      const failure = this.#failure;
+      this.#failure = null;
+      return Promise.reject(failure);
+    }
+    return new Promise((resolve, reject) => this.#acceptors.push({ resolve, reject }));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const acceptor of this.#acceptors.splice(0)) acceptor.reject(this.#closedError());
+    for (const handle of this.#listening) cancelAll(handle);
+    await Promise.all(this.#listeners);
+    this.#attributes.free();
+  }
+
+  security(): { descriptor: string; rejectRemoteClients: boolean } {
+    const handle = this.#listening.values().next().value;
+    if (handle === undefined) {
+      throw new ClosedError(`Cannot read the security of pipe '${this.name}': no instance is open`);
+    }
+    return {
+      descriptor: daclOf(handle),
+      rejectRemoteClients: (this.#pipeMode & PIPE.REJECT_REMOTE_CLIENTS) !== 0,
+    };
+  }
+
+  #closedError(): ClosedError {
+    return new ClosedError(`Cannot accept on pipe '${this.name}': the server is closed`);
+  }
+}
+
+/**
+ * Starts a named pipe server (its first instance is created before this returns).
+ *
+ * @param name The caller's name (for messages).
+ * @param path The pipe path (from {@link pipePath}).
+ * @param settings Mode, instances, security.
+ * @returns The listening server.
+ * @example
+ * ```ts
+ * import { pipePath, servePipe } from "./pipe.ts";
+ * const server = servePipe("jobs", pipePath("jobs"), {
+ *   mode: "message", instances: 4, security: "user", rejectRemoteClients: true, bufferSize: 65536,
+ * });
+ * await server.close();
+ * ```
+ */
+export function servePipe(name: string, path: string, settings: ServeSettings): ServerEndpoint {
+  return new Win32PipeServer(name, path, settings);
+}
+
+/**
+ * Opens the client end of a named pipe: CreateFileW, and while every
+ * instance is busy WaitNamedPipeW then CreateFileW again (another client can
+ * win the instance in between). A pipe that does not exist yet is retried
+ * until the timeout. Message pipes get PIPE_READMODE_MESSAGE.
+ *
+ * @param name The caller's name (for messages).
+ * @param path The pipe path.
+ * @param settings The timeout.
+ * @returns The connection and the pipe's mode.
+ * @example
+ * ```ts
+ * import { connectPipe, pipePath } from "./pipe.ts";
+ * // const { endpoint } = await connectPipe("jobs", pipePath("jobs"), { mode: "byte", timeout: 5000 });
+ * ```
+ */
+export async function connectPipe(
+  name: string,
+  path: string,
+  settings: ConnectSettings,
+): Promise<{ endpoint: Endpoint; mode: PipeMode }> {
+  const handle = await openClient(name, path, settings.timeout);
+  try {
+    const flags = new Uint32Array(1);
+    if (!kernel32.symbols.GetNamedPipeInfo(handle, flags, null, null, null)) {
+      throw lastWin32Error("GetNamedPipeInfo");
+    }
+    const mode: PipeMode = (flags[0]! & PIPE.TYPE_MESSAGE) !== 0 ? "message" : "byte";
+    if (mode === "message") {
+      const readMode = new Uint32Array([PIPE.READMODE_MESSAGE]);
+      if (!kernel32.symbols.SetNamedPipeHandleState(handle, readMode, 0n, 0n)) {
+        throw lastWin32Error("SetNamedPipeHandleState");
+      }
+    }
+    associate(handle);
+    const pid = new Uint32Array(1);
+    kernel32.symbols.GetNamedPipeServerProcessId(handle, pid);
+    const endpoint = new OverlappedEndpoint(handle, {
+      message: mode === "message",
+      peerPid: pid[0]!,
+      what: `pipe '${name}'`,
+      flushOnClose: false,
+    });
+    return { endpoint, mode };
+  } catch (error) {
+    kernel32.symbols.CloseHandle(handle);
+    throw error;
+  }
+}
+
+async function openClient(name: string, path: string, timeout: number): Promise<bigint> {
+  const deadline = Date.now() + timeout;
+  const wide = encodeWide(path);
+  let pause = 2;
+  for (;;) {
+    const handle = kernel32.symbols.CreateFileW(
+      wide,
+      (GENERIC_READ | GENERIC_WRITE) >>> 0,
+      0,
+      0n,
+      OPEN_EXISTING,
+      FILE_FLAG_OVERLAPPED | SECURITY_SQOS_IDENTIFICATION,
+      0n,
+    );
+    if (handle !== INVALID_HANDLE_VALUE) return handle;
+    const error = lastWin32Error("CreateFileW");
+    const left = deadline - Date.now();
+    if (error.code === ERROR.PIPE_BUSY) {
+      if (left <= 0) {
+        throw new TimeoutError(
+          `Cannot connect to pipe '${name}': every instance stayed busy for ${timeout} ms`,
+          {
+            cause: error,
+          },
+        );
+      }
+      // Parks a pool thread until an instance listens (or the time is up); then race for it.
+      using nameMemory = NativeMemory.alloc(wide.byteLength);
+      nameMemory.bytes.set(wide);
+      await kernel32.symbols.WaitNamedPipeWAsync(
+        nameMemory.address,
+        Math.max(1, Math.min(left, 0xfffffffe)),
+      );
+      continue;
+    }
+    if (error.code === ERROR.FILE_NOT_FOUND) {
+      if (left <= 0) {
+        throw new TimeoutError(
+          `Cannot connect to pipe '${name}': no server appeared within ${timeout} ms`,
+          {
+            cause: new NotFoundError(`Cannot open pipe '${path}': it does not exist`, name, {
+              cause: error,
+            }),
+          },
+        );
+      }
+      // Nothing announces a pipe's creation: retry with a short, growing pause (only while connecting).
+      await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)));
+      pause = Math.min(pause * 2, 50);
+      continue;
+    }
+    error.message = `Cannot open pipe '${path}': ${
+      error.message.replace(/^CreateFileW failed: /, "")
+    }`;
+    throw error;
+  }
+}
