@@ -28,3 +28,13 @@ describe("golden diagnostics", () => {
     });
   }
 });
+
+describe("docs/language.md", () => {
+  it("documents every diagnostic code with its golden example and output", () => {
+    const docs = readRel("docs/language.md");
+    for (const [code, title] of Object.entries(CODES)) {
+      expect(docs).toContain(`### ${code}: ${title}\n`);
+      expect(docs).toContain(readRel(`${GOLDEN}/${code}.txt`).trimEnd());
+    }
+  });
+});
