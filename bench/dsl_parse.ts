@@ -24,6 +24,11 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
  *
  * @param processes A multiple of 10.
  * @returns The `.ipc` text.
+ * @example Generating 500 processes
+ * ```ts
+ * import { generate } from "./dsl_parse.ts";
+ * const text = generate(500);
+ * ```
  */
 export function generate(processes: number): string {
   const out = ["topology generated", "param workers_per_group = 8", ""];

@@ -9,10 +9,24 @@ import { renderAll, toJson } from "../dsl/mod.ts";
 import { parseArgs } from "./_args.ts";
 import { checkFile, parsePlatform, readText } from "./_common.ts";
 
-/** One line for `ipckit --help`. */
+/**
+ * One line for `ipckit --help`.
+ * @example Printing the summary
+ * ```ts
+ * import { summary } from "./check.ts";
+ * console.log(summary);
+ * ```
+ */
 export const summary = "check a topology file and report errors and warnings";
 
-/** The text of `ipckit check --help`. */
+/**
+ * The text of `ipckit check --help`.
+ * @example Printing the help
+ * ```ts
+ * import { help } from "./check.ts";
+ * console.log(help);
+ * ```
+ */
 export const help = `Usage: ipckit check FILE [options]
 
 Checks FILE and the files it imports. Prints every error and warning found;

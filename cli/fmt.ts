@@ -10,10 +10,24 @@ import { format, renderAll, SourceFiles } from "../dsl/mod.ts";
 import { parseArgs } from "./_args.ts";
 import { readText } from "./_common.ts";
 
-/** One line for `ipckit --help`. */
+/**
+ * One line for `ipckit --help`.
+ * @example Printing the summary
+ * ```ts
+ * import { summary } from "./fmt.ts";
+ * console.log(summary);
+ * ```
+ */
 export const summary = "format topology files canonically (comments kept)";
 
-/** The text of `ipckit fmt --help`. */
+/**
+ * The text of `ipckit fmt --help`.
+ * @example Printing the help
+ * ```ts
+ * import { help } from "./fmt.ts";
+ * console.log(help);
+ * ```
+ */
 export const help = `Usage: ipckit fmt FILE... [--check | --write]
 
 Formats each FILE canonically. Comments are kept, and formatting twice gives

@@ -9,10 +9,24 @@ import { renderAll, toDot, toMermaid } from "../dsl/mod.ts";
 import { parseArgs } from "./_args.ts";
 import { checkFile, parsePlatform, readText } from "./_common.ts";
 
-/** One line for `ipckit --help`. */
+/**
+ * One line for `ipckit --help`.
+ * @example Printing the summary
+ * ```ts
+ * import { summary } from "./graph.ts";
+ * console.log(summary);
+ * ```
+ */
 export const summary = "draw a topology as Graphviz DOT or Mermaid";
 
-/** The text of `ipckit graph --help`. */
+/**
+ * The text of `ipckit graph --help`.
+ * @example Printing the help
+ * ```ts
+ * import { help } from "./graph.ts";
+ * console.log(help);
+ * ```
+ */
 export const help = `Usage: ipckit graph FILE [--format dot|mermaid] [options]
 
 Checks FILE, then prints its processes, endpoints and flows as a graph:

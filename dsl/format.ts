@@ -13,9 +13,23 @@ import type { Comment, Entry, Expr, FileAst, Item, Span } from "./ast.ts";
 import type { Diagnostic } from "./diagnostics.ts";
 import { parse } from "./parse.ts";
 
-/** Lines longer than this are broken where the syntax allows. */
+/**
+ * Lines longer than this are broken where the syntax allows.
+ * @example Reading the width
+ * ```ts
+ * import { LINE_WIDTH } from "./format.ts";
+ * console.log(LINE_WIDTH); // 100
+ * ```
+ */
 export const LINE_WIDTH = 100;
-/** A `{ }` block stays on its declaration's line only if that line fits in this width. */
+/**
+ * A `{ }` block stays on its declaration's line only if that line fits in this width.
+ * @example Reading the width
+ * ```ts
+ * import { BLOCK_WIDTH } from "./format.ts";
+ * console.log(BLOCK_WIDTH); // 80
+ * ```
+ */
 export const BLOCK_WIDTH = 80;
 const INDENT = "  ";
 

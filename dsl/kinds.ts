@@ -10,7 +10,14 @@
 /** A target platform. */
 export type Platform = "windows" | "linux";
 
-/** All platforms, in the order diagnostics list them. */
+/**
+ * All platforms, in the order diagnostics list them.
+ * @example Listing platforms
+ * ```ts
+ * import { PLATFORMS } from "./kinds.ts";
+ * console.log(PLATFORMS.join(", ")); // "windows, linux"
+ * ```
+ */
 export const PLATFORMS: readonly Platform[] = ["windows", "linux"];
 
 /**
@@ -311,7 +318,14 @@ export const PROCESS_PROPERTIES: Readonly<Record<string, PropertySpec>> = {
   after: { shape: "a process or a list of processes", doc: "processes to start first" },
 };
 
-/** Defaults applied to every process. */
+/**
+ * Defaults applied to every process.
+ * @example Reading the default grace period
+ * ```ts
+ * import { PROCESS_DEFAULTS } from "./kinds.ts";
+ * console.log(PROCESS_DEFAULTS.graceMs); // 5000
+ * ```
+ */
 export const PROCESS_DEFAULTS = {
   backoffInitialMs: 100,
   backoffMaxMs: 10_000,
@@ -321,10 +335,24 @@ export const PROCESS_DEFAULTS = {
   maxReplicas: 1024,
 } as const;
 
-/** Parameter types, for `param name: type = value`. */
+/**
+ * Parameter types, for `param name: type = value`.
+ * @example Listing parameter types
+ * ```ts
+ * import { PARAM_TYPES } from "./kinds.ts";
+ * console.log(PARAM_TYPES.includes("size")); // true
+ * ```
+ */
 export const PARAM_TYPES = ["int", "size", "duration", "string", "bool"] as const;
 
-/** Unit multipliers: sizes to bytes, durations to milliseconds. */
+/**
+ * Unit multipliers: sizes to bytes, durations to milliseconds.
+ * @example Converting a unit
+ * ```ts
+ * import { UNITS } from "./kinds.ts";
+ * console.log(UNITS.MiB?.factor); // 1048576
+ * ```
+ */
 export const UNITS: Readonly<Record<string, { type: "size" | "duration"; factor: number }>> = {
   B: { type: "size", factor: 1 },
   KB: { type: "size", factor: 1000 },

@@ -36,7 +36,14 @@ const makeRecipe = (ohm as unknown as { makeRecipe(recipe: string): ohm.Grammar 
  */
 export const grammar: ohm.Grammar = makeRecipe(IPC_RECIPE);
 
-/** Bracket nesting beyond this is rejected before ohm's recursion can overflow. */
+/**
+ * Bracket nesting beyond this is rejected before ohm's recursion can overflow.
+ * @example Reading the limit
+ * ```ts
+ * import { MAX_NESTING } from "./parse.ts";
+ * console.log(MAX_NESTING); // 64
+ * ```
+ */
 export const MAX_NESTING = 64;
 
 let fileId = 0;

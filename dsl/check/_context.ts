@@ -180,6 +180,13 @@ export type ValueContext =
  * @param owner The endpoint kind, or `"process"` for process properties.
  * @param key The option or property name.
  * @returns The context for that value.
+ * @example Reading how `server` values are resolved
+ * ```ts
+ * import type { Ctx } from "./_context.ts";
+ * import { valueContext } from "./_context.ts";
+ * declare const ctx: Ctx;
+ * valueContext(ctx, "pipe", "server"); // "process"
+ * ```
  */
 export function valueContext(ctx: Ctx, owner: string, key: string): ValueContext {
   if (owner === "process") {
@@ -214,6 +221,11 @@ export function valueContext(ctx: Ctx, owner: string, key: string): ValueContext
  * @param names Qualified names.
  * @param prefix The module prefix.
  * @returns The names visible from that module, as written there.
+ * @example Names seen from an imported module
+ * ```ts
+ * import { visibleNames } from "./_context.ts";
+ * visibleNames(["a", "ns.log"], "ns."); // ["log"]
+ * ```
  */
 export function visibleNames(names: Iterable<string>, prefix: string): string[] {
   const out: string[] = [];

@@ -372,6 +372,13 @@ function checkCycles(ctx: Ctx): void {
  *
  * @param ctx Shared checker state, after the options pass.
  * @returns The sides of every used endpoint, for the warnings pass and the model.
+ * @example Running the pass
+ * ```ts
+ * import type { Ctx } from "./_context.ts";
+ * import { checkDirections } from "./directions.ts";
+ * declare const ctx: Ctx;
+ * const sides = checkDirections(ctx);
+ * ```
  */
 export function checkDirections(ctx: Ctx): Map<EndpointSym, Sides> {
   const sides = gather(ctx);

@@ -51,6 +51,14 @@ function declare(ctx: Ctx, name: string, sym: Sym, span: Span, what: string): vo
  * that references may point forward.
  *
  * @param ctx Shared checker state, after guards are applied.
+ * @returns Nothing; declarations go to `ctx.symbols` and `ctx.params`, findings to `ctx.diagnostics`.
+ * @example Running the pass
+ * ```ts
+ * import type { Ctx } from "./_context.ts";
+ * import { declareNames } from "./names.ts";
+ * declare const ctx: Ctx;
+ * declareNames(ctx);
+ * ```
  */
 export function declareNames(ctx: Ctx): void {
   const kindNames = Object.keys(ctx.kinds);
@@ -289,6 +297,16 @@ function lookupProcess(ctx: Ctx, m: ModuleInfo, ref: Ref): void {
  * @param expr The expression.
  * @param context How identifiers are read.
  * @param current The parameter being declared, if any (only earlier ones are visible).
+ * @returns Nothing; resolutions go to `ctx.refs`, findings to `ctx.diagnostics`.
+ * @example Resolving a value
+ * ```ts
+ * import type { Ctx, ModuleInfo } from "./_context.ts";
+ * import { resolveValue } from "./names.ts";
+ * import { parseExpr } from "../parse.ts";
+ * declare const ctx: Ctx;
+ * declare const m: ModuleInfo;
+ * resolveValue(ctx, m, parseExpr("workers * 2", 0)!, "value");
+ * ```
  */
 export function resolveValue(
   ctx: Ctx,
@@ -331,6 +349,14 @@ export function resolveValue(
  * Resolves flow and value references in every module and checks flow shapes.
  *
  * @param ctx Shared checker state, after {@link declareNames}.
+ * @returns Nothing; resolved flows go to `ctx.flows`, findings to `ctx.diagnostics`.
+ * @example Running the pass
+ * ```ts
+ * import type { Ctx } from "./_context.ts";
+ * import { resolveNames } from "./names.ts";
+ * declare const ctx: Ctx;
+ * resolveNames(ctx);
+ * ```
  */
 export function resolveNames(ctx: Ctx): void {
   for (const m of ctx.modules) {

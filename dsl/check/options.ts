@@ -69,6 +69,12 @@ function typeName(v: Value | string): string {
  * @param t The value type.
  * @param v Bytes, milliseconds or a plain number.
  * @returns e.g. `64KiB`, `30s`, `255`.
+ * @example Formatting sizes and durations
+ * ```ts
+ * import { showAmount } from "./options.ts";
+ * showAmount("size", 65536); // "64KiB"
+ * showAmount("duration", 30000); // "30s"
+ * ```
  */
 export function showAmount(t: "int" | "size" | "duration", v: number): string {
   if (t === "int") return String(v);
@@ -1005,6 +1011,14 @@ function checkOverrides(ctx: Ctx): void {
  * Evaluates and checks every parameter, endpoint option and process property.
  *
  * @param ctx Shared checker state, after the names pass.
+ * @returns Nothing; values go onto the symbols, findings to `ctx.diagnostics`.
+ * @example Running the pass
+ * ```ts
+ * import type { Ctx } from "./_context.ts";
+ * import { checkOptions } from "./options.ts";
+ * declare const ctx: Ctx;
+ * checkOptions(ctx);
+ * ```
  */
 export function checkOptions(ctx: Ctx): void {
   const ev = new Evaluator(ctx);

@@ -21,6 +21,16 @@ const spanKey = (s: { file: number; start: number }) => `${s.file}:${s.start}`;
  *
  * @param ctx Shared checker state.
  * @param loaded The parsed program's modules, root first.
+ * @returns Nothing; the kept modules go to `ctx.modules`.
+ * @example Running the pass
+ * ```ts
+ * import type { Ctx } from "./_context.ts";
+ * import type { LoadedModule } from "../imports.ts";
+ * import { applyGuards } from "./platform.ts";
+ * declare const ctx: Ctx;
+ * declare const modules: LoadedModule[];
+ * applyGuards(ctx, modules);
+ * ```
  */
 export function applyGuards(ctx: Ctx, loaded: readonly LoadedModule[]): void {
   const activeImports = new Set<string>();
@@ -65,6 +75,14 @@ const UNC = /^\\\\([^\\]+)\\(pipe|mailslot)\\(.+)$/i;
  * broadcast mailslots with messages over 424 bytes.
  *
  * @param ctx Shared checker state, after the options pass.
+ * @returns Nothing; findings go to `ctx.diagnostics`.
+ * @example Running the pass
+ * ```ts
+ * import type { Ctx } from "./_context.ts";
+ * import { checkPlatform } from "./platform.ts";
+ * declare const ctx: Ctx;
+ * checkPlatform(ctx);
+ * ```
  */
 export function checkPlatform(ctx: Ctx): void {
   const platform = ctx.platform;

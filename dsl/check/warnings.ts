@@ -15,6 +15,15 @@ import type { Sides } from "./directions.ts";
  *
  * @param ctx Shared checker state, after the directions pass.
  * @param sides The endpoint sides gathered by the directions pass.
+ * @returns Nothing; warnings go to `ctx.diagnostics`.
+ * @example Running the pass
+ * ```ts
+ * import type { Ctx } from "./_context.ts";
+ * import { checkDirections } from "./directions.ts";
+ * import { checkWarnings } from "./warnings.ts";
+ * declare const ctx: Ctx;
+ * checkWarnings(ctx, checkDirections(ctx));
+ * ```
  */
 export function checkWarnings(ctx: Ctx, sides: Map<EndpointSym, Sides>): void {
   // Anything named in a flow counts as used, even if that flow had errors,

@@ -18,7 +18,15 @@ import {
   type SourceFiles,
 } from "../../dsl/mod.ts";
 
-/** The repository root. */
+/**
+ * The repository root.
+ * @example Building a path
+ * ```ts
+ * import path from "node:path";
+ * import { ROOT } from "./_harness.ts";
+ * path.join(ROOT, "examples/hello.ipc");
+ * ```
+ */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 /**
@@ -26,6 +34,11 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
  *
  * @param rel A root-relative path with `/` separators.
  * @returns The text.
+ * @example Reading an example
+ * ```ts
+ * import { readRel } from "./_harness.ts";
+ * const text = readRel("examples/hello.ipc");
+ * ```
  */
 export function readRel(rel: string): string {
   return readFileSync(path.join(ROOT, rel), "utf8");
@@ -36,6 +49,11 @@ export function readRel(rel: string): string {
  *
  * @param dir The directory.
  * @returns Root-relative paths, sorted.
+ * @example Listing examples
+ * ```ts
+ * import { ipcFiles } from "./_harness.ts";
+ * ipcFiles("examples"); // ["examples/hello.ipc", ...]
+ * ```
  */
 export function ipcFiles(dir: string): string[] {
   return readdirSync(path.join(ROOT, dir)).filter((f) => f.endsWith(".ipc")).sort().map((f) =>
@@ -43,7 +61,15 @@ export function ipcFiles(dir: string): string[] {
   );
 }
 
-/** A Windows-only kind used to exercise E040; adding a kind is one table entry. */
+/**
+ * A Windows-only kind used to exercise E040; adding a kind is one table entry.
+ * @example Extending the kind table
+ * ```ts
+ * import { KINDS } from "../../dsl/kinds.ts";
+ * import { COPYDATA } from "./_harness.ts";
+ * const kinds = { ...KINDS, copydata: COPYDATA };
+ * ```
+ */
 export const COPYDATA: KindSpec = {
   doc: "WM_COPYDATA messages between windows",
   platforms: ["windows"],
@@ -67,6 +93,11 @@ export interface FileArgs {
  *
  * @param text The file text.
  * @returns The options (linux, no overrides and the standard kinds by default).
+ * @example Reading options
+ * ```ts
+ * import { fileArgs } from "./_harness.ts";
+ * fileArgs("# args: --platform windows\ntopology t").platform; // "windows"
+ * ```
  */
 export function fileArgs(text: string): FileArgs {
   const m = /^# args: (.*)$/m.exec(text.split("\n")[0] ?? "");
@@ -88,6 +119,11 @@ export function fileArgs(text: string): FileArgs {
  * @param rel The file.
  * @param overrides Options that replace those from its `# args:` line.
  * @returns The result, its file registry and the rendered text.
+ * @example Checking an example
+ * ```ts
+ * import { checkRel } from "./_harness.ts";
+ * console.log(checkRel("examples/hello.ipc").rendered); // ""
+ * ```
  */
 export function checkRel(
   rel: string,

@@ -15,6 +15,12 @@ import { parse } from "../../dsl/parse.ts";
  *
  * @param seed Any 32-bit integer.
  * @returns A function returning floats in [0, 1).
+ * @example Drawing numbers
+ * ```ts
+ * import { prng } from "./_mutate.ts";
+ * const rnd = prng(42);
+ * rnd(); // same value on every run
+ * ```
  */
 export function prng(seed: number): () => number {
   let a = seed >>> 0;
@@ -103,6 +109,11 @@ const ODD = [
  * @param source A valid `.ipc` text.
  * @param rnd The random source.
  * @returns The mutated text and a short description of what was done.
+ * @example Mutating a file
+ * ```ts
+ * import { mutate, prng } from "./_mutate.ts";
+ * const { text, op } = mutate("topology t\nshm a { size = 1KiB }", prng(1));
+ * ```
  */
 export function mutate(source: string, rnd: () => number): { text: string; op: string } {
   const tokens = source.match(TOKEN) ?? [];
@@ -197,6 +208,11 @@ export interface CaseResult {
  *
  * @param text The mutant.
  * @returns Whether every step ended in data, not an exception, and how long it took.
+ * @example Running one case
+ * ```ts
+ * import { runCase } from "./_mutate.ts";
+ * console.log(runCase("topology t\nshm").ok); // true
+ * ```
  */
 export function runCase(text: string): CaseResult {
   const start = performance.now();

@@ -12,6 +12,13 @@ import type { FileAst } from "../../dsl/ast.ts";
  *
  * @param ast A parsed file.
  * @returns Plain data that is equal for two files with the same meaning.
+ * @example Comparing two files
+ * ```ts
+ * import { parse } from "../../dsl/parse.ts";
+ * import { structure } from "./_structure.ts";
+ * const same = JSON.stringify(structure(parse("topology a", 0).ast!)) ===
+ *   JSON.stringify(structure(parse("topology  a # c", 0).ast!));
+ * ```
  */
 export function structure(ast: FileAst): unknown {
   return JSON.parse(
