@@ -84,6 +84,8 @@ function openDirect(path: string, table: SymbolTable) {
 // dlopen), so concurrent waits never queue behind each other.
 
 const idle: DedicatedThread[] = [];
+// Idle threads are cheap but not free (each runs a JS engine); keep a few.
+const MAX_IDLE_THREADS = 4;
 let inFlight = 0;
 
 async function callBlocking(library: ThreadLibrary, name: string, args: unknown[]) {
@@ -93,7 +95,8 @@ async function callBlocking(library: ThreadLibrary, name: string, args: unknown[
     return await thread.call(library, name, ...args);
   } finally {
     inFlight--;
-    idle.push(thread);
+    if (idle.length < MAX_IDLE_THREADS) idle.push(thread);
+    else thread.close();
   }
 }
 

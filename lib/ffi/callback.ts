@@ -32,7 +32,9 @@ export function callback(
   options: { threadsafe?: boolean } = {},
 ): Callback {
   if (options.threadsafe && def.returns !== "void") {
-    throw new TypeError("A threadsafe callback must return void: its result cannot reach the caller");
+    throw new TypeError(
+      "A threadsafe callback must return void: its result cannot reach the caller",
+    );
   }
   return backend.callback(def, fn, options.threadsafe ?? false);
 }

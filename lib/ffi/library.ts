@@ -3,8 +3,8 @@
  *
  * @module
  */
-import { backend, platform, type Platform } from "./runtime.ts";
-import type { SymbolTable, Symbols } from "./types.ts";
+import { backend, type Platform, platform } from "./runtime.ts";
+import type { Symbols, SymbolTable } from "./types.ts";
 
 /** A library's file name on each OS where it exists. */
 export type LibraryPaths = Partial<Record<Platform, string>>;

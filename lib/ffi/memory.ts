@@ -11,10 +11,13 @@ import { backend } from "./runtime.ts";
 import { decodeC, decodeWide } from "./strings.ts";
 
 // The C runtime's allocator: the only symbols lib/ffi binds itself.
-const crt = new NativeLibrary({ windows: "ucrtbase.dll", linux: "libc.so.6" }, {
-  calloc: { args: ["usize", "usize"], returns: "pointer" }, // void* calloc(size_t, size_t)
-  free: { args: ["pointer"], returns: "void" }, // void free(void*)
-} as const);
+const crt = new NativeLibrary(
+  { windows: "ucrtbase.dll", linux: "libc.so.6" },
+  {
+    calloc: { args: ["usize", "usize"], returns: "pointer" }, // void* calloc(size_t, size_t)
+    free: { args: ["pointer"], returns: "void" }, // void free(void*)
+  } as const,
+);
 
 /**
  * Thrown when an object (native memory, a mapping, a handle) is used after
@@ -64,7 +67,10 @@ export function nativeBuffer(address: bigint, byteLength: number): ArrayBuffer {
  * ```
  */
 export function detachBuffer(buffer: ArrayBuffer): void {
-  const transferable = buffer as ArrayBuffer & { transfer?(length: number): ArrayBuffer; detached?: boolean };
+  const transferable = buffer as ArrayBuffer & {
+    transfer?(length: number): ArrayBuffer;
+    detached?: boolean;
+  };
   if (transferable.detached || buffer.byteLength === 0) return;
   // transfer(0) copies nothing and leaves the original detached.
   transferable.transfer!(0);
@@ -105,7 +111,9 @@ export class NativeMemory implements Disposable {
    */
   static alloc(byteLength: number): NativeMemory {
     if (!Number.isSafeInteger(byteLength) || byteLength <= 0) {
-      throw new RangeError(`Cannot allocate ${byteLength} bytes: the size must be a positive integer`);
+      throw new RangeError(
+        `Cannot allocate ${byteLength} bytes: the size must be a positive integer`,
+      );
     }
     const address = crt.symbols.calloc(1, byteLength);
     if (address === 0n) throw new RangeError(`Cannot allocate ${byteLength} bytes: out of memory`);

@@ -21,5 +21,11 @@ export * from "./memory.ts";
 export * from "./strings.ts";
 export * from "./struct.ts";
 export * from "./callback.ts";
-export { blockingCallsInFlight, platform, type Platform, runtimeName, scriptCommand } from "./runtime.ts";
+export {
+  blockingCallsInFlight,
+  type Platform,
+  platform,
+  runtimeName,
+  scriptCommand,
+} from "./runtime.ts";
 export * from "./thread.ts";

@@ -9,7 +9,11 @@ import type { Backend } from "./_backend.ts";
 /** The operating systems ipckit supports. */
 export type Platform = "windows" | "linux";
 
-const g = globalThis as { Bun?: unknown; Deno?: { dlopen?: unknown }; process?: { platform?: string } };
+const g = globalThis as {
+  Bun?: unknown;
+  Deno?: { dlopen?: unknown };
+  process?: { platform?: string };
+};
 
 /** The current OS, as ipckit names it (`"other"` where ipckit has no OS backend). */
 export const platform: Platform | "other" = g.process?.platform === "win32"
@@ -28,7 +32,9 @@ export const runtimeName: "bun" | "deno" | "other" = g.Bun !== undefined
 const unsupported: Backend = {
   name: "bun",
   open() {
-    throw new Error("ipckit's native bindings need Bun or Deno: run this with `bun` or `deno run -A`");
+    throw new Error(
+      "ipckit's native bindings need Bun or Deno: run this with `bun` or `deno run -A`",
+    );
   },
   view() {
     return this.open("", {}) as never;

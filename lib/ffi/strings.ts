@@ -64,7 +64,9 @@ const utf8Decoder = new TextDecoder();
  * ```
  */
 export function encodeC(text: string): Uint8Array {
-  if (text.includes("\0")) throw new TypeError(`Cannot pass '${text}' to C: it contains a NUL character`);
+  if (text.includes("\0")) {
+    throw new TypeError(`Cannot pass '${text}' to C: it contains a NUL character`);
+  }
   const encoded = utf8.encode(text);
   const bytes = new Uint8Array(encoded.byteLength + 1);
   bytes.set(encoded);

@@ -24,7 +24,10 @@ export type FieldType =
   | "pointer";
 
 /** A field: a scalar, a nested struct, or a fixed array `[type, count]`. */
-export type FieldSpec = FieldType | StructLayout<any> | readonly [FieldType | StructLayout<any>, number];
+export type FieldSpec =
+  | FieldType
+  | StructLayout<any>
+  | readonly [FieldType | StructLayout<any>, number];
 
 const SCALAR_SIZE: Record<FieldType, number> = {
   i8: 1,

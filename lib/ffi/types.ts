@@ -79,7 +79,8 @@ export interface Callback {
 }
 
 /** The JavaScript value of a native type used as an argument. */
-export type ArgValue<T extends NativeType> = T extends "i64" | "u64" | "isize" | "usize" ? bigint | number
+export type ArgValue<T extends NativeType> = T extends "i64" | "u64" | "isize" | "usize"
+  ? bigint | number
   : T extends "pointer" ? bigint
   : T extends "buffer" ? ArrayBufferView | null
   : T extends "callback" ? Callback | null

@@ -2,7 +2,7 @@
 // parses what they print. Scenario output lines of the form `key=<json>` are
 // results; everything else is kept as text for failure messages.
 import { describe } from "vitest";
-import { CELLS, runInCell, WINE_NOISE, windowsCellProblem } from "../../tools/cells.mjs";
+import { CELLS, runInCell, windowsCellProblem, WINE_NOISE } from "../../tools/cells.mjs";
 
 /** A cell name. */
 export type Cell = "linux-bun" | "linux-deno" | "windows-bun" | "windows-deno";

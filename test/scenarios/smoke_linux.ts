@@ -17,7 +17,7 @@ if (c.pipe2(fds, 0o2000000 /* O_CLOEXEC */) < 0) throw lastErrnoError("pipe2");
 const [readFd, writeFd] = [fds[0]!, fds[1]!];
 using pollfd = NativeMemory.alloc(8); // struct pollfd { int fd; short events; short revents; }
 pollfd.view.setInt32(0, readFd, true);
-pollfd.view.setInt16(4, 1 /* POLLIN */, true);
+pollfd.view.setInt16(4, 1, true); // events = POLLIN
 let ticks = 0;
 const interval = setInterval(() => ticks++, 10);
 setTimeout(() => c.write(writeFd, new Uint8Array([42]), 1n), 300);

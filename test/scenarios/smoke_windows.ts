@@ -2,7 +2,7 @@
 // waits and typed errors against a real Win32 implementation.
 import { blockingCallsInFlight, encodeWide, NativeMemory, runtimeName } from "../../lib/ffi/mod.ts";
 import { kernel32 } from "../../lib/win32/kernel32.ts";
-import { Win32Error, lastWin32Error } from "../../lib/win32/error.ts";
+import { lastWin32Error, Win32Error } from "../../lib/win32/error.ts";
 import process from "node:process";
 
 const k = kernel32.symbols;

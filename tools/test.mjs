@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+// `npm test`: type checks, lint and format checks, unit tests, then every
+// scenario in every cell, with a summary line per cell. Exit 0 only if all
+// passed. With CI=true, a cell that cannot run is a failure, not a skip.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { CELLS, PROJECT, provisionWine, stopWineserver, windowsCellProblem } from "./cells.mjs";
+
+const BIN = join(PROJECT, "node_modules", ".bin");
+const ci = process.env.CI === "true";
+const steps = [];
+
+function step(name, argv, options = {}) {
+  const started = Date.now();
+  console.log(`\n== ${name}: ${argv.join(" ")}`);
+  const result = spawnSync(argv[0], argv.slice(1), { stdio: "inherit", cwd: PROJECT, ...options });
+  const ok = result.status === 0;
+  steps.push({ name, ok, seconds: (Date.now() - started) / 1000 });
+  return ok;
+}
+
+step("typecheck (tsc)", [join(BIN, "tsc"), "-p", "tsconfig.json"]);
+step("typecheck (deno check)", [join(BIN, "deno"), "check", "--quiet", "mod.ts", "cli/main.ts"]);
+step("lint (deno lint)", [join(BIN, "deno"), "lint", "--quiet"]);
+step("format (deno fmt --check)", [join(BIN, "deno"), "fmt", "--check", "--quiet"]);
+mkdirSync(join(PROJECT, ".cache"), { recursive: true });
+const unitReport = join(PROJECT, ".cache", "vitest-unit.json");
+rmSync(unitReport, { force: true });
+step("unit tests", [
+  join(BIN, "vitest"), "run", "--project", "unit",
+  "--reporter=default", "--reporter=json", `--outputFile.json=${unitReport}`,
+]);
+
+// Windows cells: provision up front so the first scenario's timeout covers only itself.
+const windowsProblem = windowsCellProblem();
+if (windowsProblem) {
+  console.log(`\n!! The Windows cells cannot run here: ${windowsProblem}` + (ci ? " (CI: failure)" : " (skipped)"));
+  if (ci) steps.push({ name: "windows cells available", ok: false, seconds: 0 });
+} else {
+  const started = Date.now();
+  try {
+    provisionWine();
+    steps.push({ name: "provision Wine", ok: true, seconds: (Date.now() - started) / 1000 });
+  } catch (error) {
+    console.error(String(error));
+    steps.push({ name: "provision Wine", ok: false, seconds: (Date.now() - started) / 1000 });
+  }
+}
+
+const report = join(PROJECT, ".cache", "vitest-scenarios.json");
+rmSync(report, { force: true });
+step("scenarios (every cell)", [
+  join(BIN, "vitest"), "run", "--project", "scenarios",
+  "--reporter=default", "--reporter=json", `--outputFile.json=${report}`,
+]);
+stopWineserver();
+
+// Per-cell summary from the scenario report: describe blocks are named "[cell]".
+const perCell = Object.fromEntries(CELLS.map((cell) => [cell, { passed: 0, failed: 0, skipped: 0 }]));
+let passed = 0, failed = 0, skipped = 0;
+for (const path of [unitReport, report]) {
+  if (!existsSync(path)) continue;
+  const data = JSON.parse(readFileSync(path, "utf8"));
+  for (const file of data.testResults ?? []) {
+    for (const test of file.assertionResults ?? []) {
+      const cell = /^\[([a-z-]+)\]/.exec(test.ancestorTitles?.[0] ?? "")?.[1];
+      const bucket = cell && perCell[cell];
+      const status = test.status === "passed" ? "passed" : test.status === "failed" ? "failed" : "skipped";
+      if (bucket) bucket[status]++;
+      if (status === "passed") passed++;
+      else if (status === "failed") failed++;
+      else skipped++;
+    }
+    // A file that failed to load counts as a failure.
+    if ((file.assertionResults ?? []).length === 0 && file.status === "failed") failed++;
+  }
+}
+
+console.log("\n== summary");
+for (const s of steps) console.log(`${s.ok ? "ok  " : "FAIL"} ${s.name} (${s.seconds.toFixed(1)} s)`);
+const cellText = CELLS.map((cell) => {
+  const c = perCell[cell];
+  const total = c.passed + c.failed + c.skipped;
+  return `${cell} ${c.passed}/${total}${c.skipped ? ` (${c.skipped} skipped)` : ""}`;
+}).join(", ");
+console.log(`cells: ${cellText}`);
+// Steps that are not vitest runs (type checks, lint) count as one failure each.
+const stepFailures = steps.filter((s) => !s.ok && !/tests|scenarios/.test(s.name)).length;
+const total = { passed, failed: failed + stepFailures, skipped };
+console.log(`${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ""}`);
+process.exit(steps.every((s) => s.ok) && failed === 0 && (!ci || skipped === 0) ? 0 : 1);
