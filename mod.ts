@@ -28,3 +28,18 @@ export {
   type SharedMemoryOpenOptions,
 } from "./lib/shared_memory.ts";
 export * from "./lib/pipe.ts";
+export {
+  type CreateOptions,
+  Event,
+  type EventOptions,
+  type LockOptions,
+  Mutex,
+  MutexGuard,
+  Semaphore,
+  type SemaphoreOptions,
+  TIMED_OUT,
+  type Waitable,
+  waitAll,
+  waitAny,
+  type WaitOptions,
+} from "./lib/sync.ts";

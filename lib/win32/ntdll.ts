@@ -14,5 +14,11 @@ export const ntdll = new NativeLibrary(
     // NTSTATUS NtQuerySection(HANDLE section, SECTION_INFORMATION_CLASS cls, PVOID info, SIZE_T infoLength, PSIZE_T resultLength)
     // SectionBasicInformation (0) gives the section's exact maximum size.
     NtQuerySection: { args: ["pointer", "u32", "buffer", "usize", "pointer"], returns: "u32" },
+    // NTSTATUS NtQuerySemaphore(HANDLE, SEMAPHORE_INFORMATION_CLASS cls, PVOID info, ULONG infoLength, PULONG resultLength)
+    // SemaphoreBasicInformation (0): { LONG CurrentCount; LONG MaximumCount; }
+    NtQuerySemaphore: { args: ["pointer", "u32", "buffer", "u32", "pointer"], returns: "u32" },
+    // NTSTATUS NtQueryEvent(HANDLE, EVENT_INFORMATION_CLASS cls, PVOID info, ULONG infoLength, PULONG resultLength)
+    // EventBasicInformation (0): { EVENT_TYPE EventType (0 = manual reset, 1 = auto reset); LONG EventState; }
+    NtQueryEvent: { args: ["pointer", "u32", "buffer", "u32", "pointer"], returns: "u32" },
   } as const,
 );

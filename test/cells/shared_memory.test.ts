@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { ALL_CELLS, inCells, runScenario } from "./_driver.ts";
+import { ALL_CELLS, inCells, LINUX_CELLS, runScenario } from "./_driver.ts";
 
 inCells(ALL_CELLS, (cell) => {
   const windows = cell.startsWith("windows");
@@ -50,5 +50,19 @@ inCells(ALL_CELLS, (cell) => {
     });
     // Linux: the data segment and ipckit's metadata, nothing else; Windows has no /dev/shm.
     expect((r.holders_keep_name as string[]).length).toBe(windows ? 0 : 2);
+  });
+});
+
+inCells(LINUX_CELLS, (cell) => {
+  it("Python's multiprocessing.shared_memory sees exactly the bytes under the OS name, and ipckit opens Python's segment", async () => {
+    const run = await runScenario(cell, "test/scenarios/shm_interop.ts");
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.results).toEqual({
+      python_exit: 0,
+      python_saw_exact_bytes: true,
+      python_write_seen: 0x42,
+      opened_python_segment: [5000, "hello"],
+    });
   });
 });

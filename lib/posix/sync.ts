@@ -1,0 +1,464 @@
+/**
+ * Mutexes, semaphores and events on Linux with Windows semantics, kept in
+ * each object's ipckit metadata page (lib/posix/_registry.ts), which also
+ * gives them Windows lifetime and the shared name space.
+ *
+ * - Mutex: a process-shared robust pthread mutex (EOWNERDEAD is Windows'
+ *   WAIT_ABANDONED). pthread_mutex_trylock runs on the JavaScript thread
+ *   first; when contended, the mutex's own DedicatedThread retries the
+ *   trylock and sleeps in futex_waitv on the mutex word (with the waiters bit
+ *   set, as glibc does, so the unlock wakes it) and on a private cancel word,
+ *   so a timeout, an abort or a close wakes it. The thread that took the lock
+ *   releases it.
+ * - Semaphore: a futex word holding the count, and the maximum.
+ * - Event: a futex word (0 or 1) and the reset mode; set() wakes every
+ *   waiter, and an auto-reset waiter takes the signal with a compare-exchange.
+ * - Waits never sleep in a loop: they block in futex_waitv (syscall 449) on
+ *   every word at once plus a cancel word, through a blocking FFI call.
+ *   errno is not readable after a blocking call, so the outcome is read from
+ *   the words and the clock. No FUTEX_PRIVATE_FLAG: the words are shared
+ *   between processes.
+ *
+ * @module
+ */
+import { DedicatedThread, NativeMemory } from "../ffi/mod.ts";
+import { bareName, nameTakenBySameKind } from "../_names.ts";
+import type {
+  LockOutcome,
+  NativeEvent,
+  NativeMutex,
+  NativeSemaphore,
+  NativeWaitable,
+} from "../_sync_native.ts";
+import { NotFoundError } from "../errors.ts";
+import { ERRNO, ErrnoError } from "./error.ts";
+import { libc } from "./libc.ts";
+import {
+  claimExisting,
+  claimNew,
+  type Kind,
+  metaName,
+  type Registration,
+  STATE_OFFSET,
+  withNamespaceLock,
+} from "./_registry.ts";
+
+const SYS_FUTEX = 202;
+const SYS_FUTEX_WAITV = 449;
+const FUTEX_WAKE = 1;
+const FUTEX_32 = 2;
+const FUTEX_WAITV_MAX = 128;
+const CLOCK_MONOTONIC = 1;
+const WAKE_ALL = 0x7fffffff;
+const FUTEX_WAITERS = 0x80000000 | 0;
+const STATE_INDEX = STATE_OFFSET / 4;
+
+function wake(address: bigint, count: number): void {
+  libc.symbols.syscall(SYS_FUTEX, address, FUTEX_WAKE, count, 0, 0, 0);
+}
+
+/** CLOCK_MONOTONIC in nanoseconds. */
+function monotonicNs(): bigint {
+  const ts = new BigInt64Array(2);
+  libc.symbols.clock_gettime(CLOCK_MONOTONIC, ts);
+  return ts[0]! * 1_000_000_000n + ts[1]!;
+}
+
+function deadlineOf(timeoutMs: number | undefined): bigint | undefined {
+  return timeoutMs === undefined ? undefined : monotonicNs() + BigInt(Math.ceil(timeoutMs * 1e6));
+}
+
+function expired(deadline: bigint | undefined): boolean {
+  return deadline !== undefined && monotonicNs() >= deadline;
+}
+
+/** A futex word to sleep on while it holds `expected`. */
+interface FutexWait {
+  address: bigint;
+  expected: number;
+}
+
+/**
+ * Builds one futex_waitv call: the words, then a cancel word (0 while the
+ * wait may go on) and the absolute deadline.
+ */
+function waitvBlock(words: FutexWait[], cancel: bigint, deadline: bigint | undefined) {
+  const memory = NativeMemory.alloc(24 * (words.length + 1) + 16);
+  const all = [...words, { address: cancel, expected: 0 }];
+  all.forEach((word, i) => {
+    // struct futex_waitv { u64 val; u64 uaddr; u32 flags; u32 __reserved; }
+    memory.view.setBigUint64(24 * i, BigInt(word.expected >>> 0), true);
+    memory.view.setBigUint64(24 * i + 8, word.address, true);
+    memory.view.setUint32(24 * i + 16, FUTEX_32, true);
+  });
+  const timespec = 24 * all.length;
+  if (deadline !== undefined) {
+    memory.view.setBigInt64(timespec, deadline / 1_000_000_000n, true);
+    memory.view.setBigInt64(timespec + 8, deadline % 1_000_000_000n, true);
+  }
+  const timeout = deadline === undefined ? 0n : memory.address + BigInt(timespec);
+  return {
+    memory,
+    args: [SYS_FUTEX_WAITV, memory.address, all.length, 0, timeout, CLOCK_MONOTONIC, 0] as const,
+  };
+}
+
+/**
+ * Sleeps until one of the words changes from its expected value (or is
+ * woken), the deadline passes or the signal fires. Callers re-check their
+ * state afterwards, so a spurious return is harmless. More words than one
+ * futex_waitv takes are split into groups that run concurrently; the first
+ * to return wakes the others through the shared cancel word.
+ *
+ * @param words The words.
+ * @param deadline Absolute CLOCK_MONOTONIC ns.
+ * @param signal Cancels the sleep.
+ * @param thread Where to block (a mutex's own thread), else a blocking FFI call.
+ */
+async function sleepOn(
+  words: FutexWait[],
+  deadline: bigint | undefined,
+  signal: AbortSignal,
+  thread?: DedicatedThread,
+): Promise<void> {
+  using cancel = NativeMemory.alloc(4);
+  const cancelWord = new Int32Array(cancel.bytes.buffer, 0, 1);
+  const callOff = () => {
+    Atomics.store(cancelWord, 0, 1);
+    wake(cancel.address, WAKE_ALL);
+  };
+  const groups: FutexWait[][] = [];
+  for (let i = 0; i < words.length; i += FUTEX_WAITV_MAX - 1) {
+    groups.push(words.slice(i, i + FUTEX_WAITV_MAX - 1));
+  }
+  const blocks = groups.map((group) => waitvBlock(group, cancel.address, deadline));
+  signal.addEventListener("abort", callOff);
+  try {
+    if (signal.aborted) return;
+    await Promise.all(blocks.map(async ({ args }) => {
+      if (thread) await thread.call(libc, "syscall", ...args);
+      else await libc.symbols.syscallAsync(...args);
+      callOff();
+    }));
+  } finally {
+    signal.removeEventListener("abort", callOff);
+    for (const { memory } of blocks) memory.free();
+  }
+}
+
+// ---- Objects ---------------------------------------------------------------------
+
+/** Creates or opens the metadata of a named object. */
+function claim(
+  kind: Kind,
+  name: string,
+  openExisting: boolean,
+  init: ((page: DataView, address: bigint) => void) | null,
+): { registration: Registration; created: boolean } {
+  const bare = bareName(name);
+  return withNamespaceLock(() => {
+    const existing = claimExisting(bare, kind, init ? "create" : "open");
+    if (existing) {
+      if (init && !openExisting) {
+        existing.releaseLocked();
+        throw nameTakenBySameKind(kind, bare);
+      }
+      return { registration: existing, created: false };
+    }
+    if (!init) throw new NotFoundError(`Cannot open ${kind} '${bare}': it does not exist`, bare);
+    return { registration: claimNew(bare, kind, init), created: true };
+  });
+}
+
+abstract class PosixObject {
+  readonly osName: string;
+  protected readonly words: Int32Array;
+  protected readonly stateAddress: bigint;
+
+  constructor(protected readonly registration: Registration, readonly created: boolean) {
+    this.osName = metaName(registration.bare);
+    this.words = new Int32Array(registration.buffer);
+    this.stateAddress = registration.address + BigInt(STATE_OFFSET);
+  }
+
+  close(): void {
+    this.registration.release();
+  }
+}
+
+// ---- Mutex -----------------------------------------------------------------------
+
+class PosixMutex extends PosixObject implements NativeMutex {
+  #thread: DedicatedThread | null = null;
+  #owner: "js" | "thread" | null = null;
+  /** An unlock queued on the thread and not yet run. */
+  #pendingRelease: Promise<unknown> | null = null;
+
+  tryLock(): LockOutcome | "busy" {
+    const result = libc.symbols.pthread_mutex_trylock(this.stateAddress);
+    if (result === ERRNO.EBUSY) return "busy";
+    if (result === ERRNO.EOWNERDEAD) libc.symbols.pthread_mutex_consistent(this.stateAddress);
+    return this.#took(result, "js");
+  }
+
+  async lock(timeoutMs: number | undefined, signal: AbortSignal): Promise<LockOutcome | "timeout"> {
+    const fast = this.tryLock();
+    if (fast !== "busy") return fast;
+    const deadline = deadlineOf(timeoutMs);
+    const thread = (this.#thread ??= new DedicatedThread());
+    for (;;) {
+      if (timeoutMs === 0 || expired(deadline)) return "timeout";
+      signal.throwIfAborted();
+      const result: number = await thread.call(libc, "pthread_mutex_trylock", this.stateAddress);
+      if (result !== ERRNO.EBUSY) {
+        if (result === ERRNO.EOWNERDEAD) {
+          await thread.call(libc, "pthread_mutex_consistent", this.stateAddress);
+        }
+        const outcome = this.#took(result, "thread");
+        // We slept, so others may sleep too: keep the waiters bit so our unlock wakes one (as glibc does).
+        Atomics.or(this.words, STATE_INDEX, FUTEX_WAITERS);
+        return outcome;
+      }
+      let word = Atomics.load(this.words, STATE_INDEX);
+      if (word === 0) continue;
+      if ((word & FUTEX_WAITERS) === 0) {
+        if (Atomics.compareExchange(this.words, STATE_INDEX, word, word | FUTEX_WAITERS) !== word) {
+          continue;
+        }
+        word |= FUTEX_WAITERS;
+      }
+      await sleepOn([{ address: this.stateAddress, expected: word }], deadline, signal, thread);
+    }
+  }
+
+  #took(result: number, where: "js" | "thread"): LockOutcome {
+    if (result !== 0 && result !== ERRNO.EOWNERDEAD) {
+      throw new ErrnoError(result, "pthread_mutex_trylock");
+    }
+    this.#owner = where;
+    return result === ERRNO.EOWNERDEAD ? "abandoned" : "acquired";
+  }
+
+  unlock(): void {
+    if (this.#owner === "js") {
+      this.#owner = null;
+      const result = libc.symbols.pthread_mutex_unlock(this.stateAddress);
+      if (result !== 0) throw new ErrnoError(result, "pthread_mutex_unlock");
+    } else if (this.#owner === "thread") {
+      this.#owner = null;
+      // Calls on the thread run in order: a later lock attempt there queues behind this.
+      const release = this.#thread!.call(libc, "pthread_mutex_unlock", this.stateAddress);
+      // A failed unlock there (the lock was not that thread's) must not become an unhandled rejection.
+      this.#pendingRelease = release.catch(() => undefined).finally(() => {
+        if (this.#pendingRelease === settled) this.#pendingRelease = null;
+      });
+      const settled = this.#pendingRelease;
+    }
+  }
+
+  override close(): void {
+    const thread = this.#thread;
+    const finish = () => {
+      thread?.close();
+      super.close();
+    };
+    // An unlock queued on the thread must run before the page is unmapped.
+    if (this.#pendingRelease) void this.#pendingRelease.finally(finish);
+    else finish();
+  }
+}
+
+function initMutex(page: DataView, address: bigint): void {
+  const c = libc.symbols;
+  const attr = new Uint8Array(8); // pthread_mutexattr_t
+  const mutex = address + BigInt(STATE_OFFSET);
+  for (
+    const [result, call] of [
+      [c.pthread_mutexattr_init(attr), "pthread_mutexattr_init"],
+      [
+        c.pthread_mutexattr_setpshared(attr, 1 /* PTHREAD_PROCESS_SHARED */),
+        "pthread_mutexattr_setpshared",
+      ],
+      [
+        c.pthread_mutexattr_setrobust(attr, 1 /* PTHREAD_MUTEX_ROBUST */),
+        "pthread_mutexattr_setrobust",
+      ],
+      [c.pthread_mutex_init(mutex, attr), "pthread_mutex_init"],
+    ] as const
+  ) {
+    if (result !== 0) throw new ErrnoError(result, call);
+  }
+  c.pthread_mutexattr_destroy(attr);
+  void page;
+}
+
+/** @see SyncBackend.createMutex */
+export function createMutex(name: string, openExisting: boolean): NativeMutex {
+  const { registration, created } = claim("mutex", name, openExisting, initMutex);
+  return new PosixMutex(registration, created);
+}
+
+/** @see SyncBackend.openMutex */
+export function openMutex(name: string): NativeMutex {
+  return new PosixMutex(claim("mutex", name, false, null).registration, false);
+}
+
+// ---- Semaphore and Event ------------------------------------------------------------
+
+/** Something waitAny/waitAll can take: one futex word that is 0 while not ready. */
+abstract class PosixWaitable extends PosixObject implements NativeWaitable {
+  /** Takes it if ready. */
+  abstract tryTake(): boolean;
+  abstract undo(): void;
+  get ready(): boolean {
+    return Atomics.load(this.words, STATE_INDEX) > 0;
+  }
+  get word(): FutexWait {
+    return { address: this.stateAddress, expected: 0 };
+  }
+}
+
+class PosixSemaphore extends PosixWaitable implements NativeSemaphore {
+  get count(): number {
+    return Atomics.load(this.words, STATE_INDEX);
+  }
+  get max(): number {
+    return this.words[STATE_INDEX + 1]!;
+  }
+  tryTake(): boolean {
+    for (;;) {
+      const count = Atomics.load(this.words, STATE_INDEX);
+      if (count <= 0) return false;
+      if (Atomics.compareExchange(this.words, STATE_INDEX, count, count - 1) === count) return true;
+    }
+  }
+  release(count: number): number {
+    for (;;) {
+      const previous = Atomics.load(this.words, STATE_INDEX);
+      if (previous + count > this.max) {
+        throw new RangeError(
+          `Cannot release semaphore '${this.registration.bare}' by ${count}: the count would exceed its maximum ${this.max}`,
+        );
+      }
+      if (
+        Atomics.compareExchange(this.words, STATE_INDEX, previous, previous + count) === previous
+      ) {
+        wake(this.stateAddress, count);
+        return previous;
+      }
+    }
+  }
+  undo(): void {
+    Atomics.add(this.words, STATE_INDEX, 1);
+    wake(this.stateAddress, 1);
+  }
+}
+
+class PosixEvent extends PosixWaitable implements NativeEvent {
+  get manualReset(): boolean {
+    return this.words[STATE_INDEX + 1] === 1;
+  }
+  get isSet(): boolean {
+    return Atomics.load(this.words, STATE_INDEX) === 1;
+  }
+  tryTake(): boolean {
+    if (this.manualReset) return Atomics.load(this.words, STATE_INDEX) === 1;
+    return Atomics.compareExchange(this.words, STATE_INDEX, 1, 0) === 1;
+  }
+  set(): void {
+    Atomics.store(this.words, STATE_INDEX, 1);
+    wake(this.stateAddress, WAKE_ALL);
+  }
+  reset(): void {
+    Atomics.store(this.words, STATE_INDEX, 0);
+  }
+  undo(): void {
+    if (!this.manualReset) this.set();
+  }
+}
+
+/** @see SyncBackend.createSemaphore */
+export function createSemaphore(
+  name: string,
+  initial: number,
+  max: number,
+  openExisting: boolean,
+): NativeSemaphore {
+  const { registration, created } = claim("semaphore", name, openExisting, (page) => {
+    page.setInt32(STATE_OFFSET, initial, true);
+    page.setInt32(STATE_OFFSET + 4, max, true);
+  });
+  return new PosixSemaphore(registration, created);
+}
+
+/** @see SyncBackend.openSemaphore */
+export function openSemaphore(name: string): NativeSemaphore {
+  return new PosixSemaphore(claim("semaphore", name, false, null).registration, false);
+}
+
+/** @see SyncBackend.createEvent */
+export function createEvent(
+  name: string,
+  manualReset: boolean,
+  initial: boolean,
+  openExisting: boolean,
+): NativeEvent {
+  const { registration, created } = claim("event", name, openExisting, (page) => {
+    page.setInt32(STATE_OFFSET, initial ? 1 : 0, true);
+    page.setInt32(STATE_OFFSET + 4, manualReset ? 1 : 0, true);
+  });
+  return new PosixEvent(registration, created);
+}
+
+/** @see SyncBackend.openEvent */
+export function openEvent(name: string): NativeEvent {
+  return new PosixEvent(claim("event", name, false, null).registration, false);
+}
+
+// ---- Waits ----------------------------------------------------------------------------
+
+/** @see SyncBackend.waitAny */
+export async function waitAny(
+  objects: NativeWaitable[],
+  timeoutMs: number | undefined,
+  signal: AbortSignal,
+): Promise<number> {
+  const waitables = objects as PosixWaitable[];
+  const deadline = deadlineOf(timeoutMs);
+  for (;;) {
+    const index = waitables.findIndex((object) => object.tryTake());
+    if (index >= 0) return index;
+    if (timeoutMs === 0 || expired(deadline)) return -1;
+    signal.throwIfAborted();
+    await sleepOn(waitables.map((object) => object.word), deadline, signal);
+  }
+}
+
+/**
+ * @see SyncBackend.waitAll
+ * Takes the objects one by one and gives back what it took when one is not
+ * ready, then sleeps until a missing one changes: all-or-nothing for the
+ * caller, but not atomic with respect to other waiters (one may see an
+ * object briefly taken).
+ */
+export async function waitAll(
+  objects: NativeWaitable[],
+  timeoutMs: number | undefined,
+  signal: AbortSignal,
+): Promise<boolean> {
+  const waitables = objects as PosixWaitable[];
+  const deadline = deadlineOf(timeoutMs);
+  for (;;) {
+    const taken: PosixWaitable[] = [];
+    for (const object of waitables) {
+      if (!object.tryTake()) break;
+      taken.push(object);
+    }
+    if (taken.length === waitables.length) return true;
+    for (const object of taken) object.undo();
+    if (timeoutMs === 0 || expired(deadline)) return false;
+    signal.throwIfAborted();
+    const missing = waitables.filter((object) => !object.ready);
+    if (missing.length > 0) await sleepOn(missing.map((object) => object.word), deadline, signal);
+  }
+}

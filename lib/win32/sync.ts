@@ -1,0 +1,516 @@
+/**
+ * Mutexes, semaphores and events on Windows: the kernel objects themselves
+ * (CreateMutexW, CreateSemaphoreW, CreateEventW), waited on off the
+ * JavaScript thread.
+ *
+ * - Every blocking wait can be called off: waitAny adds a private cancel
+ *   event to its WaitForMultipleObjects (groups of 63 objects plus that event,
+ *   run concurrently, for more than 64); waitAll cannot (the cancel event
+ *   would have to be signaled too), so it waits alertably on a dedicated
+ *   thread and is called off by a user APC queued to that thread.
+ * - A mutex belongs to the thread whose wait acquired it. The uncontended
+ *   path tries a zero-timeout wait on the JavaScript thread; a contended lock
+ *   waits on the mutex's own DedicatedThread, and the release runs there.
+ *
+ * @module
+ */
+import { DedicatedThread, encodeC, encodeWide, NativeMemory } from "../ffi/mod.ts";
+import { nameTakenBySameKind, win32ObjectName } from "../_names.ts";
+import type {
+  LockOutcome,
+  NativeEvent,
+  NativeMutex,
+  NativeSemaphore,
+  NativeWaitable,
+} from "../_sync_native.ts";
+import { ERROR, Win32Error } from "./error.ts";
+import { kernel32 } from "./kernel32.ts";
+import { ntdll } from "./ntdll.ts";
+import { namedObjectError, type ObjectKind } from "./_objects.ts";
+
+const WAIT_OBJECT_0 = 0;
+const WAIT_ABANDONED_0 = 0x80;
+const WAIT_IO_COMPLETION = 0xc0;
+const WAIT_TIMEOUT = 258;
+const INFINITE = 0xffffffff;
+const MAXIMUM_WAIT_OBJECTS = 64;
+const MUTEX_ALL_ACCESS = 0x1f0001;
+const SEMAPHORE_ALL_ACCESS = 0x1f0003;
+const EVENT_ALL_ACCESS = 0x1f0003;
+const THREAD_SET_CONTEXT = 0x10;
+
+/** A timeout for a Win32 wait: INFINITE for none, else whole ms below INFINITE. */
+function waitMs(timeoutMs: number | undefined): number {
+  return timeoutMs === undefined ? INFINITE : Math.min(Math.ceil(timeoutMs), INFINITE - 1);
+}
+
+/** Creates or opens a named object; maps the failures to typed errors. */
+function named(
+  kind: ObjectKind,
+  name: string,
+  openExisting: boolean,
+  create: (wideName: Uint8Array) => bigint,
+  syscall: string,
+): { handle: bigint; osName: string; created: boolean } {
+  const k = kernel32.symbols;
+  const osName = win32ObjectName(name);
+  const handle = create(encodeWide(osName));
+  const code = k.GetLastError();
+  if (handle === 0n) throw namedObjectError("create", kind, name, osName, code, syscall);
+  if (code === ERROR.ALREADY_EXISTS) {
+    if (!openExisting) {
+      k.CloseHandle(handle);
+      throw nameTakenBySameKind(kind, name, new Win32Error(code, syscall));
+    }
+    return { handle, osName, created: false };
+  }
+  return { handle, osName, created: true };
+}
+
+function opened(
+  kind: ObjectKind,
+  name: string,
+  open: (wideName: Uint8Array) => bigint,
+  syscall: string,
+) {
+  const osName = win32ObjectName(name);
+  const handle = open(encodeWide(osName));
+  if (handle === 0n) {
+    throw namedObjectError("open", kind, name, osName, kernel32.symbols.GetLastError(), syscall);
+  }
+  return { handle, osName, created: false };
+}
+
+// ---- Mutex ------------------------------------------------------------------
+
+class Win32Mutex implements NativeMutex {
+  #thread: DedicatedThread | null = null;
+  #cancel = 0n;
+  #waitHandles: NativeMemory | null = null;
+  #owner: "js" | "thread" | null = null;
+  /** An unlock queued on the thread and not yet run. */
+  #pendingRelease: Promise<unknown> | null = null;
+
+  constructor(readonly handle: bigint, readonly osName: string, readonly created: boolean) {}
+
+  tryLock(): LockOutcome | "busy" {
+    const result = kernel32.symbols.WaitForSingleObject(this.handle, 0);
+    if (result === WAIT_TIMEOUT) return "busy";
+    return this.#took(result, "js");
+  }
+
+  async lock(timeoutMs: number | undefined, signal: AbortSignal): Promise<LockOutcome | "timeout"> {
+    const fast = this.tryLock();
+    if (fast !== "busy") return fast;
+    if (timeoutMs === 0) return "timeout";
+    signal.throwIfAborted();
+    const k = kernel32.symbols;
+    this.#thread ??= new DedicatedThread();
+    if (!this.#waitHandles) {
+      this.#cancel = k.CreateEventW(0n, 1, 0, null);
+      if (this.#cancel === 0n) throw new Win32Error(k.GetLastError(), "CreateEventW");
+      this.#waitHandles = NativeMemory.alloc(16);
+      this.#waitHandles.view.setBigUint64(0, this.handle, true);
+      this.#waitHandles.view.setBigUint64(8, this.#cancel, true);
+    }
+    // Reset on this thread before the wait is queued, so an abort from now on is never missed.
+    k.ResetEvent(this.#cancel);
+    const cancel = () => k.SetEvent(this.#cancel);
+    signal.addEventListener("abort", cancel);
+    try {
+      const result: number = await this.#thread.call(
+        kernel32,
+        "WaitForMultipleObjectsEx",
+        2,
+        this.#waitHandles.address,
+        0,
+        waitMs(timeoutMs),
+        0,
+      );
+      if (result === WAIT_OBJECT_0 + 1) throw signal.reason;
+      if (result === WAIT_TIMEOUT) return "timeout";
+      return this.#took(result, "thread");
+    } finally {
+      signal.removeEventListener("abort", cancel);
+    }
+  }
+
+  #took(result: number, where: "js" | "thread"): LockOutcome {
+    if (result === WAIT_OBJECT_0 || result === WAIT_ABANDONED_0) {
+      this.#owner = where;
+      return result === WAIT_ABANDONED_0 ? "abandoned" : "acquired";
+    }
+    throw new Error(
+      `Cannot lock mutex '${this.osName}': the wait returned 0x${result.toString(16)}`,
+    );
+  }
+
+  unlock(): void {
+    const k = kernel32.symbols;
+    if (this.#owner === "js") {
+      this.#owner = null;
+      if (!k.ReleaseMutex(this.handle)) throw new Win32Error(k.GetLastError(), "ReleaseMutex");
+    } else if (this.#owner === "thread") {
+      this.#owner = null;
+      // Release on the owning thread; calls on it run in order, so a later wait queues behind this.
+      const release = this.#thread!.call(kernel32, "ReleaseMutex", this.handle);
+      // A failed unlock there (the lock was not that thread's) must not become an unhandled rejection.
+      this.#pendingRelease = release.catch(() => undefined).finally(() => {
+        if (this.#pendingRelease === settled) this.#pendingRelease = null;
+      });
+      const settled = this.#pendingRelease;
+    }
+  }
+
+  close(): void {
+    const k = kernel32.symbols;
+    const thread = this.#thread;
+    const finish = () => {
+      k.CloseHandle(this.handle);
+      if (this.#cancel !== 0n) k.CloseHandle(this.#cancel);
+      this.#waitHandles?.free();
+      thread?.close();
+    };
+    // An unlock queued on the thread must run before the handle is closed.
+    if (this.#pendingRelease) void this.#pendingRelease.finally(finish);
+    else finish();
+  }
+}
+
+/** @see SyncBackend.createMutex */
+export function createMutex(name: string, openExisting: boolean): NativeMutex {
+  const k = kernel32.symbols;
+  const { handle, osName, created } = named(
+    "mutex",
+    name,
+    openExisting,
+    (wide) => k.CreateMutexW(0n, 0, wide),
+    "CreateMutexW",
+  );
+  return new Win32Mutex(handle, osName, created);
+}
+
+/** @see SyncBackend.openMutex */
+export function openMutex(name: string): NativeMutex {
+  const k = kernel32.symbols;
+  const { handle, osName } = opened(
+    "mutex",
+    name,
+    (wide) => k.OpenMutexW(MUTEX_ALL_ACCESS, 0, wide),
+    "OpenMutexW",
+  );
+  return new Win32Mutex(handle, osName, false);
+}
+
+// ---- Semaphore and Event --------------------------------------------------------
+
+abstract class Win32Waitable implements NativeWaitable {
+  constructor(readonly handle: bigint, readonly osName: string, readonly created: boolean) {}
+  abstract undo(): void;
+  tryTake(): boolean {
+    return kernel32.symbols.WaitForSingleObject(this.handle, 0) === WAIT_OBJECT_0;
+  }
+  close(): void {
+    kernel32.symbols.CloseHandle(this.handle);
+  }
+}
+
+class Win32Semaphore extends Win32Waitable implements NativeSemaphore {
+  release(count: number): number {
+    const k = kernel32.symbols;
+    const previous = new Int32Array(1);
+    if (!k.ReleaseSemaphore(this.handle, count, previous)) {
+      const cause = new Win32Error(k.GetLastError(), "ReleaseSemaphore");
+      if (cause.code === ERROR.TOO_MANY_POSTS) {
+        throw new RangeError(
+          `Cannot release semaphore '${this.osName}' by ${count}: the count would exceed its maximum ${this.max}`,
+          { cause },
+        );
+      }
+      throw cause;
+    }
+    return previous[0]!;
+  }
+  undo(): void {
+    kernel32.symbols.ReleaseSemaphore(this.handle, 1, null);
+  }
+  #query(): Int32Array {
+    const info = new Int32Array(2); // SEMAPHORE_BASIC_INFORMATION
+    const status = ntdll.symbols.NtQuerySemaphore(this.handle, 0, info, 8, 0n);
+    if (status !== 0) throw new Error(`NtQuerySemaphore failed: NTSTATUS 0x${status.toString(16)}`);
+    return info;
+  }
+  get count(): number {
+    return this.#query()[0]!;
+  }
+  get max(): number {
+    return this.#query()[1]!;
+  }
+}
+
+class Win32Event extends Win32Waitable implements NativeEvent {
+  set(): void {
+    const k = kernel32.symbols;
+    if (!k.SetEvent(this.handle)) throw new Win32Error(k.GetLastError(), "SetEvent");
+  }
+  reset(): void {
+    const k = kernel32.symbols;
+    if (!k.ResetEvent(this.handle)) throw new Win32Error(k.GetLastError(), "ResetEvent");
+  }
+  undo(): void {
+    if (!this.manualReset) kernel32.symbols.SetEvent(this.handle);
+  }
+  #query(): Int32Array {
+    const info = new Int32Array(2); // EVENT_BASIC_INFORMATION
+    const status = ntdll.symbols.NtQueryEvent(this.handle, 0, info, 8, 0n);
+    if (status !== 0) throw new Error(`NtQueryEvent failed: NTSTATUS 0x${status.toString(16)}`);
+    return info;
+  }
+  get manualReset(): boolean {
+    return this.#query()[0] === 0; // NotificationEvent
+  }
+  get isSet(): boolean {
+    return this.#query()[1] !== 0;
+  }
+}
+
+/** @see SyncBackend.createSemaphore */
+export function createSemaphore(
+  name: string,
+  initial: number,
+  max: number,
+  openExisting: boolean,
+): NativeSemaphore {
+  const k = kernel32.symbols;
+  const { handle, osName, created } = named(
+    "semaphore",
+    name,
+    openExisting,
+    (wide) => k.CreateSemaphoreW(0n, initial, max, wide),
+    "CreateSemaphoreW",
+  );
+  return new Win32Semaphore(handle, osName, created);
+}
+
+/** @see SyncBackend.openSemaphore */
+export function openSemaphore(name: string): NativeSemaphore {
+  const k = kernel32.symbols;
+  const { handle, osName } = opened(
+    "semaphore",
+    name,
+    (wide) => k.OpenSemaphoreW(SEMAPHORE_ALL_ACCESS, 0, wide),
+    "OpenSemaphoreW",
+  );
+  return new Win32Semaphore(handle, osName, false);
+}
+
+/** @see SyncBackend.createEvent */
+export function createEvent(
+  name: string,
+  manualReset: boolean,
+  initial: boolean,
+  openExisting: boolean,
+): NativeEvent {
+  const k = kernel32.symbols;
+  const { handle, osName, created } = named(
+    "event",
+    name,
+    openExisting,
+    (wide) => k.CreateEventW(0n, manualReset ? 1 : 0, initial ? 1 : 0, wide),
+    "CreateEventW",
+  );
+  return new Win32Event(handle, osName, created);
+}
+
+/** @see SyncBackend.openEvent */
+export function openEvent(name: string): NativeEvent {
+  const k = kernel32.symbols;
+  const { handle, osName } = opened(
+    "event",
+    name,
+    (wide) => k.OpenEventW(EVENT_ALL_ACCESS, 0, wide),
+    "OpenEventW",
+  );
+  return new Win32Event(handle, osName, false);
+}
+
+// ---- Waits --------------------------------------------------------------------
+
+function handlesOf(objects: NativeWaitable[]): bigint[] {
+  return objects.map((o) => (o as Win32Waitable).handle);
+}
+
+function failed(result: number, syscall: string): Error {
+  return new Error(
+    `${syscall} failed: it returned 0x${result.toString(16)} (an object was closed?)`,
+  );
+}
+
+/** @see SyncBackend.waitAny */
+export async function waitAny(
+  objects: NativeWaitable[],
+  timeoutMs: number | undefined,
+  signal: AbortSignal,
+): Promise<number> {
+  const k = kernel32.symbols;
+  const handles = handlesOf(objects);
+  const groups: bigint[][] = [];
+  // Groups of 63: each wait also needs the cancel event.
+  for (let i = 0; i < handles.length; i += MAXIMUM_WAIT_OBJECTS - 1) {
+    groups.push(handles.slice(i, i + MAXIMUM_WAIT_OBJECTS - 1));
+  }
+  // Fast path: a zero-timeout wait on this thread.
+  for (const [g, group] of groups.entries()) {
+    const result = k.WaitForMultipleObjects(group.length, new BigUint64Array(group), 0, 0);
+    if (result < group.length) return g * (MAXIMUM_WAIT_OBJECTS - 1) + result;
+    if (result !== WAIT_TIMEOUT) throw failed(result, "WaitForMultipleObjects");
+  }
+  if (timeoutMs === 0) return -1;
+  signal.throwIfAborted();
+  const cancel = k.CreateEventW(0n, 1, 0, null);
+  if (cancel === 0n) throw new Win32Error(k.GetLastError(), "CreateEventW");
+  const memories = groups.map((group) => {
+    const memory = NativeMemory.alloc(8 * (group.length + 1));
+    group.forEach((handle, i) => memory.view.setBigUint64(8 * i, handle, true));
+    memory.view.setBigUint64(8 * group.length, cancel, true);
+    return memory;
+  });
+  const onAbort = () => k.SetEvent(cancel);
+  signal.addEventListener("abort", onAbort);
+  try {
+    const ms = waitMs(timeoutMs);
+    const results = await Promise.all(groups.map(async (group, g) => {
+      const result = await k.WaitForMultipleObjectsAsync(
+        group.length + 1,
+        memories[g]!.address,
+        0,
+        ms,
+      );
+      if (result < group.length) k.SetEvent(cancel); // the first win calls off the other groups
+      return result;
+    }));
+    const won = results.flatMap((result, g) =>
+      result < groups[g]!.length ? [g * (MAXIMUM_WAIT_OBJECTS - 1) + result] : []
+    );
+    // Groups that won at the same moment took something each: give back all but the first.
+    for (const extra of won.slice(1)) objects[extra]!.undo();
+    if (won.length > 0) return won[0]!;
+    signal.throwIfAborted();
+    const odd = results.find((r) =>
+      r !== WAIT_TIMEOUT && r !== WAIT_OBJECT_0 + MAXIMUM_WAIT_OBJECTS - 1
+    );
+    if (odd !== undefined && results.every((r) => r !== WAIT_TIMEOUT)) {
+      throw failed(odd, "WaitForMultipleObjects");
+    }
+    return -1;
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+    k.CloseHandle(cancel);
+    for (const memory of memories) memory.free();
+  }
+}
+
+// Alertable waits for waitAll: a few dedicated threads, each with a handle an APC can target.
+interface AlertableThread {
+  thread: DedicatedThread;
+  handle: bigint;
+}
+const idleAlertable: AlertableThread[] = [];
+let apcRoutine = 0n;
+
+async function takeAlertableThread(): Promise<AlertableThread> {
+  const idle = idleAlertable.pop();
+  if (idle) return idle;
+  const k = kernel32.symbols;
+  const thread = new DedicatedThread();
+  const threadId: number = await thread.call(kernel32, "GetCurrentThreadId");
+  const handle = k.OpenThread(THREAD_SET_CONTEXT, 0, threadId);
+  if (handle === 0n) {
+    thread.close();
+    throw new Win32Error(k.GetLastError(), "OpenThread");
+  }
+  return { thread, handle };
+}
+
+/**
+ * The APC that ends an alertable wait: kernel32!SetLastError, a function
+ * that takes one integer and has no effect we rely on; the APC's purpose is
+ * only to make the wait return WAIT_IO_COMPLETION.
+ */
+function wakeRoutine(): bigint {
+  if (apcRoutine === 0n) {
+    const k = kernel32.symbols;
+    const module = k.GetModuleHandleW(encodeWide("kernel32.dll"));
+    apcRoutine = k.GetProcAddress(module, encodeC("SetLastError"));
+    if (apcRoutine === 0n) throw new Win32Error(k.GetLastError(), "GetProcAddress");
+  }
+  return apcRoutine;
+}
+
+async function waitAllGroup(handles: bigint[], deadline: number | undefined, signal: AbortSignal) {
+  const k = kernel32.symbols;
+  const ready = k.WaitForMultipleObjects(handles.length, new BigUint64Array(handles), 1, 0);
+  if (ready < handles.length) return true;
+  if (ready !== WAIT_TIMEOUT) throw failed(ready, "WaitForMultipleObjects");
+  if (deadline !== undefined && deadline <= Date.now()) return false;
+  signal.throwIfAborted();
+  const alertable = await takeAlertableThread();
+  using memory = NativeMemory.alloc(8 * handles.length);
+  handles.forEach((handle, i) => memory.view.setBigUint64(8 * i, handle, true));
+  const routine = wakeRoutine();
+  const onAbort = () => k.QueueUserAPC(routine, alertable.handle, 0n);
+  signal.addEventListener("abort", onAbort);
+  try {
+    for (;;) {
+      const ms = deadline === undefined ? undefined : Math.max(0, deadline - Date.now());
+      const result: number = await alertable.thread.call(
+        kernel32,
+        "WaitForMultipleObjectsEx",
+        handles.length,
+        memory.address,
+        1,
+        waitMs(ms),
+        1,
+      );
+      if (result < handles.length) return true;
+      if (result === WAIT_TIMEOUT) return false;
+      if (result !== WAIT_IO_COMPLETION) throw failed(result, "WaitForMultipleObjectsEx");
+      signal.throwIfAborted();
+      // An APC left over from an abort that came after an earlier wait ended: wait again.
+    }
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+    // Run any APC queued after the wait ended, so the thread goes back clean.
+    await alertable.thread.call(kernel32, "SleepEx", 0, 1);
+    idleAlertable.push(alertable);
+  }
+}
+
+/**
+ * @see SyncBackend.waitAll
+ * Up to 64 objects are taken atomically (one WaitForMultipleObjects with
+ * waitAll). Beyond that, groups of 64 are taken one after the other, and
+ * what earlier groups took is given back when a later group times out.
+ */
+export async function waitAll(
+  objects: NativeWaitable[],
+  timeoutMs: number | undefined,
+  signal: AbortSignal,
+): Promise<boolean> {
+  const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+  const taken: NativeWaitable[] = [];
+  try {
+    for (let i = 0; i < objects.length; i += MAXIMUM_WAIT_OBJECTS) {
+      const group = objects.slice(i, i + MAXIMUM_WAIT_OBJECTS);
+      if (!(await waitAllGroup(handlesOf(group), deadline, signal))) {
+        for (const object of taken) object.undo();
+        return false;
+      }
+      taken.push(...group);
+    }
+    return true;
+  } catch (error) {
+    for (const object of taken) object.undo();
+    throw error;
+  }
+}

@@ -1,0 +1,33 @@
+// Peer of sync_*.ts scenarios. Roles:
+//   count <mutex> <shm> <n>     add 1 to the u32 at offset 0 of <shm> n times, each under the mutex
+//   hold <mutex>                lock, report locked, then wait to be killed
+//   wait-event <name> <ms>      report whether the event was signaled within ms
+//   acquire <sem> <ms>          report whether a unit was taken within ms
+import process from "node:process";
+import { Event, Mutex, Semaphore, SharedMemory } from "../../mod.ts";
+import { report } from "./_peers.ts";
+
+const [role, name = "", a = "0", b = "0"] = process.argv.slice(2);
+if (role === "count") {
+  using m = Mutex.open(name);
+  using shm = SharedMemory.open(a, { size: 4096 });
+  const view = new DataView(shm.bytes.buffer);
+  for (let i = 0; i < Number(b); i++) {
+    using _held = await m.lock();
+    view.setUint32(0, view.getUint32(0, true) + 1, true);
+  }
+  report("counted", Number(b));
+} else if (role === "hold") {
+  const m = Mutex.open(name);
+  await m.lock();
+  report("locked", true);
+  setInterval(() => {}, 1000);
+} else if (role === "wait-event") {
+  using ev = Event.open(name);
+  report("ready", true);
+  report("signaled", await ev.wait({ timeout: Number(a) }));
+} else if (role === "acquire") {
+  using sem = Semaphore.open(name);
+  report("ready", true);
+  report("acquired", await sem.acquire({ timeout: Number(a) }));
+}
