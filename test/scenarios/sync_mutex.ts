@@ -3,7 +3,7 @@
 // hands the next locker an AbandonedMutexError that holds the lock.
 import process from "node:process";
 import { readdirSync } from "node:fs";
-import { AbandonedMutexError, Mutex, NotFoundError, SharedMemory } from "../../mod.ts";
+import { AbandonedMutexError, Mutex, MutexGuard, NotFoundError, SharedMemory } from "../../mod.ts";
 import { platform } from "../../lib/ffi/mod.ts";
 import { report, startPeer } from "./_peers.ts";
 
