@@ -55,7 +55,7 @@ const ours = () =>
   report("abandoned_message", abandoned?.message ?? null);
   report(
     "guard_held",
-    abandoned?.guard instanceof Object && (abandoned.guard as { held: boolean }).held,
+    abandoned?.guard instanceof MutexGuard && abandoned.guard.held,
   );
   report("ticks_while_waiting", ticks >= 10);
   // The lock is ours: another process cannot take it until we release.
