@@ -396,12 +396,9 @@ export async function waitAny(
     for (const extra of won.slice(1)) objects[extra]!.undo();
     if (won.length > 0) return won[0]!;
     signal.throwIfAborted();
-    const odd = results.find((r) =>
-      r !== WAIT_TIMEOUT && r !== WAIT_OBJECT_0 + MAXIMUM_WAIT_OBJECTS - 1
-    );
-    if (odd !== undefined && results.every((r) => r !== WAIT_TIMEOUT)) {
-      throw failed(odd, "WaitForMultipleObjects");
-    }
+    // Each group ended by a timeout or by the cancel event (index = its size); anything else failed.
+    const odd = results.findIndex((r, g) => r !== WAIT_TIMEOUT && r !== groups[g]!.length);
+    if (odd >= 0) throw failed(results[odd]!, "WaitForMultipleObjects");
     return -1;
   } finally {
     signal.removeEventListener("abort", onAbort);
