@@ -221,7 +221,7 @@ export class SharedMemory extends MappedView {
    * @returns The shared memory, mapped read-write.
    * @throws NameTakenError when the name exists (any kind; same kind only without `openExisting`).
    * @throws RangeError for a size that is not a positive integer or that the OS cannot provide.
-   * @example
+   * @example Using create
    * ```ts
    * import { SharedMemory } from "./shared_memory.ts";
    * using shm = SharedMemory.create({ name: "create-doc", size: 4096 });
@@ -249,7 +249,7 @@ export class SharedMemory extends MappedView {
    * @param options `readonly`, `size`.
    * @returns The shared memory.
    * @throws NotFoundError when nothing has that name; NameTakenError when another kind holds it.
-   * @example
+   * @example Using open
    * ```ts
    * import { SharedMemory } from "./shared_memory.ts";
    * using owner = SharedMemory.create({ name: "open-doc", size: 4096 });
@@ -303,7 +303,7 @@ export class MappedFile extends MappedView {
  * @param options `writable`, `create`, `offset`, `length`.
  * @returns The mapped region.
  * @throws NotFoundError when the file is missing; RangeError for a range outside a read-only file.
- * @example
+ * @example Using mapFile
  * ```ts
  * import { mapFile } from "./shared_memory.ts";
  * using file = mapFile("data-doc.bin", { writable: true, create: true, offset: 1_000_000, length: 4096 });
@@ -343,7 +343,7 @@ export function mapFile(path: string, options: MapFileOptions = {}): MappedFile 
  * also runs on every `SharedMemory.create`.
  *
  * @returns How many objects were reclaimed.
- * @example
+ * @example Using reclaimStale
  * ```ts
  * import { reclaimStale } from "./shared_memory.ts";
  * console.log(`reclaimed ${reclaimStale()} objects`);

@@ -238,7 +238,7 @@ class LocalGate {
 /**
  * A held mutex lock: release it with `release()` or let `using` do it.
  *
- * @example
+ * @example Using MutexGuard
  * ```ts
  * import { Mutex } from "./sync.ts";
  * using m = Mutex.create("guard_doc");
@@ -283,9 +283,10 @@ export type LockOptions = WaitOptions;
  *
  * @example Lock, handle an abandoned lock
  * ```ts
- * import { AbandonedMutexError, Mutex } from "./sync.ts";
+ * import { Mutex } from "./sync.ts";
+ * import { AbandonedMutexError } from "./errors.ts";
  * using m = Mutex.create("counter_lock_doc");
- * let held;
+ * let held: Disposable & { release(): void };
  * try {
  *   held = await m.lock({ timeout: 1000 });
  * } catch (error) {
@@ -311,7 +312,7 @@ export class Mutex extends SyncObject<NativeMutex> {
    * @param options `openExisting`.
    * @returns The mutex.
    * @throws NameTakenError when the name exists (another kind; or a mutex, without `openExisting`).
-   * @example
+   * @example Using create
    * ```ts
    * import { Mutex } from "./sync.ts";
    * using m = Mutex.create("create_doc");
@@ -328,7 +329,7 @@ export class Mutex extends SyncObject<NativeMutex> {
    * @param name The name.
    * @returns The mutex.
    * @throws NotFoundError when nothing has that name.
-   * @example
+   * @example Using open
    * ```ts
    * import { Mutex } from "./sync.ts";
    * using owner = Mutex.create("open_doc");
@@ -345,7 +346,7 @@ export class Mutex extends SyncObject<NativeMutex> {
    *
    * @returns The guard, or null when another holder has it.
    * @throws AbandonedMutexError (holding the lock) when the previous holder died.
-   * @example
+   * @example Using tryLock
    * ```ts
    * import { Mutex } from "./sync.ts";
    * using m = Mutex.create("try_doc");
@@ -376,7 +377,7 @@ export class Mutex extends SyncObject<NativeMutex> {
    * @returns The guard; dispose it (or call `release()`) to unlock.
    * @throws TimeoutError after `timeout`; the signal's reason on abort; ClosedError on close.
    * @throws AbandonedMutexError (holding the lock, as `error.guard`) when the previous holder died holding it.
-   * @example
+   * @example Using lock
    * ```ts
    * import { Mutex } from "./sync.ts";
    * using m = Mutex.create("lock_doc");
@@ -482,7 +483,7 @@ export class Semaphore extends SyncObject<NativeSemaphore> {
    * @param options `initial`, `max`, `openExisting`.
    * @returns The semaphore.
    * @throws RangeError for counts outside 0 <= initial <= max, 1 <= max <= 2^31-1.
-   * @example
+   * @example Using create
    * ```ts
    * import { Semaphore } from "./sync.ts";
    * using sem = Semaphore.create("sem_create_doc", { initial: 1, max: 1 });
@@ -514,7 +515,7 @@ export class Semaphore extends SyncObject<NativeSemaphore> {
    * @param name The name.
    * @returns The semaphore.
    * @throws NotFoundError when nothing has that name.
-   * @example
+   * @example Using open
    * ```ts
    * import { Semaphore } from "./sync.ts";
    * using owner = Semaphore.create("sem_open_doc");
@@ -550,7 +551,7 @@ export class Semaphore extends SyncObject<NativeSemaphore> {
    *
    * @param options `timeout` (ms), `signal`.
    * @returns true when taken, false on timeout.
-   * @example
+   * @example Using acquire
    * ```ts
    * import { Semaphore } from "./sync.ts";
    * using sem = Semaphore.create("sem_acquire_doc", { initial: 1 });
@@ -567,7 +568,7 @@ export class Semaphore extends SyncObject<NativeSemaphore> {
    * @param count How much (default 1).
    * @returns The count before the release.
    * @throws RangeError when the count would exceed the maximum (nothing is released).
-   * @example
+   * @example Using release
    * ```ts
    * import { Semaphore } from "./sync.ts";
    * using sem = Semaphore.create("sem_release_doc", { max: 2 });
@@ -613,7 +614,7 @@ export class Event extends SyncObject<NativeEvent> {
    * @param name The name.
    * @param options `manualReset`, `initial`, `openExisting`.
    * @returns The event.
-   * @example
+   * @example Using create
    * ```ts
    * import { Event } from "./sync.ts";
    * using ev = Event.create("event_create_doc", { manualReset: true });
@@ -639,7 +640,7 @@ export class Event extends SyncObject<NativeEvent> {
    * @param name The name.
    * @returns The event.
    * @throws NotFoundError when nothing has that name.
-   * @example
+   * @example Using open
    * ```ts
    * import { Event } from "./sync.ts";
    * using owner = Event.create("event_open_doc");
@@ -676,7 +677,7 @@ export class Event extends SyncObject<NativeEvent> {
    *
    * @param options `timeout` (ms), `signal`.
    * @returns true when set, false on timeout.
-   * @example
+   * @example Using wait
    * ```ts
    * import { Event } from "./sync.ts";
    * using ev = Event.create("event_wait_doc", { initial: true });
@@ -720,7 +721,7 @@ export const TIMED_OUT = "timeout" as const;
  * @param objects Events and semaphores.
  * @param options `timeout` (ms), `signal`.
  * @returns The index of the object taken, or `"timeout"`.
- * @example
+ * @example Using waitAny
  * ```ts
  * import { Event, Semaphore, waitAny } from "./sync.ts";
  * using ev = Event.create("any_ev_doc");
@@ -750,7 +751,7 @@ export function waitAny(
  * @param objects Events and semaphores.
  * @param options `timeout` (ms), `signal`.
  * @returns true when all were taken, false on timeout (nothing taken).
- * @example
+ * @example Using waitAll
  * ```ts
  * import { Event, waitAll } from "./sync.ts";
  * using a = Event.create("all_a_doc", { initial: true });

@@ -115,7 +115,7 @@ function mapSegment(bare: string, size: number, readonly: boolean): bigint {
  * @param size Bytes (a positive safe integer).
  * @param openExisting Open an existing object of that name instead of failing.
  * @returns The mapped view.
- * @example
+ * @example Using createSharedMemory
  * ```ts
  * import { createSharedMemory } from "./shared_memory.ts";
  * const view = createSharedMemory("frames", 4096, false);
@@ -199,7 +199,7 @@ export function createSharedMemory(
  * @param readonly Map copy-on-write: writes stay private and are never seen by peers.
  * @param size Bytes to view (at most the object's size); undefined: all of it.
  * @returns The mapped view.
- * @example
+ * @example Using openSharedMemory
  * ```ts
  * import { openSharedMemory } from "./shared_memory.ts";
  * const view = openSharedMemory("frames", true, undefined);
@@ -287,7 +287,7 @@ function openForeign(bare: string, readonly: boolean, size: number | undefined):
  *
  * @param request The checked request.
  * @returns The mapped view.
- * @example
+ * @example Using mapFileRegion
  * ```ts
  * import { mapFileRegion } from "./shared_memory.ts";
  * const view = mapFileRegion({ path: "data.bin", writable: false, create: false, offset: 0, length: undefined });
@@ -332,7 +332,7 @@ export function mapFileRegion(request: FileMapRequest): NativeMapping {
  * Unlinks what ipckit objects whose holders all died left in /dev/shm.
  *
  * @returns How many objects were reclaimed.
- * @example
+ * @example Using reclaimStaleObjects
  * ```ts
  * import { reclaimStaleObjects } from "./shared_memory.ts";
  * reclaimStaleObjects();

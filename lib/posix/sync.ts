@@ -292,13 +292,36 @@ function initMutex(page: DataView, address: bigint): void {
   void page;
 }
 
-/** @see SyncBackend.createMutex */
+/**
+ * Creates (or, with `openExisting`, opens) a named mutex, not held.
+ *
+ * @param name The caller's name (checked).
+ * @param openExisting Open an existing mutex of that name instead of failing.
+ * @returns The mutex.
+ * @example Creating and closing
+ * ```ts
+ * import { createMutex } from "./sync.ts";
+ * const m = createMutex("m", false);
+ * m.close();
+ * ```
+ */
 export function createMutex(name: string, openExisting: boolean): NativeMutex {
   const { registration, created } = claim("mutex", name, openExisting, initMutex);
   return new PosixMutex(registration, created);
 }
 
-/** @see SyncBackend.openMutex */
+/**
+ * Opens an existing named mutex.
+ *
+ * @param name The caller's name (checked).
+ * @returns The mutex.
+ * @example Creating and closing
+ * ```ts
+ * import { openMutex } from "./sync.ts";
+ * const m = openMutex("m");
+ * m.close();
+ * ```
+ */
 export function openMutex(name: string): NativeMutex {
   return new PosixMutex(claim("mutex", name, false, null).registration, false);
 }
@@ -377,7 +400,21 @@ class PosixEvent extends PosixWaitable implements NativeEvent {
   }
 }
 
-/** @see SyncBackend.createSemaphore */
+/**
+ * Creates (or, with `openExisting`, opens) a named semaphore.
+ *
+ * @param name The caller's name (checked).
+ * @param initial The starting count (checked: 0..max).
+ * @param max The maximum count (checked).
+ * @param openExisting Open an existing semaphore of that name instead of failing.
+ * @returns The semaphore.
+ * @example Creating and closing
+ * ```ts
+ * import { createSemaphore } from "./sync.ts";
+ * const sem = createSemaphore("slots", 2, 4, false);
+ * sem.close();
+ * ```
+ */
 export function createSemaphore(
   name: string,
   initial: number,
@@ -391,12 +428,37 @@ export function createSemaphore(
   return new PosixSemaphore(registration, created);
 }
 
-/** @see SyncBackend.openSemaphore */
+/**
+ * Opens an existing named semaphore.
+ *
+ * @param name The caller's name (checked).
+ * @returns The semaphore.
+ * @example Creating and closing
+ * ```ts
+ * import { openSemaphore } from "./sync.ts";
+ * const sem = openSemaphore("slots");
+ * sem.close();
+ * ```
+ */
 export function openSemaphore(name: string): NativeSemaphore {
   return new PosixSemaphore(claim("semaphore", name, false, null).registration, false);
 }
 
-/** @see SyncBackend.createEvent */
+/**
+ * Creates (or, with `openExisting`, opens) a named event.
+ *
+ * @param name The caller's name (checked).
+ * @param manualReset Stay set until reset (true) or let one waiter through (false).
+ * @param initial Start set.
+ * @param openExisting Open an existing event of that name instead of failing.
+ * @returns The event.
+ * @example Creating and closing
+ * ```ts
+ * import { createEvent } from "./sync.ts";
+ * const ev = createEvent("ready", false, false, false);
+ * ev.close();
+ * ```
+ */
 export function createEvent(
   name: string,
   manualReset: boolean,
@@ -410,14 +472,39 @@ export function createEvent(
   return new PosixEvent(registration, created);
 }
 
-/** @see SyncBackend.openEvent */
+/**
+ * Opens an existing named event.
+ *
+ * @param name The caller's name (checked).
+ * @returns The event.
+ * @example Creating and closing
+ * ```ts
+ * import { openEvent } from "./sync.ts";
+ * const ev = openEvent("ready");
+ * ev.close();
+ * ```
+ */
 export function openEvent(name: string): NativeEvent {
   return new PosixEvent(claim("event", name, false, null).registration, false);
 }
 
 // ---- Waits ----------------------------------------------------------------------------
 
-/** @see SyncBackend.waitAny */
+/**
+ * Waits until one of the objects is signaled and takes it.
+ *
+ * @param objects This platform's events and semaphores.
+ * @param timeoutMs Milliseconds, or undefined to wait forever.
+ * @param signal Ends the wait; the promise rejects with its reason.
+ * @returns The index of the object taken, or -1 on timeout.
+ * @example Waiting on two events
+ * ```ts
+ * import { createEvent, waitAny } from "./sync.ts";
+ * const a = createEvent("a", false, false, false);
+ * const b = createEvent("b", false, true, false);
+ * await waitAny([a, b], 100, new AbortController().signal); // 1
+ * ```
+ */
 export async function waitAny(
   objects: NativeWaitable[],
   timeoutMs: number | undefined,
@@ -435,11 +522,24 @@ export async function waitAny(
 }
 
 /**
- * @see SyncBackend.waitAll
+ * Waits until every object is signaled and takes them all, or none.
+ *
  * Takes the objects one by one and gives back what it took when one is not
  * ready, then sleeps until a missing one changes: all-or-nothing for the
  * caller, but not atomic with respect to other waiters (one may see an
  * object briefly taken).
+ *
+ * @param objects This platform's events and semaphores.
+ * @param timeoutMs Milliseconds, or undefined to wait forever.
+ * @param signal Ends the wait; the promise rejects with its reason.
+ * @returns true when all were taken, false on timeout.
+ * @example Waiting for two events together
+ * ```ts
+ * import { createEvent, waitAll } from "./sync.ts";
+ * const a = createEvent("a", false, true, false);
+ * const b = createEvent("b", false, true, false);
+ * await waitAll([a, b], 100, new AbortController().signal); // true
+ * ```
  */
 export async function waitAll(
   objects: NativeWaitable[],

@@ -123,7 +123,7 @@ function mapping(
  * @param size Bytes (a positive safe integer).
  * @param openExisting Open an existing section of that name instead of failing.
  * @returns The mapped view.
- * @example
+ * @example Using createSharedMemory
  * ```ts
  * import { createSharedMemory } from "./shared_memory.ts";
  * const view = createSharedMemory("frames", 4096, false);
@@ -190,7 +190,7 @@ export function createSharedMemory(
  * @param readonly Map copy-on-write: writes stay private and are never seen by peers.
  * @param size Bytes to view (at most the section's size); undefined: the whole section.
  * @returns The mapped view.
- * @example
+ * @example Using openSharedMemory
  * ```ts
  * import { openSharedMemory } from "./shared_memory.ts";
  * const view = openSharedMemory("frames", true, undefined);
@@ -245,7 +245,7 @@ export function openSharedMemory(
  *
  * @param request The checked request.
  * @returns The mapped view.
- * @example
+ * @example Using mapFileRegion
  * ```ts
  * import { mapFileRegion } from "./shared_memory.ts";
  * const view = mapFileRegion({ path: "data.bin", writable: false, create: false, offset: 0, length: undefined });
@@ -318,7 +318,7 @@ export function mapFileRegion(request: FileMapRequest): NativeMapping {
  * holder crashed: there is never anything to reclaim.
  *
  * @returns 0.
- * @example
+ * @example Using reclaimStaleObjects
  * ```ts
  * import { reclaimStaleObjects } from "./shared_memory.ts";
  * reclaimStaleObjects(); // 0

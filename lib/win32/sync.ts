@@ -177,7 +177,19 @@ class Win32Mutex implements NativeMutex {
   }
 }
 
-/** @see SyncBackend.createMutex */
+/**
+ * Creates (or, with `openExisting`, opens) a named mutex, not held.
+ *
+ * @param name The caller's name (checked).
+ * @param openExisting Open an existing mutex of that name instead of failing.
+ * @returns The mutex.
+ * @example Creating and closing
+ * ```ts
+ * import { createMutex } from "./sync.ts";
+ * const m = createMutex("m", false);
+ * m.close();
+ * ```
+ */
 export function createMutex(name: string, openExisting: boolean): NativeMutex {
   const k = kernel32.symbols;
   const { handle, osName, created } = named(
@@ -190,7 +202,18 @@ export function createMutex(name: string, openExisting: boolean): NativeMutex {
   return new Win32Mutex(handle, osName, created);
 }
 
-/** @see SyncBackend.openMutex */
+/**
+ * Opens an existing named mutex.
+ *
+ * @param name The caller's name (checked).
+ * @returns The mutex.
+ * @example Creating and closing
+ * ```ts
+ * import { openMutex } from "./sync.ts";
+ * const m = openMutex("m");
+ * m.close();
+ * ```
+ */
 export function openMutex(name: string): NativeMutex {
   const k = kernel32.symbols;
   const { handle, osName } = opened(
@@ -274,7 +297,21 @@ class Win32Event extends Win32Waitable implements NativeEvent {
   }
 }
 
-/** @see SyncBackend.createSemaphore */
+/**
+ * Creates (or, with `openExisting`, opens) a named semaphore.
+ *
+ * @param name The caller's name (checked).
+ * @param initial The starting count (checked: 0..max).
+ * @param max The maximum count (checked).
+ * @param openExisting Open an existing semaphore of that name instead of failing.
+ * @returns The semaphore.
+ * @example Creating and closing
+ * ```ts
+ * import { createSemaphore } from "./sync.ts";
+ * const sem = createSemaphore("slots", 2, 4, false);
+ * sem.close();
+ * ```
+ */
 export function createSemaphore(
   name: string,
   initial: number,
@@ -292,7 +329,18 @@ export function createSemaphore(
   return new Win32Semaphore(handle, osName, created);
 }
 
-/** @see SyncBackend.openSemaphore */
+/**
+ * Opens an existing named semaphore.
+ *
+ * @param name The caller's name (checked).
+ * @returns The semaphore.
+ * @example Creating and closing
+ * ```ts
+ * import { openSemaphore } from "./sync.ts";
+ * const sem = openSemaphore("slots");
+ * sem.close();
+ * ```
+ */
 export function openSemaphore(name: string): NativeSemaphore {
   const k = kernel32.symbols;
   const { handle, osName } = opened(
@@ -304,7 +352,21 @@ export function openSemaphore(name: string): NativeSemaphore {
   return new Win32Semaphore(handle, osName, false);
 }
 
-/** @see SyncBackend.createEvent */
+/**
+ * Creates (or, with `openExisting`, opens) a named event.
+ *
+ * @param name The caller's name (checked).
+ * @param manualReset Stay set until reset (true) or let one waiter through (false).
+ * @param initial Start set.
+ * @param openExisting Open an existing event of that name instead of failing.
+ * @returns The event.
+ * @example Creating and closing
+ * ```ts
+ * import { createEvent } from "./sync.ts";
+ * const ev = createEvent("ready", false, false, false);
+ * ev.close();
+ * ```
+ */
 export function createEvent(
   name: string,
   manualReset: boolean,
@@ -322,7 +384,18 @@ export function createEvent(
   return new Win32Event(handle, osName, created);
 }
 
-/** @see SyncBackend.openEvent */
+/**
+ * Opens an existing named event.
+ *
+ * @param name The caller's name (checked).
+ * @returns The event.
+ * @example Creating and closing
+ * ```ts
+ * import { openEvent } from "./sync.ts";
+ * const ev = openEvent("ready");
+ * ev.close();
+ * ```
+ */
 export function openEvent(name: string): NativeEvent {
   const k = kernel32.symbols;
   const { handle, osName } = opened(
@@ -346,7 +419,21 @@ function failed(result: number, syscall: string): Error {
   );
 }
 
-/** @see SyncBackend.waitAny */
+/**
+ * Waits until one of the objects is signaled and takes it.
+ *
+ * @param objects This platform's events and semaphores.
+ * @param timeoutMs Milliseconds, or undefined to wait forever.
+ * @param signal Ends the wait; the promise rejects with its reason.
+ * @returns The index of the object taken, or -1 on timeout.
+ * @example Waiting on two events
+ * ```ts
+ * import { createEvent, waitAny } from "./sync.ts";
+ * const a = createEvent("a", false, false, false);
+ * const b = createEvent("b", false, true, false);
+ * await waitAny([a, b], 100, new AbortController().signal); // 1
+ * ```
+ */
 export async function waitAny(
   objects: NativeWaitable[],
   timeoutMs: number | undefined,
@@ -484,10 +571,23 @@ async function waitAllGroup(handles: bigint[], deadline: number | undefined, sig
 }
 
 /**
- * @see SyncBackend.waitAll
+ * Waits until every object is signaled and takes them all, or none.
+ *
  * Up to 64 objects are taken atomically (one WaitForMultipleObjects with
  * waitAll). Beyond that, groups of 64 are taken one after the other, and
  * what earlier groups took is given back when a later group times out.
+ *
+ * @param objects This platform's events and semaphores.
+ * @param timeoutMs Milliseconds, or undefined to wait forever.
+ * @param signal Ends the wait; the promise rejects with its reason.
+ * @returns true when all were taken, false on timeout.
+ * @example Waiting for two events together
+ * ```ts
+ * import { createEvent, waitAll } from "./sync.ts";
+ * const a = createEvent("a", false, true, false);
+ * const b = createEvent("b", false, true, false);
+ * await waitAll([a, b], 100, new AbortController().signal); // true
+ * ```
  */
 export async function waitAll(
   objects: NativeWaitable[],
