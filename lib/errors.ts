@@ -137,20 +137,6 @@ export class UnsupportedPlatformError extends Error {
  * A write through an object opened read-only (shared memory opened with
  * `readonly: true`, a file mapped without `writable`).
  *
- * @example
- * ```ts
- * import { ReadOnlyError } from "./errors.ts";
- * throw new ReadOnlyError("Cannot write to shared memory 'frames': it was opened read-only");
- * ```
- */
-export class ReadOnlyError extends TypeError {
-  override name = "ReadOnlyError";
-}
-
-/**
- * A write through an object opened read-only (shared memory opened with
- * `readonly: true`, a file mapped without `writable`).
- *
  * @example Using ReadOnlyError
  * ```ts
  * import { ReadOnlyError } from "./errors.ts";
