@@ -145,6 +145,12 @@ export const kernel32 = new NativeLibrary({ windows: "kernel32.dll" }, {
   SetNamedPipeHandleState: { args: ["pointer", "buffer", "pointer", "pointer"], returns: "i32" },
   // BOOL GetNamedPipeInfo(HANDLE, LPDWORD flags, LPDWORD outSize, LPDWORD inSize, LPDWORD maxInstances)
   GetNamedPipeInfo: { args: ["pointer", "buffer", "buffer", "buffer", "buffer"], returns: "i32" },
+  // BOOL GetNamedPipeHandleStateW(HANDLE, LPDWORD state, LPDWORD curInstances, LPDWORD maxCollection,
+  //                               LPDWORD collectTimeout, LPWSTR userName, DWORD userNameSize)
+  GetNamedPipeHandleStateW: {
+    args: ["pointer", "buffer", "buffer", "buffer", "buffer", "buffer", "u32"],
+    returns: "i32",
+  },
   GetNamedPipeClientProcessId: { args: ["pointer", "buffer"], returns: "i32" }, // (HANDLE, PULONG)
   GetNamedPipeServerProcessId: { args: ["pointer", "buffer"], returns: "i32" },
   // HANDLE CreateIoCompletionPort(HANDLE file, HANDLE existingPort, ULONG_PTR key, DWORD threads)

@@ -184,7 +184,10 @@ export class OverlappedEndpoint implements Endpoint {
       await this.#reading; // the read's buffer stays alive until its completion packet arrived
     }
     this.#readBuffer?.free();
-    if (this.options.flushOnClose) kernel32.symbols.DisconnectNamedPipe(this.#handle);
+    // Closing the handle (not DisconnectNamedPipe) ends the connection the graceful way: the
+    // client reads everything left and then gets ERROR_BROKEN_PIPE, its end of stream, where
+    // after DisconnectNamedPipe it would get ERROR_PIPE_NOT_CONNECTED (an error to libuv and
+    // node:net). Instances are not reused: the server creates fresh ones.
     kernel32.symbols.CloseHandle(this.#handle);
     this.#handle = 0n;
     this.options.onClose?.();

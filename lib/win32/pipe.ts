@@ -130,6 +130,18 @@ class Win32PipeServer implements ServerEndpoint {
       }
       throw error;
     }
+    if (first && this.#instancesOf(handle) > 1) {
+      // Wine does not enforce FILE_FLAG_FIRST_PIPE_INSTANCE: our "first" instance joined a pipe
+      // another process already serves. Counting the instances catches that (on Windows the
+      // create itself fails with ERROR_ACCESS_DENIED, handled above).
+      kernel32.symbols.CloseHandle(handle);
+      throw new NameTakenError(
+        `Cannot create pipe '${this.name}': the name is taken by another process ('${this.path}')`,
+        this.name,
+        "pipe",
+        "pipe",
+      );
+    }
     this.#first = false;
     try {
       associate(handle);
@@ -138,6 +150,14 @@ class Win32PipeServer implements ServerEndpoint {
       throw error;
     }
     return handle;
+  }
+
+  #instancesOf(handle: bigint): number {
+    const current = new Uint32Array(1);
+    if (!kernel32.symbols.GetNamedPipeHandleStateW(handle, null, current, null, null, null, 0)) {
+      return 1;
+    }
+    return current[0]!;
   }
 
   async #listen(handle: bigint): Promise<void> {
@@ -316,6 +336,29 @@ export async function connectPipe(
   }
 }
 
+/** One WaitNamedPipeW in flight per path; other clients of this process wait on the same call. */
+const instanceWaits = new Map<string, Promise<unknown>>();
+
+function waitForInstance(path: string, wide: Uint8Array, timeout: number): Promise<unknown> {
+  let waiting = instanceWaits.get(path);
+  if (!waiting) {
+    // Parks one pool thread until an instance listens (or the time is up); then every
+    // waiting client races for it with CreateFileW, and the losers wait again.
+    const nameMemory = NativeMemory.alloc(wide.byteLength);
+    nameMemory.bytes.set(wide);
+    waiting = kernel32.symbols.WaitNamedPipeWAsync(
+      nameMemory.address,
+      Math.max(1, Math.min(timeout, 0xfffffffe)),
+    )
+      .finally(() => {
+        nameMemory.free();
+        instanceWaits.delete(path);
+      });
+    instanceWaits.set(path, waiting);
+  }
+  return waiting;
+}
+
 async function openClient(name: string, path: string, timeout: number): Promise<bigint> {
   const deadline = Date.now() + timeout;
   const wide = encodeWide(path);
@@ -342,13 +385,7 @@ async function openClient(name: string, path: string, timeout: number): Promise<
           },
         );
       }
-      // Parks a pool thread until an instance listens (or the time is up); then race for it.
-      using nameMemory = NativeMemory.alloc(wide.byteLength);
-      nameMemory.bytes.set(wide);
-      await kernel32.symbols.WaitNamedPipeWAsync(
-        nameMemory.address,
-        Math.max(1, Math.min(left, 0xfffffffe)),
-      );
+      await waitForInstance(path, wide, left);
       continue;
     }
     if (error.code === ERROR.FILE_NOT_FOUND) {

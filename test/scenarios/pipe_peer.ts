@@ -95,6 +95,17 @@ switch (role) {
     report("clients_correct", correct);
     break;
   }
+  case "squat": {
+    // Another program holds the name: a node:net server on the pipe's OS path for `ms` ms.
+    const [ms] = args.map(Number) as [number];
+    const net = await import("node:net");
+    const server = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => server.listen(NamedPipe.path(name), resolve));
+    report("squatting", true);
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    await new Promise((resolve) => server.close(resolve));
+    break;
+  }
   default:
     throw new Error(`unknown role ${role}`);
 }
