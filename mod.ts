@@ -43,3 +43,4 @@ export {
   waitAny,
   type WaitOptions,
 } from "./lib/sync.ts";
+export { attach, type ContractDocument, type ContractEndpoint, Topology } from "./lib/runtime/mod.ts";

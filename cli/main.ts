@@ -11,6 +11,7 @@ import type { Command } from "./_common.ts";
 import * as check from "./check.ts";
 import * as fmt from "./fmt.ts";
 import * as graph from "./graph.ts";
+import * as runCommand from "./run.ts";
 
 /**
  * The subcommands. To add one (e.g. `run`), write `cli/run.ts` exporting
@@ -23,6 +24,7 @@ import * as graph from "./graph.ts";
  * ```
  */
 export const COMMANDS: Record<string, Command> = {
+  run: runCommand,
   check,
   fmt,
   graph,

@@ -1,0 +1,272 @@
+/**
+ * `attach()`: how a JavaScript process started by `ipckit run` gets its
+ * endpoints, reports readiness and learns that it should stop.
+ *
+ * @module
+ */
+import process from "node:process";
+import { NamedPipe, type NamedPipeServer, type PipeConnection } from "../pipe.ts";
+import { SharedMemory } from "../shared_memory.ts";
+import { Event, Mutex, Semaphore } from "../sync.ts";
+import { type ContractDocument, type ContractEndpoint, readContract } from "./contract.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * A process's view of the topology it runs in. Endpoints are opened on
+ * request, by their topology names, in the role the topology gives them.
+ *
+ * @example A worker
+ * ```ts
+ * import { attach } from "./attach.ts";
+ * await using t = await attach();
+ * const jobs = await t.pipeClient("jobs");
+ * t.ready();
+ * for await (const job of jobs) console.log(job.byteLength);
+ * ```
+ */
+export class Topology implements AsyncDisposable {
+  readonly #control: PipeConnection;
+  readonly #stop: Promise<void>;
+  #stopRequested = false;
+  readonly #owned: (Disposable | AsyncDisposable)[] = [];
+
+  /** @internal Made by {@link attach}. */
+  constructor(readonly document: ContractDocument, control: PipeConnection) {
+    this.#control = control;
+    this.#stop = (async () => {
+      try {
+        for await (const message of control) {
+          const parsed = JSON.parse(decoder.decode(message)) as { type?: string };
+          if (parsed.type === "stop") break;
+        }
+      } catch {
+        // A broken control channel means the supervisor is gone: stop too.
+      }
+      this.#stopRequested = true;
+    })();
+  }
+
+  /** The topology's name. */
+  get name(): string {
+    return this.document.topology;
+  }
+
+  /** This instance: `server`, or `worker[1]` for a replica. */
+  get instance(): string {
+    return this.document.instance;
+  }
+
+  /** The replica index (0 without replicas). */
+  get replica(): number {
+    return this.document.replica;
+  }
+
+  /** Whether the supervisor asked this process to stop. */
+  get stopRequested(): boolean {
+    return this.#stopRequested;
+  }
+
+  /**
+   * Resolves when the supervisor asks this process to stop (or goes away).
+   *
+   * @returns A promise to await or race.
+   */
+  stopped(): Promise<void> {
+    return this.#stop;
+  }
+
+  /**
+   * Tells the supervisor this process is ready (for `ready = notify`).
+   *
+   * @returns A promise that resolves once the message is sent.
+   */
+  ready(): Promise<void> {
+    return this.#control.write(encoder.encode(JSON.stringify({ type: "ready" })));
+  }
+
+  /**
+   * An endpoint's description, as in the contract.
+   *
+   * @param name The endpoint's topology name.
+   * @returns Its kind, names, role and options.
+   */
+  endpoint(name: string): ContractEndpoint {
+    const endpoint = this.document.endpoints[name];
+    if (!endpoint) {
+      const known = Object.keys(this.document.endpoints).join(", ") || "none";
+      throw new RangeError(
+        `Cannot find endpoint '${name}' for ${this.instance}: its endpoints are ${known}`,
+      );
+    }
+    return endpoint;
+  }
+
+  /**
+   * The pipe in this process's role: a server (iterate it for connections)
+   * or a connection to the server.
+   *
+   * @param name The endpoint's topology name.
+   * @returns A NamedPipeServer when this process serves it, else a PipeConnection.
+   */
+  pipe(name: string): Promise<NamedPipeServer | PipeConnection> {
+    return this.endpoint(name).role === "server"
+      ? Promise.resolve(this.pipeServer(name))
+      : this.pipeClient(name);
+  }
+
+  /**
+   * Serves a pipe this process is the server of.
+   *
+   * @param name The endpoint's topology name.
+   * @returns The server; closed with the topology object.
+   */
+  pipeServer(name: string): NamedPipeServer {
+    const endpoint = this.#expect(name, "pipe", ["server"]);
+    const instances = Number(endpoint.options["instances"] ?? 0);
+    const server = NamedPipe.serve(endpoint.name, {
+      mode: endpoint.options["mode"] === "message" ? "message" : "byte",
+      ...(instances > 0 ? { instances } : {}),
+    });
+    this.#owned.push(server);
+    return server;
+  }
+
+  /**
+   * Connects to a pipe this process is a client of.
+   *
+   * @param name The endpoint's topology name.
+   * @param timeout Milliseconds to wait for the server (default 10 000).
+   * @returns The connection.
+   */
+  async pipeClient(name: string, timeout = 10_000): Promise<PipeConnection> {
+    const endpoint = this.#expect(name, "pipe", ["client"]);
+    const connection = await NamedPipe.connect(endpoint.name, { timeout });
+    this.#owned.push(connection);
+    return connection;
+  }
+
+  /**
+   * Opens the topology's shared memory (the supervisor created it).
+   *
+   * @param name The endpoint's topology name.
+   * @returns The mapping; read-only for processes that only read it.
+   */
+  sharedMemory(name: string): SharedMemory {
+    const endpoint = this.#expect(name, "shm", ["reader", "writer", "user"]);
+    const shm = SharedMemory.open(endpoint.name, { readonly: endpoint.role === "reader" });
+    this.#owned.push(shm);
+    return shm;
+  }
+
+  /**
+   * Opens the topology's mutex.
+   *
+   * @param name The endpoint's topology name.
+   * @returns The mutex.
+   */
+  mutex(name: string): Mutex {
+    return this.#own(Mutex.open(this.#expect(name, "mutex").name));
+  }
+
+  /**
+   * Opens the topology's event.
+   *
+   * @param name The endpoint's topology name.
+   * @returns The event.
+   */
+  event(name: string): Event {
+    return this.#own(Event.open(this.#expect(name, "event").name));
+  }
+
+  /**
+   * Opens the topology's semaphore.
+   *
+   * @param name The endpoint's topology name.
+   * @returns The semaphore.
+   */
+  semaphore(name: string): Semaphore {
+    return this.#own(Semaphore.open(this.#expect(name, "semaphore").name));
+  }
+
+  /**
+   * A TCP or UDP endpoint's address (the supervisor chose the port when the
+   * topology said `port = 0`).
+   *
+   * @param name The endpoint's topology name.
+   * @returns Host, port and this process's role.
+   */
+  socketAddress(name: string): { host: string; port: number; role: string } {
+    const endpoint = this.endpoint(name);
+    if (endpoint.kind !== "tcp" && endpoint.kind !== "udp") {
+      throw new TypeError(`Cannot use ${endpoint.kind} '${name}' as a socket address`);
+    }
+    return {
+      host: String(endpoint.options["host"]),
+      port: Number(endpoint.options["port"]),
+      role: endpoint.role,
+    };
+  }
+
+  /** Closes every endpoint opened through this object, and the control channel. */
+  async close(): Promise<void> {
+    for (const owned of this.#owned.splice(0).reverse()) {
+      if (Symbol.asyncDispose in owned) await owned[Symbol.asyncDispose]();
+      else owned[Symbol.dispose]();
+    }
+    await this.#control.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #own<T extends Disposable>(object: T): T {
+    this.#owned.push(object);
+    return object;
+  }
+
+  #expect(name: string, kind: string, roles?: string[]): ContractEndpoint {
+    const endpoint = this.endpoint(name);
+    if (endpoint.kind !== kind) {
+      throw new TypeError(`Cannot open ${endpoint.kind} '${name}' as a ${kind}`);
+    }
+    if (roles && !roles.includes(endpoint.role)) {
+      throw new TypeError(
+        `Cannot open ${kind} '${name}' as ${
+          roles.join(" or ")
+        }: ${this.instance} is its ${endpoint.role}`,
+      );
+    }
+    return endpoint;
+  }
+}
+
+/**
+ * Attaches to the topology this process was started in by `ipckit run`:
+ * reads the environment contract and connects to the supervisor's control
+ * channel.
+ *
+ * @param env The environment to read (default `process.env`).
+ * @returns The topology view.
+ * @example
+ * ```ts
+ * import { attach } from "./attach.ts";
+ * const t = await attach();
+ * const server = t.pipeServer("greeting");
+ * await t.ready();
+ * ```
+ */
+export async function attach(
+  env: Record<string, string | undefined> = process.env,
+): Promise<Topology> {
+  const document = readContract(env);
+  const control = await NamedPipe.connect(document.control.name, { timeout: 10_000 });
+  await control.write(
+    encoder.encode(
+      JSON.stringify({ type: "hello", instance: document.instance, pid: process.pid }),
+    ),
+  );
+  return new Topology(document, control);
+}

@@ -1,0 +1,206 @@
+/**
+ * Instantiation: the supervisor creates the topology's kernel objects before
+ * any process starts and holds them until the run ends, so a restarted
+ * process reattaches to the same shared memory and synchronization objects.
+ * Pipes, mailslots and sockets are created by their serving process (the
+ * plan starts it first) and named by the supervisor.
+ *
+ * @module
+ */
+import { closeSync, fstatSync, ftruncateSync, openSync } from "node:fs";
+import { createServer } from "node:net";
+import process from "node:process";
+import { resolve } from "node:path";
+import { NamedPipe, type NamedPipeServer, type PipeConnection } from "../pipe.ts";
+import { SharedMemory } from "../shared_memory.ts";
+import { Event, Mutex, Semaphore } from "../sync.ts";
+import type { Plan, PlannedEndpoint } from "./plan.ts";
+
+const decoder = new TextDecoder();
+
+/** The supervisor's control channel: one message-mode pipe all children connect to. */
+export class ControlChannel {
+  /** Called for every message a child sends, with the instance it named in its hello. */
+  onMessage: (instance: string, message: { type?: string }, connection: PipeConnection) => void =
+    () => {};
+  readonly #server: NamedPipeServer;
+  readonly #connections = new Set<PipeConnection>();
+
+  /** @param name The library name of the control pipe. */
+  constructor(readonly name: string) {
+    this.#server = NamedPipe.serve(name, { mode: "message" });
+    void this.#acceptLoop();
+  }
+
+  /** The OS name children connect to. */
+  get osName(): string {
+    return this.#server.path;
+  }
+
+  async #acceptLoop(): Promise<void> {
+    try {
+      for await (const connection of this.#server) {
+        this.#connections.add(connection);
+        void this.#serve(connection);
+      }
+    } catch {
+      // The server was closed at the end of the run.
+    }
+  }
+
+  async #serve(connection: PipeConnection): Promise<void> {
+    let instance: string | null = null;
+    try {
+      for await (const bytes of connection) {
+        let message: { type?: string; instance?: string };
+        try {
+          message = JSON.parse(decoder.decode(bytes));
+        } catch {
+          continue; // Ignore what is not JSON; a foreign client must not crash the run.
+        }
+        if (message.type === "hello" && typeof message.instance === "string") {
+          instance = message.instance;
+        }
+        if (instance !== null) this.onMessage(instance, message, connection);
+      }
+    } catch {
+      // The child went away.
+    } finally {
+      this.#connections.delete(connection);
+      await connection.close().catch(() => {});
+    }
+  }
+
+  /** Closes the channel and every child connection. */
+  async close(): Promise<void> {
+    await this.#server.close().catch(() => {});
+    for (const connection of this.#connections) await connection.close().catch(() => {});
+  }
+}
+
+/** The instantiated topology: OS names, resolved options, held objects. */
+export interface Instantiated {
+  control: ControlChannel;
+  /** OS name of each endpoint, by topology name. */
+  osNames: Map<string, string>;
+  /** Options after instantiation (e.g. a TCP port chosen for `port = 0`). */
+  options: Map<string, Record<string, number | string | boolean>>;
+  /** Releases every held object (the end of the run). */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates and holds the plan's endpoints, and opens the control channel.
+ * On failure, whatever was already created is released before the error
+ * is rethrown, so a failed start leaves nothing behind.
+ *
+ * @param plan The plan.
+ * @returns The held endpoints.
+ * @example
+ * ```ts
+ * import { instantiate } from "./instantiate.ts";
+ * // await using held = await instantiate(plan); ... await held.close();
+ * ```
+ */
+export async function instantiate(plan: Plan): Promise<Instantiated> {
+  const held: Disposable[] = [];
+  const osNames = new Map<string, string>();
+  const options = new Map<string, Record<string, number | string | boolean>>();
+  let control: ControlChannel | null = null;
+  try {
+    for (const endpoint of plan.endpoints) {
+      const resolved = { ...endpoint.options };
+      osNames.set(endpoint.name, await create(endpoint, resolved, held));
+      options.set(endpoint.name, resolved);
+    }
+    control = new ControlChannel(`ipckit-ctl.${plan.topology.name}.${process.pid}`);
+  } catch (error) {
+    for (const object of held.reverse()) object[Symbol.dispose]();
+    throw error;
+  }
+  const channel = control;
+  return {
+    control: channel,
+    osNames,
+    options,
+    async close() {
+      await channel.close();
+      for (const object of held.splice(0).reverse()) object[Symbol.dispose]();
+    },
+  };
+}
+
+async function create(
+  endpoint: PlannedEndpoint,
+  resolved: Record<string, number | string | boolean>,
+  held: Disposable[],
+): Promise<string> {
+  const name = endpoint.libName;
+  switch (endpoint.kind) {
+    case "shm": {
+      const shm = SharedMemory.create({ name, size: Number(resolved["size"]) });
+      held.push(shm);
+      return shm.osName;
+    }
+    case "filemap": {
+      // The file must exist with at least `size` bytes before anyone maps it.
+      const path = resolve(String(resolved["path"]));
+      const fd = openSync(path, "a+");
+      try {
+        if (fstatSync(fd).size < Number(resolved["size"])) {
+          ftruncateSync(fd, Number(resolved["size"]));
+        }
+      } finally {
+        closeSync(fd);
+      }
+      resolved["path"] = path;
+      return path;
+    }
+    case "mutex": {
+      const mutex = Mutex.create(name);
+      held.push(mutex);
+      return mutex.osName;
+    }
+    case "semaphore": {
+      const semaphore = Semaphore.create(name, {
+        initial: Number(resolved["initial"]),
+        max: Number(resolved["max"]),
+      });
+      held.push(semaphore);
+      return semaphore.osName;
+    }
+    case "event": {
+      const event = Event.create(name, {
+        manualReset: resolved["reset"] === "manual",
+        initial: resolved["initial"] === true,
+      });
+      held.push(event);
+      return event.osName;
+    }
+    case "pipe":
+      return NamedPipe.path(name);
+    case "tcp":
+    case "udp": {
+      const host = String(resolved["host"]);
+      if (Number(resolved["port"]) === 0) resolved["port"] = await freePort(host);
+      return `${host}:${resolved["port"]}`;
+    }
+    default:
+      throw new TypeError(
+        `Cannot instantiate endpoint '${endpoint.name}': kind '${endpoint.kind}' is not supported by this runtime`,
+      );
+  }
+}
+
+/** A TCP port that is free on `host` right now (the OS picks it). */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
