@@ -44,3 +44,4 @@ export {
   type WaitOptions,
 } from "./lib/sync.ts";
 export { attach, type ContractDocument, type ContractEndpoint, Topology } from "./lib/runtime/mod.ts";
+export * from "./lib/process.ts";

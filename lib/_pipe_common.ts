@@ -97,3 +97,19 @@ export function toBytes(
     `Cannot write ${typeof data} to ${what}: pass a Uint8Array, an ArrayBuffer or a string`,
   );
 }
+
+/**
+ * One end of an anonymous pipe. Its OS handle is made on first use, so it
+ * can suit that use: `forChild()` gives a synchronous, blocking handle (fd)
+ * a child can inherit; `local()` gives an asynchronous endpoint here.
+ */
+export interface AnonymousEnd {
+  /** The handle (Windows, as a number) or fd (Linux) to hand to a child; synchronous I/O. */
+  forChild(): bigint;
+  /** This end as an endpoint for use in this process. */
+  local(): Endpoint;
+  /** Whether `forChild()` or `local()` has made the OS handle. */
+  readonly used: "child" | "local" | null;
+  /** Closes this end's OS handle (and a local endpoint). Idempotent. */
+  close(): Promise<void>;
+}

@@ -22,13 +22,16 @@
  */
 import { platform } from "./ffi/mod.ts";
 import { ClosedError } from "./errors.ts";
+import process from "node:process";
 import type {
+  AnonymousEnd,
   Endpoint,
   PipeMode,
   PipeSecurity,
   ServerEndpoint,
   ServeSettings,
 } from "./_pipe_common.ts";
+import { INHERITED_ENV, registerEnd } from "./_anonymous_pipe.ts";
 import { toBytes } from "./_pipe_common.ts";
 import * as posix from "./posix/pipe.ts";
 import * as win32 from "./win32/pipe.ts";
@@ -426,4 +429,251 @@ function serveSettings(options: ServeOptions): ServeSettings {
     rejectRemoteClients: options.rejectRemoteClients ?? true,
     bufferSize,
   };
+}
+
+// ---- Anonymous pipes ----------------------------------------------------------
+
+/**
+ * The read end of an anonymous pipe: read it here, or hand it to a child
+ * with {@link spawn} (`stdin: reader`), which then owns it.
+ *
+ * @example
+ * ```ts
+ * import { createPipe } from "./pipe.ts";
+ * const { reader, writer } = createPipe();
+ * await writer.write("hi");
+ * await writer.close();
+ * for await (const chunk of reader) console.log(chunk);
+ * ```
+ */
+export class PipeReader implements AsyncDisposable, AsyncIterable<Uint8Array> {
+  readonly #end: AnonymousEnd;
+  #connection: PipeConnection | null = null;
+
+  /** @internal Made by {@link createPipe}, {@link spawn} and {@link PipeReader.fromInherited}. */
+  constructor(end: AnonymousEnd) {
+    this.#end = end;
+    registerEnd(this, end);
+  }
+
+  /**
+   * The read end of a pipe this process inherited from its parent (listed
+   * in the parent's `spawn(..., { inherit: [...] })`).
+   *
+   * @param index The position in the parent's `inherit` list.
+   * @returns The read end.
+   * @example
+   * ```ts
+   * import { PipeReader } from "./pipe.ts";
+   * const input = PipeReader.fromInherited(0);
+   * ```
+   */
+  static fromInherited(index: number): PipeReader {
+    return new PipeReader(os.adoptEnd(inheritedHandle(index), "reader"));
+  }
+
+  #conn(): PipeConnection {
+    if (this.#end.used === "child") throw handedOver("read from");
+    return (this.#connection ??= new PipeConnection(this.#end.local(), "anonymous", "byte"));
+  }
+
+  /**
+   * Reads the next chunk.
+   *
+   * @returns The bytes, or null once every writer has closed.
+   * @example
+   * ```ts
+   * import { createPipe } from "./pipe.ts";
+   * const { reader } = createPipe();
+   * const chunk = await reader.read();
+   * ```
+   */
+  read(): Promise<Uint8Array | null> {
+    return this.#conn().read();
+  }
+
+  /** The data as a ReadableStream. */
+  get readable(): ReadableStream<Uint8Array> {
+    return this.#conn().readable;
+  }
+
+  /**
+   * The OS handle (Windows) or fd (Linux), for interop with other code.
+   *
+   * @returns The handle value; it stays owned by this object.
+   * @example
+   * ```ts
+   * import { createPipe } from "./pipe.ts";
+   * const { reader } = createPipe();
+   * console.log(reader.rawHandle());
+   * ```
+   */
+  rawHandle(): bigint {
+    return rawHandleOf(this.#end);
+  }
+
+  /**
+   * Closes this end.
+   *
+   * @returns Resolves once closed.
+   * @example
+   * ```ts
+   * import { createPipe } from "./pipe.ts";
+   * const { reader } = createPipe();
+   * await reader.close();
+   * ```
+   */
+  close(): Promise<void> {
+    return this.#connection ? this.#connection.close() : this.#end.close();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return this.#conn()[Symbol.asyncIterator]();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/**
+ * The write end of an anonymous pipe: write it here, or hand it to a child
+ * with {@link spawn} (`stdout: writer`), which then owns it.
+ *
+ * @example
+ * ```ts
+ * import { createPipe } from "./pipe.ts";
+ * const { writer } = createPipe();
+ * await writer.write(new Uint8Array([1, 2, 3]));
+ * ```
+ */
+export class PipeWriter implements AsyncDisposable {
+  readonly #end: AnonymousEnd;
+  #connection: PipeConnection | null = null;
+
+  /** @internal Made by {@link createPipe}, {@link spawn} and {@link PipeWriter.fromInherited}. */
+  constructor(end: AnonymousEnd) {
+    this.#end = end;
+    registerEnd(this, end);
+  }
+
+  /**
+   * The write end of a pipe this process inherited from its parent.
+   *
+   * @param index The position in the parent's `inherit` list.
+   * @returns The write end.
+   * @example
+   * ```ts
+   * import { PipeWriter } from "./pipe.ts";
+   * const output = PipeWriter.fromInherited(0);
+   * ```
+   */
+  static fromInherited(index: number): PipeWriter {
+    return new PipeWriter(os.adoptEnd(inheritedHandle(index), "writer"));
+  }
+
+  #conn(): PipeConnection {
+    if (this.#end.used === "child") throw handedOver("write to");
+    return (this.#connection ??= new PipeConnection(this.#end.local(), "anonymous", "byte"));
+  }
+
+  /**
+   * Writes bytes (a string as UTF-8).
+   *
+   * @param data The bytes.
+   * @returns Resolves when the data is in the pipe.
+   * @example
+   * ```ts
+   * import { createPipe } from "./pipe.ts";
+   * const { writer } = createPipe();
+   * await writer.write("line\n");
+   * ```
+   */
+  write(data: Uint8Array | ArrayBufferView | ArrayBuffer | string): Promise<void> {
+    return this.#conn().write(data);
+  }
+
+  /** A WritableStream over `write()`; closing it closes this end. */
+  get writable(): WritableStream<Uint8Array> {
+    return this.#conn().writable;
+  }
+
+  /**
+   * The OS handle (Windows) or fd (Linux), for interop with other code.
+   *
+   * @returns The handle value; it stays owned by this object.
+   * @example
+   * ```ts
+   * import { createPipe } from "./pipe.ts";
+   * const { writer } = createPipe();
+   * console.log(writer.rawHandle());
+   * ```
+   */
+  rawHandle(): bigint {
+    return rawHandleOf(this.#end);
+  }
+
+  /**
+   * Waits for pending writes, then closes this end (the reader sees the end of the stream).
+   *
+   * @returns Resolves once closed.
+   * @example
+   * ```ts
+   * import { createPipe } from "./pipe.ts";
+   * const { writer } = createPipe();
+   * await writer.close();
+   * ```
+   */
+  close(): Promise<void> {
+    return this.#connection ? this.#connection.close() : this.#end.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/**
+ * Creates an anonymous pipe: a one-way byte stream, typically between this
+ * process and a child started with {@link spawn}.
+ *
+ * @returns The read and write ends.
+ * @example Feeding a child's standard input
+ * ```ts
+ * import { createPipe } from "./pipe.ts";
+ * import { spawn } from "./process.ts";
+ * const { reader, writer } = createPipe();
+ * const child = spawn(["sort"], { stdin: reader, stdout: "inherit" });
+ * await writer.write("b\na\n");
+ * await writer.close();
+ * await child.exited;
+ * ```
+ */
+export function createPipe(): { reader: PipeReader; writer: PipeWriter } {
+  const { reader, writer } = os.anonymousPipe();
+  return { reader: new PipeReader(reader), writer: new PipeWriter(writer) };
+}
+
+function handedOver(verb: string): ClosedError {
+  return new ClosedError(`Cannot ${verb} this pipe end: it was handed to a child process`);
+}
+
+function rawHandleOf(end: AnonymousEnd): bigint {
+  // A handle is made on first use: an unused end becomes a local one.
+  if (end.used === null) end.local();
+  const endpoint = end.local() as { handle?: bigint; fd?: number };
+  return endpoint.handle ?? BigInt(endpoint.fd ?? -1);
+}
+
+function inheritedHandle(index: number): bigint {
+  const list = (process.env[INHERITED_ENV] ?? "").split(",").filter((s) => s !== "");
+  const value = list[index];
+  if (value === undefined) {
+    throw new RangeError(
+      `Cannot open inherited pipe ${index}: this process inherited ${list.length} (${INHERITED_ENV}='${
+        process.env[INHERITED_ENV] ?? ""
+      }')`,
+    );
+  }
+  return BigInt(value);
 }

@@ -11,6 +11,7 @@
 import { chmodSync, lstatSync } from "node:fs";
 import { ClosedError, NotFoundError, TimeoutError, UnsupportedPlatformError } from "../errors.ts";
 import type {
+  AnonymousEnd,
   ConnectSettings,
   Endpoint,
   PipeMode,
@@ -63,7 +64,7 @@ export function pipePath(name: string): string {
   return `${socketDirectory()}/${checkPlainName(name, "pipe")}.pipe`;
 }
 
-/** A connected Unix socket carrying bytes or framed messages. */
+/** A connected Unix socket (or, with `isSocket` false, a pipe fd) carrying bytes or framed messages. */
 export class SocketEndpoint implements Endpoint {
   #fd: number;
   #writes: Promise<void> = Promise.resolve();
@@ -83,9 +84,28 @@ export class SocketEndpoint implements Endpoint {
     readonly peerPid: number,
     readonly what: string,
     readonly onClose?: () => void,
+    readonly isSocket = true,
   ) {
     this.#fd = fd;
     this.#message = mode === "message";
+  }
+
+  #recv(buffer: Uint8Array): number {
+    const length = BigInt(buffer.byteLength);
+    return Number(
+      this.isSocket
+        ? libc.symbols.recv(this.#fd, buffer, length, 0)
+        : libc.symbols.read(this.#fd, buffer, length),
+    );
+  }
+
+  #send(buffer: Uint8Array): number {
+    const length = BigInt(buffer.byteLength);
+    return Number(
+      this.isSocket
+        ? libc.symbols.send(this.#fd, buffer, length, MSG.NOSIGNAL)
+        : libc.symbols.write(this.#fd, buffer, length),
+    );
   }
 
   /** The file descriptor (for handing to a child). */
@@ -98,7 +118,7 @@ export class SocketEndpoint implements Endpoint {
     for (;;) {
       if (this.#closing) throw new ClosedError(`Cannot read from ${this.what}: it is closed`);
       const buffer = this.#message ? recordScratch : streamScratch;
-      const n = Number(libc.symbols.recv(this.#fd, buffer, BigInt(buffer.byteLength), 0));
+      const n = this.#recv(buffer);
       if (n > 0) {
         if (!this.#message) return buffer.slice(0, n);
         parts.push(buffer.slice(1, n));
@@ -137,7 +157,7 @@ export class SocketEndpoint implements Endpoint {
     let offset = 0;
     while (offset < data.byteLength) {
       const rest = data.subarray(offset);
-      const n = Number(libc.symbols.send(this.#fd, rest, BigInt(rest.byteLength), MSG.NOSIGNAL));
+      const n = this.#send(rest);
       if (n >= 0) {
         offset += n;
         continue;
@@ -155,9 +175,7 @@ export class SocketEndpoint implements Endpoint {
       recordScratch[0] = last ? 0 : MORE;
       recordScratch.set(data.subarray(offset, offset + size), 1);
       const record = recordScratch.subarray(0, size + 1);
-      const n = Number(
-        libc.symbols.send(this.#fd, record, BigInt(record.byteLength), MSG.NOSIGNAL),
-      );
+      const n = this.#send(record);
       if (n < 0) {
         await this.#sendFailed();
         continue;
@@ -384,4 +402,87 @@ function concat(parts: Uint8Array[]): Uint8Array {
     offset += p.byteLength;
   }
   return out;
+}
+
+const O_CLOEXEC = 0o2000000;
+const O_NONBLOCK = 0o4000;
+const F_GETFL = 3;
+const F_SETFL = 4;
+
+/** One end of a pipe2() pipe: blocking for a child, switched to nonblocking for local use. */
+class FdEnd implements AnonymousEnd {
+  #fd: number;
+  #endpoint: SocketEndpoint | null = null;
+  used: "child" | "local" | null = null;
+
+  constructor(fd: number, readonly what: string) {
+    this.#fd = fd;
+  }
+
+  forChild(): bigint {
+    if (this.#fd < 0) throw new ClosedError(`Cannot hand ${this.what} to a child: it is closed`);
+    this.used = "child";
+    return BigInt(this.#fd);
+  }
+
+  local(): Endpoint {
+    if (this.#endpoint) return this.#endpoint;
+    if (this.#fd < 0) throw new ClosedError(`Cannot use ${this.what}: it is closed`);
+    // The file description is this end's alone (a child gets the other end), so O_NONBLOCK
+    // here changes nothing for anyone else.
+    const flags = libc.symbols.fcntl(this.#fd, F_GETFL, 0n);
+    libc.symbols.fcntl(this.#fd, F_SETFL, BigInt(flags | O_NONBLOCK));
+    this.used = "local";
+    const fd = this.#fd;
+    return (this.#endpoint = new SocketEndpoint(
+      fd,
+      "byte",
+      0,
+      this.what,
+      () => (this.#fd = -1),
+      false,
+    ));
+  }
+
+  close(): Promise<void> {
+    if (this.#endpoint) return this.#endpoint.close();
+    if (this.#fd >= 0) libc.symbols.close(this.#fd);
+    this.#fd = -1;
+    return Promise.resolve();
+  }
+}
+
+/**
+ * Creates an anonymous pipe (pipe2 with O_CLOEXEC: no child inherits it
+ * unless it is listed for that child).
+ *
+ * @returns The two ends.
+ * @example
+ * ```ts
+ * import { anonymousPipe } from "./pipe.ts";
+ * const { reader, writer } = anonymousPipe();
+ * await writer.local().write(new Uint8Array([1]));
+ * ```
+ */
+export function anonymousPipe(): { reader: AnonymousEnd; writer: AnonymousEnd } {
+  const fds = new Int32Array(2);
+  if (libc.symbols.pipe2(fds, O_CLOEXEC) < 0) throw new ErrnoError(currentErrno(), "pipe2");
+  return {
+    reader: new FdEnd(fds[0]!, "the pipe's read end"),
+    writer: new FdEnd(fds[1]!, "the pipe's write end"),
+  };
+}
+
+/**
+ * Adopts an inherited fd as an end for local use (in a child).
+ *
+ * @param fd The fd.
+ * @param role Which end it is (for messages).
+ * @returns The end.
+ */
+export function adoptEnd(fd: bigint, role: "reader" | "writer" = "reader"): AnonymousEnd {
+  return new FdEnd(
+    Number(fd),
+    `the inherited pipe ${role === "reader" ? "read" : "write"} end ${fd}`,
+  );
 }

@@ -9,6 +9,7 @@
 import { encodeWide, NativeMemory } from "../ffi/mod.ts";
 import { ClosedError, NameTakenError, NotFoundError, TimeoutError } from "../errors.ts";
 import type {
+  AnonymousEnd,
   ConnectSettings,
   Endpoint,
   PipeMode,
@@ -409,4 +410,255 @@ async function openClient(name: string, path: string, timeout: number): Promise<
     }`;
     throw error;
   }
+}
+
+// ---- Anonymous pipes ----------------------------------------------------------
+// CreatePipe's handles cannot do overlapped I/O, and this process does all its
+// pipe I/O through the completion port. So, like many runtimes, an anonymous
+// pipe here is a uniquely named pipe with one instance: the end used in this
+// process is the overlapped server end; the end handed to a child is a
+// synchronous client end (CreateFileW without FILE_FLAG_OVERLAPPED), which is
+// what programs expect of their standard handles. Both are made when the first
+// end is used, since only then is it known which end goes where.
+
+let anonymousCount = 0;
+
+/** The pair's shared state: both handles, made together on first use of either end. */
+class AnonymousPair {
+  readonly ends: [WinEnd, WinEnd];
+  constructor() {
+    this.ends = [new WinEnd(this, "reader"), new WinEnd(this, "writer")];
+  }
+
+  /** Makes both handles: `overlappedEnd` becomes the server end, the other the synchronous client end. */
+  create(overlappedEnd: WinEnd): void {
+    const reading = overlappedEnd.role === "reader";
+    const path =
+      `\\\\.\\pipe\\ipckit-anonymous-${kernel32.symbols.GetCurrentProcessId()}-${++anonymousCount}-${
+        Math.random().toString(36).slice(2)
+      }`;
+    const attributes = SecurityAttributes.fromSddl(sddlFor("user"), "an anonymous pipe");
+    try {
+      const server = kernel32.symbols.CreateNamedPipeW(
+        encodeWide(path),
+        (reading ? PIPE.ACCESS_INBOUND : PIPE.ACCESS_OUTBOUND) | FILE_FLAG_OVERLAPPED |
+          FILE_FLAG_FIRST_PIPE_INSTANCE,
+        PIPE.REJECT_REMOTE_CLIENTS,
+        1,
+        65536,
+        65536,
+        0,
+        attributes.address,
+      );
+      if (server === INVALID_HANDLE_VALUE) throw lastWin32Error("CreateNamedPipeW");
+      const client = kernel32.symbols.CreateFileW(
+        encodeWide(path),
+        reading
+          ? (GENERIC_WRITE | FILE_READ_ATTRIBUTES) >>> 0
+          : (GENERIC_READ | FILE_WRITE_ATTRIBUTES) >>> 0,
+        0,
+        0n,
+        OPEN_EXISTING,
+        SECURITY_SQOS_IDENTIFICATION,
+        0n,
+      );
+      if (client === INVALID_HANDLE_VALUE) {
+        const error = lastWin32Error("CreateFileW");
+        kernel32.symbols.CloseHandle(server);
+        throw error;
+      }
+      try {
+        associate(server);
+      } catch (error) {
+        kernel32.symbols.CloseHandle(server);
+        kernel32.symbols.CloseHandle(client);
+        throw error;
+      }
+      const other = this.ends[overlappedEnd === this.ends[0] ? 1 : 0];
+      overlappedEnd.adopt(server, true);
+      other.adopt(client, false);
+    } finally {
+      attributes.free();
+    }
+  }
+}
+
+const FILE_READ_ATTRIBUTES = 0x80;
+
+/** One end of an {@link AnonymousPair}, or an inherited handle adopted in a child. */
+class WinEnd implements AnonymousEnd {
+  #handle = 0n;
+  #overlapped = false;
+  #endpoint: Endpoint | null = null;
+  #closed = false;
+  used: "child" | "local" | null = null;
+
+  constructor(readonly pair: AnonymousPair | null, readonly role: "reader" | "writer") {}
+
+  adopt(handle: bigint, isOverlapped: boolean): void {
+    this.#handle = handle;
+    this.#overlapped = isOverlapped;
+  }
+
+  get what(): string {
+    return `the pipe's ${this.role === "reader" ? "read" : "write"} end`;
+  }
+
+  forChild(): bigint {
+    if (this.#closed) throw new ClosedError(`Cannot hand ${this.what} to a child: it is closed`);
+    // First use: this end becomes the synchronous one, the other end the overlapped one.
+    if (this.#handle === 0n) {
+      this.pair!.create(this.pair!.ends[this === this.pair!.ends[0] ? 1 : 0]);
+    }
+    this.used = "child";
+    return this.#handle;
+  }
+
+  local(): Endpoint {
+    if (this.#endpoint) return this.#endpoint;
+    if (this.#closed) throw new ClosedError(`Cannot use ${this.what}: it is closed`);
+    if (this.#handle === 0n) this.pair!.create(this);
+    this.used = "local";
+    const onClose = () => {
+      this.#closed = true;
+      this.#handle = 0n;
+    };
+    this.#endpoint = this.#overlapped
+      ? new OverlappedEndpoint(this.#handle, {
+        message: false,
+        peerPid: 0,
+        what: this.what,
+        flushOnClose: false,
+        onClose,
+      })
+      : new SyncHandleEndpoint(this.#handle, this.what, onClose);
+    return this.#endpoint;
+  }
+
+  close(): Promise<void> {
+    if (this.#endpoint) return this.#endpoint.close();
+    if (!this.#closed) {
+      this.#closed = true;
+      if (this.#handle !== 0n) kernel32.symbols.CloseHandle(this.#handle);
+      this.#handle = 0n;
+    }
+    return Promise.resolve();
+  }
+}
+
+/**
+ * A synchronous (non-overlapped) pipe handle used in this process: each
+ * ReadFile/WriteFile is a blocking call parked off the JavaScript thread,
+ * with its buffer in native memory. Used for a pipe end this process got
+ * from its parent, or an end of our own pair that was made synchronous.
+ */
+class SyncHandleEndpoint implements Endpoint {
+  #handle: bigint;
+  #buffer: NativeMemory | null = null;
+  #reading: Promise<unknown> | null = null;
+  #writes: Promise<unknown> = Promise.resolve();
+  #closing: Promise<void> | null = null;
+  readonly peerPid = 0;
+
+  constructor(handle: bigint, readonly what: string, readonly onClose: () => void) {
+    this.#handle = handle;
+  }
+
+  read(): Promise<Uint8Array | null> {
+    if (this.#closing) {
+      return Promise.reject(new ClosedError(`Cannot read from ${this.what}: it is closed`));
+    }
+    const reading = (async () => {
+      // 8 bytes for the count, then the data.
+      const memory = (this.#buffer ??= NativeMemory.alloc(8 + SYNC_CHUNK));
+      const ok = await kernel32.symbols.ReadFileAsync(
+        this.#handle,
+        memory.address + 8n,
+        SYNC_CHUNK,
+        memory.address,
+        0n,
+      );
+      if (this.#closing) throw new ClosedError(`Cannot read from ${this.what}: it is closed`);
+      const bytes = memory.view.getUint32(0, true);
+      // The error of a failed blocking call is not readable here; for a pipe it is the end
+      // of the stream (ERROR_BROKEN_PIPE) unless the handle was closed.
+      if (!ok || bytes === 0) return null;
+      return memory.bytes.slice(8, 8 + bytes);
+    })();
+    this.#reading = reading.catch(() => {});
+    return reading;
+  }
+
+  write(data: Uint8Array): Promise<void> {
+    if (this.#closing) {
+      return Promise.reject(new ClosedError(`Cannot write to ${this.what}: it is closed`));
+    }
+    const written = this.#writes.then(async () => {
+      const memory = NativeMemory.alloc(8 + Math.max(1, data.byteLength));
+      try {
+        memory.bytes.set(data, 8);
+        let offset = 0;
+        while (offset < data.byteLength) {
+          const ok = await kernel32.symbols.WriteFileAsync(
+            this.#handle,
+            memory.address + 8n + BigInt(offset),
+            data.byteLength - offset,
+            memory.address,
+            0n,
+          );
+          if (!ok) throw new ClosedError(`Cannot write to ${this.what}: the other end closed it`);
+          offset += memory.view.getUint32(0, true);
+        }
+      } finally {
+        memory.free();
+      }
+    });
+    this.#writes = written.catch(() => {});
+    return written;
+  }
+
+  close(): Promise<void> {
+    return (this.#closing ??= (async () => {
+      await this.#writes;
+      if (this.#reading) {
+        // Ends a ReadFile blocked on another thread (CancelIoEx covers synchronous I/O too).
+        kernel32.symbols.CancelIoEx(this.#handle, 0n);
+        await this.#reading;
+      }
+      this.#buffer?.free();
+      kernel32.symbols.CloseHandle(this.#handle);
+      this.onClose();
+    })());
+  }
+}
+
+const SYNC_CHUNK = 64 * 1024;
+
+/**
+ * Creates an anonymous pipe (see the comment above: a named pipe pair made on first use).
+ *
+ * @returns The two ends.
+ * @example
+ * ```ts
+ * import { anonymousPipe } from "./pipe.ts";
+ * const { reader, writer } = anonymousPipe();
+ * await writer.local().write(new Uint8Array([1]));
+ * ```
+ */
+export function anonymousPipe(): { reader: AnonymousEnd; writer: AnonymousEnd } {
+  const pair = new AnonymousPair();
+  return { reader: pair.ends[0], writer: pair.ends[1] };
+}
+
+/**
+ * Adopts an inherited handle (synchronous, as children get them) for local use.
+ *
+ * @param handle The handle value.
+ * @param role Which end it is.
+ * @returns The end.
+ */
+export function adoptEnd(handle: bigint, role: "reader" | "writer" = "reader"): AnonymousEnd {
+  const end = new WinEnd(null, role);
+  end.adopt(handle, false);
+  return end;
 }

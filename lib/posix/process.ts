@@ -1,0 +1,225 @@
+/**
+ * Child processes on Linux: posix_spawn with file actions that place exactly
+ * the listed fds (stdio as 0–2, extra ends at their own numbers) and close
+ * everything else, a process group of its own (so `kill` reaches its
+ * descendants), default signal dispositions and an empty signal mask. Its
+ * exit is awaited through a pidfd on the process's one poll waiter.
+ *
+ * @module
+ */
+import { accessSync, constants, readdirSync, readFileSync, statSync } from "node:fs";
+import { encodeC, NativeMemory } from "../ffi/mod.ts";
+import { NotFoundError } from "../errors.ts";
+import { INHERITED_ENV } from "../_anonymous_pipe.ts";
+import type { ExitStatus, NativeChild, SpawnSettings } from "../_process_common.ts";
+import { currentErrno, ERRNO, ErrnoError } from "./error.ts";
+import { libc } from "./libc.ts";
+import { POLL, waitReady } from "./reactor.ts";
+
+const POSIX_SPAWN_SETPGROUP = 0x2;
+const POSIX_SPAWN_SETSIGDEF = 0x4;
+const POSIX_SPAWN_SETSIGMASK = 0x8;
+const O_RDWR = 2;
+const SYS_pidfd_open = 434;
+const SIGNAL_NAMES: Record<number, string> = {
+  1: "SIGHUP",
+  2: "SIGINT",
+  3: "SIGQUIT",
+  4: "SIGILL",
+  6: "SIGABRT",
+  8: "SIGFPE",
+  9: "SIGKILL",
+  11: "SIGSEGV",
+  13: "SIGPIPE",
+  14: "SIGALRM",
+  15: "SIGTERM",
+};
+
+/**
+ * Finds an executable: a name with a `/` is used as is; otherwise the first
+ * executable file of that name on PATH.
+ *
+ * @param command The command (argv[0]).
+ * @param env The child's environment (its PATH is searched).
+ * @returns The path.
+ * @example
+ * ```ts
+ * import { resolveCommand } from "./process.ts";
+ * resolveCommand("sh", { PATH: "/usr/bin:/bin" }); // "/usr/bin/sh"
+ * ```
+ */
+export function resolveCommand(command: string, env: Readonly<Record<string, string>>): string {
+  if (command.includes("/")) return command;
+  for (const dir of (env.PATH ?? "/usr/local/bin:/usr/bin:/bin").split(":")) {
+    const candidate = `${dir || "."}/${command}`;
+    try {
+      accessSync(candidate, constants.X_OK);
+      if (statSync(candidate).isFile()) return candidate;
+    } catch { /* not here */ }
+  }
+  throw new NotFoundError(`Cannot spawn '${command}': it is not an executable on PATH`, command);
+}
+
+/** A NULL-terminated array of C strings in native memory (argv, envp). */
+function cStringArray(strings: readonly string[]): NativeMemory {
+  const encoded = strings.map(encodeC);
+  const table = (strings.length + 1) * 8;
+  const memory = NativeMemory.alloc(table + encoded.reduce((n, e) => n + e.byteLength, 0));
+  let at = table;
+  encoded.forEach((bytes, i) => {
+    memory.bytes.set(bytes, at);
+    memory.view.setBigUint64(i * 8, memory.address + BigInt(at), true);
+    at += bytes.byteLength;
+  });
+  return memory;
+}
+
+/**
+ * Starts a child process.
+ *
+ * @param settings What to run, with which stdio, environment and extra fds.
+ * @returns The child.
+ * @example
+ * ```ts
+ * import { resolveCommand, spawnProcess } from "./process.ts";
+ * const env = { PATH: "/usr/bin:/bin" };
+ * const child = spawnProcess({
+ *   file: resolveCommand("true", env), argv: ["true"], cwd: undefined, env,
+ *   stdio: ["inherit", "inherit", "inherit"], inherit: [],
+ * });
+ * console.log(await child.exited);
+ * ```
+ */
+export function spawnProcess(settings: SpawnSettings): NativeChild {
+  const c = libc.symbols;
+  const extraFds = settings.inherit.map((end) => Number(end.forChild()));
+  const env = { ...settings.env, [INHERITED_ENV]: extraFds.join(",") };
+  using actions = NativeMemory.alloc(512); // posix_spawn_file_actions_t (80 bytes in glibc)
+  using attributes = NativeMemory.alloc(512); // posix_spawnattr_t (336 bytes)
+  using argv = cStringArray(settings.argv);
+  using envp = cStringArray(Object.entries(env).map(([k, v]) => `${k}=${v}`));
+  c.posix_spawn_file_actions_init(actions.address);
+  c.posix_spawnattr_init(attributes.address);
+  try {
+    settings.stdio.forEach((target, fd) => {
+      if (target === "inherit") return;
+      if (target === "null") {
+        c.posix_spawn_file_actions_addopen(actions.address, fd, encodeC("/dev/null"), O_RDWR, 0);
+        return;
+      }
+      c.posix_spawn_file_actions_adddup2(actions.address, Number(target.forChild()), fd);
+    });
+    // Same number in the child; dup2 onto itself clears FD_CLOEXEC there.
+    for (const fd of extraFds) c.posix_spawn_file_actions_adddup2(actions.address, fd, fd);
+    // Only the listed fds survive: close the rest below the highest listed one, and
+    // everything above it (ours are close-on-exec anyway; this covers any that are not).
+    const highest = Math.max(2, ...extraFds);
+    for (let fd = 3; fd < highest; fd++) {
+      if (!extraFds.includes(fd)) c.posix_spawn_file_actions_addclose(actions.address, fd);
+    }
+    c.posix_spawn_file_actions_addclosefrom_np?.(actions.address, highest + 1);
+    if (settings.cwd !== undefined) {
+      c.posix_spawn_file_actions_addchdir_np(actions.address, encodeC(settings.cwd));
+    }
+    c.posix_spawnattr_setflags(
+      attributes.address,
+      POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK,
+    );
+    c.posix_spawnattr_setpgroup(attributes.address, 0); // a group of its own, led by the child
+    const allSignals = new Uint8Array(128);
+    allSignals.fill(0xff, 0, 8); // signals 1–64 back to their defaults (the runtime ignores SIGPIPE)
+    c.posix_spawnattr_setsigdefault(attributes.address, allSignals);
+    c.posix_spawnattr_setsigmask(attributes.address, new Uint8Array(128)); // nothing blocked
+    const pid = new Int32Array(1);
+    const errno = c.posix_spawn(
+      pid,
+      encodeC(settings.file),
+      actions.address,
+      attributes.address,
+      argv.address,
+      envp.address,
+    );
+    if (errno !== 0) {
+      const cause = new ErrnoError(errno, "posix_spawn");
+      if (errno === ERRNO.ENOENT) {
+        throw new NotFoundError(
+          `Cannot spawn '${settings.file}': it${
+            settings.cwd ? ` or the directory '${settings.cwd}'` : ""
+          } does not exist`,
+          settings.file,
+          { cause },
+        );
+      }
+      throw cause;
+    }
+    return new LinuxChild(pid[0]!);
+  } finally {
+    c.posix_spawn_file_actions_destroy(actions.address);
+    c.posix_spawnattr_destroy(attributes.address);
+  }
+}
+
+class LinuxChild implements NativeChild {
+  readonly exited: Promise<ExitStatus>;
+
+  constructor(readonly pid: number) {
+    this.exited = this.#wait();
+  }
+
+  async #wait(): Promise<ExitStatus> {
+    const c = libc.symbols;
+    const pidfd = Number(c.syscall(BigInt(SYS_pidfd_open), BigInt(this.pid), 0n, 0n, 0n, 0n, 0n));
+    if (pidfd < 0) throw new ErrnoError(currentErrno(), "pidfd_open");
+    try {
+      // A pidfd turns readable when the child exits: no thread parked per child.
+      await waitReady(pidfd, POLL.IN);
+    } finally {
+      c.close(pidfd);
+    }
+    const status = new Int32Array(1);
+    if (c.waitpid(this.pid, status, 0) < 0) throw new ErrnoError(currentErrno(), "waitpid");
+    const raw = status[0]!;
+    const signal = raw & 0x7f;
+    if (signal === 0) return { code: (raw >> 8) & 0xff };
+    return { code: null, signal: SIGNAL_NAMES[signal] ?? `SIG${signal}` };
+  }
+
+  kill(signal: number): void {
+    // The child leads its own process group, but descendants may have groups of their own
+    // (a grandchild started by ipckit gets one too): find the whole tree first, while the
+    // parent links still hold, then signal every member and every group among them.
+    const tree = [this.pid, ...descendantsOf(this.pid)];
+    for (const pid of tree) {
+      for (const target of [-pid, pid]) {
+        if (libc.symbols.kill(target, signal) < 0) {
+          const errno = currentErrno();
+          if (errno !== ERRNO.ESRCH && errno !== ERRNO.EPERM) throw new ErrnoError(errno, "kill");
+        }
+      }
+    }
+  }
+}
+
+/** The pids below `root` in the process tree, from /proc (parent pid is field 4 of /proc/<pid>/stat). */
+function descendantsOf(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "latin1");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(entry));
+      children.set(ppid, list);
+    } catch { /* it exited meanwhile */ }
+  }
+  const found: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift()!) ?? []) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
+}

@@ -1,0 +1,214 @@
+/**
+ * Child processes with redirected standard streams and an explicit list of
+ * inherited pipe ends; `kill()` ends the whole tree (Windows: a job object;
+ * Linux: the child's own process group).
+ *
+ * @example Duplex with a child through two pipes
+ * ```ts
+ * import { spawn } from "./process.ts";
+ * const child = spawn(["bun", "child.ts"], { stdin: "pipe", stdout: "pipe" });
+ * await child.stdin!.write("ping\n");
+ * await child.stdin!.close();
+ * for await (const chunk of child.stdout!) console.log(new TextDecoder().decode(chunk));
+ * console.log(await child.exited);
+ * ```
+ *
+ * @module
+ */
+import process from "node:process";
+import { platform } from "./ffi/mod.ts";
+import { endOf } from "./_anonymous_pipe.ts";
+import type { AnonymousEnd } from "./_pipe_common.ts";
+import type { ExitStatus, NativeChild, StdioTarget } from "./_process_common.ts";
+import { createPipe, PipeReader, PipeWriter } from "./pipe.ts";
+import * as posix from "./posix/process.ts";
+import * as win32 from "./win32/process.ts";
+
+export type { ExitStatus } from "./_process_common.ts";
+
+const os = platform === "windows" ? win32 : posix;
+
+/**
+ * Where a standard stream of the child goes: this process's own
+ * (`"inherit"`), a new pipe readable/writable here (`"pipe"`), nowhere
+ * (`"null"`), or an end from {@link createPipe} (the child then owns it).
+ */
+export type Stdio = "inherit" | "pipe" | "null" | PipeReader | PipeWriter;
+
+/** Options of {@link spawn}. */
+export interface SpawnOptions {
+  /** Working directory of the child (default: this process's). */
+  cwd?: string;
+  /** Variables added to this process's environment (`undefined` removes one). */
+  env?: Record<string, string | undefined>;
+  /** Start from an empty environment instead of this process's (then only `env`). */
+  clearEnv?: boolean;
+  /** Default `"inherit"`. */
+  stdin?: Stdio;
+  /** Default `"inherit"`. */
+  stdout?: Stdio;
+  /** Default `"inherit"`. */
+  stderr?: Stdio;
+  /**
+   * Extra pipe ends the child inherits, in order; the child opens them with
+   * `PipeReader.fromInherited(i)` / `PipeWriter.fromInherited(i)`. No other
+   * handle or fd of this process reaches the child.
+   */
+  inherit?: (PipeReader | PipeWriter)[];
+}
+
+/**
+ * A running child process.
+ *
+ * @example
+ * ```ts
+ * import { spawn } from "./process.ts";
+ * const child = spawn(["sleep", "60"]);
+ * child.kill();
+ * console.log(await child.exited); // { code: null, signal: "SIGKILL" }
+ * ```
+ */
+export class ChildProcess {
+  readonly #native: NativeChild;
+
+  /** @internal Made by {@link spawn}. */
+  constructor(
+    native: NativeChild,
+    /** The child's standard input, when spawned with `stdin: "pipe"`. */
+    readonly stdin: PipeWriter | null,
+    /** The child's standard output, when spawned with `stdout: "pipe"`. */
+    readonly stdout: PipeReader | null,
+    /** The child's standard error, when spawned with `stderr: "pipe"`. */
+    readonly stderr: PipeReader | null,
+  ) {
+    this.#native = native;
+  }
+
+  /** The process id. */
+  get pid(): number {
+    return this.#native.pid;
+  }
+
+  /** Resolves with the exit code (and the signal, if one ended it) once the child has exited. */
+  get exited(): Promise<ExitStatus> {
+    return this.#native.exited;
+  }
+
+  /**
+   * Ends the child and all its descendants. On Linux `signal` is sent to
+   * the child's process group (default SIGKILL); on Windows the job is
+   * terminated whatever the signal.
+   *
+   * @param signal "SIGKILL" (default), "SIGTERM", "SIGINT" or a signal number.
+   * @example
+   * ```ts
+   * import { spawn } from "./process.ts";
+   * const child = spawn(["sleep", "60"]);
+   * child.kill("SIGTERM");
+   * ```
+   */
+  kill(signal: "SIGKILL" | "SIGTERM" | "SIGINT" | number = "SIGKILL"): void {
+    const number = typeof signal === "number"
+      ? signal
+      : { SIGKILL: 9, SIGTERM: 15, SIGINT: 2 }[signal];
+    if (!Number.isInteger(number) || number === undefined || number <= 0 || number > 64) {
+      throw new RangeError(
+        `Cannot send signal ${String(signal)}: use SIGKILL, SIGTERM, SIGINT or 1–64`,
+      );
+    }
+    this.#native.kill(number);
+  }
+}
+
+/**
+ * Starts a child process. `argv[0]` is looked up on PATH (on Windows also
+ * as `.exe`/`.com`); arguments are passed exactly (quoted for the MSVCRT
+ * rules on Windows). Pipe ends given as stdio or in `inherit` belong to the
+ * child afterwards: this process's copy is closed, so the reader sees the
+ * end of the stream when the child's writer closes.
+ *
+ * @param argv The command and its arguments.
+ * @param options Working directory, environment, stdio, extra inherited ends.
+ * @returns The child.
+ * @example
+ * ```ts
+ * import { spawn } from "./process.ts";
+ * const child = spawn(["git", "status"], { stdout: "pipe", stderr: "inherit" });
+ * const output = await new Response(child.stdout!.readable).text();
+ * ```
+ */
+export function spawn(argv: readonly string[], options: SpawnOptions = {}): ChildProcess {
+  if (!Array.isArray(argv) || argv.length === 0 || argv.some((a) => typeof a !== "string")) {
+    throw new TypeError("Cannot spawn: argv must be a non-empty array of strings");
+  }
+  const env: Record<string, string> = {};
+  if (!options.clearEnv) {
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  }
+  for (const [k, v] of Object.entries(options.env ?? {})) {
+    // Windows names are case-insensitive: replace any spelling of the same name.
+    if (platform === "windows") {
+      for (const existing of Object.keys(env)) {
+        if (existing.toUpperCase() === k.toUpperCase()) delete env[existing];
+      }
+    }
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  const file = os.resolveCommand(argv[0]!, env);
+
+  const handedOver: AnonymousEnd[] = [];
+  const created: AnonymousEnd[] = [];
+  const ours: { stdin: PipeWriter | null; stdout: PipeReader | null; stderr: PipeReader | null } = {
+    stdin: null,
+    stdout: null,
+    stderr: null,
+  };
+  const target = (stdio: Stdio | undefined, name: "stdin" | "stdout" | "stderr"): StdioTarget => {
+    if (stdio === undefined || stdio === "inherit") return "inherit";
+    if (stdio === "null") return "null";
+    if (stdio === "pipe") {
+      const { reader, writer } = createPipe();
+      if (name === "stdin") {
+        ours.stdin = writer;
+        return created[created.push(take(reader, name)) - 1]!;
+      }
+      ours[name] = reader;
+      return created[created.push(take(writer, name)) - 1]!;
+    }
+    return take(stdio, name);
+  };
+  const take = (end: unknown, what: string): AnonymousEnd => {
+    const native = endOf(end);
+    if (!native) {
+      throw new TypeError(
+        `Cannot use ${String(end)} as ${what}: use "inherit", "pipe", "null" or a pipe end`,
+      );
+    }
+    if (native.used === "local") {
+      throw new TypeError(
+        `Cannot hand a pipe end to a child as ${what}: it is already in use in this process`,
+      );
+    }
+    handedOver.push(native);
+    return native;
+  };
+  let native: NativeChild;
+  try {
+    const stdio = [
+      target(options.stdin, "stdin"),
+      target(options.stdout, "stdout"),
+      target(options.stderr, "stderr"),
+    ] as const;
+    const inherit = (options.inherit ?? []).map((end, i) => take(end, `inherit[${i}]`));
+    native = os.spawnProcess({ file, argv, cwd: options.cwd, env, stdio, inherit });
+  } catch (error) {
+    // Pipes made for "pipe" streams are ours to drop; ends the caller passed stay theirs.
+    for (const end of [ours.stdin, ours.stdout, ours.stderr]) void end?.close();
+    for (const end of created) void end.close();
+    throw error;
+  }
+  // The child has its copies now; ours would keep the pipes open (no end of stream).
+  for (const end of handedOver) void end.close();
+  return new ChildProcess(native, ours.stdin, ours.stdout, ours.stderr);
+}
