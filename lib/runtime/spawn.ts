@@ -170,8 +170,8 @@ export function makeLauncher(plan: Plan, links: StdioLinks): Launcher {
         reject(
           new Error(
             error.code === "ENOENT"
-              ? `command '${command}' not found (process ${instance.id})`
-              : `cannot start '${command}' (process ${instance.id}): ${error.message}`,
+              ? `command '${command}' not found`
+              : `cannot start '${command}': ${error.message}`,
             { cause: error },
           ),
         );

@@ -53,10 +53,14 @@ interface InstanceState {
  */
 export class Supervisor {
   readonly #states = new Map<string, InstanceState>();
+  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   #stopping: Promise<void> | null = null;
   #outcome: RunOutcome | null = null;
   #settle!: (outcome: RunOutcome) => void;
-  readonly #finished = new Promise<RunOutcome>((resolve) => (this.#settle = resolve));
+  readonly #finished = new Promise<RunOutcome>((resolve) => (this.#settle = resolve)).finally(() => {
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+  });
 
   /**
    * @param plan The plan.
@@ -298,8 +302,15 @@ export class Supervisor {
     }
   }
 
+  /** A delay that the end of the run cancels, so no timer outlives it. */
   #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, ms));
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#timers.delete(timer);
+        resolve();
+      }, ms);
+      this.#timers.add(timer);
+    });
   }
 }
 

@@ -33,7 +33,12 @@ export function runScenario(
   cell: Cell,
   script: string,
   args: readonly string[] = [],
-  options: { timeoutMs?: number; env?: Record<string, string> } = {},
+  options: {
+    timeoutMs?: number;
+    env?: Record<string, string>;
+    /** Called for each stdout line as it arrives, e.g. to signal the process at a given point. */
+    onLine?: (line: string, child: { kill(signal: NodeJS.Signals): void }) => void;
+  } = {},
 ): Promise<ScenarioRun> {
   return new Promise((resolve, reject) => {
     const child = runInCell(cell, script, args, {
@@ -42,7 +47,15 @@ export function runScenario(
     });
     let stdout = "";
     let stderr = "";
-    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    let partial = "";
+    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
+      if (!options.onLine) return;
+      partial += chunk;
+      const lines = partial.split("\n");
+      partial = lines.pop()!;
+      for (const line of lines) options.onLine(line.replace(/\r$/, ""), child);
+    });
     child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
     const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 120_000);
     child.on("error", reject);
