@@ -213,21 +213,25 @@ function signalTree(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-async function pumpLines(stream: Readable, onLine: (line: string) => void): Promise<void> {
+/** Splits a stream into lines as data arrives; resolves when it closes. */
+function pumpLines(stream: Readable, onLine: (line: string) => void): Promise<void> {
   const decoder = new TextDecoder();
   let pending = "";
-  try {
-    for await (const chunk of stream) {
-      pending += decoder.decode(chunk as Uint8Array, { stream: true });
+  return new Promise((resolve) => {
+    stream.on("data", (chunk: Uint8Array) => {
+      pending += decoder.decode(chunk, { stream: true });
       let newline: number;
       while ((newline = pending.indexOf("\n")) >= 0) {
         onLine(pending.slice(0, newline).replace(/\r$/, ""));
         pending = pending.slice(newline + 1);
       }
-    }
-  } catch {
-    // The stream broke with the process; whatever arrived was printed.
-  }
-  pending += decoder.decode();
-  if (pending !== "") onLine(pending.replace(/\r$/, ""));
+    });
+    // "close" also follows an error: whatever arrived was printed.
+    stream.on("error", () => {});
+    stream.once("close", () => {
+      pending += decoder.decode();
+      if (pending !== "") onLine(pending.replace(/\r$/, ""));
+      resolve();
+    });
+  });
 }

@@ -57,10 +57,12 @@ export class Supervisor {
   #stopping: Promise<void> | null = null;
   #outcome: RunOutcome | null = null;
   #settle!: (outcome: RunOutcome) => void;
-  readonly #finished = new Promise<RunOutcome>((resolve) => (this.#settle = resolve)).finally(() => {
-    for (const timer of this.#timers) clearTimeout(timer);
-    this.#timers.clear();
-  });
+  readonly #finished = new Promise<RunOutcome>((resolve) => (this.#settle = resolve)).finally(
+    () => {
+      for (const timer of this.#timers) clearTimeout(timer);
+      this.#timers.clear();
+    },
+  );
 
   /**
    * @param plan The plan.

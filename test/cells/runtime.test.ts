@@ -44,14 +44,18 @@ inCells(ALL_CELLS, (cell) => {
       const run = await runScenario(cell, CLI, ["run", "examples/workers.ipc"]);
       expect(run.code, run.stdout + run.stderr).toBe(0);
       expect(linesOf(run, "dispatcher")).toContain("sum of squares 1..30 = 9455");
-      for (const i of [0, 1, 2]) expect(linesOf(run, `worker[${i}]`)).toContain(`worker[${i}] handled 10 jobs`);
+      for (const i of [0, 1, 2]) {
+        expect(linesOf(run, `worker[${i}]`)).toContain(`worker[${i}] handled 10 jobs`);
+      }
       await expectNothingLeft(cell, ["pipe:workers.jobs"]);
     });
 
     it("shm_pipeline.ipc: a Bun producer and a Deno consumer agree on 8 frames through shm + mutex + event", async () => {
       const run = await runScenario(cell, CLI, ["run", "examples/shm_pipeline.ipc"]);
       expect(run.code, run.stdout + run.stderr).toBe(0);
-      const produced = linesOf(run, "producer").find((l) => l.startsWith("producer wrote 8 frames"));
+      const produced = linesOf(run, "producer").find((l) =>
+        l.startsWith("producer wrote 8 frames")
+      );
       const consumed = linesOf(run, "consumer").find((l) => l.startsWith("consumer read 8 frames"));
       expect(produced).toBeDefined();
       expect(consumed?.split("checksum ")[1]).toBe(produced?.split("checksum ")[1]);
@@ -80,7 +84,9 @@ inCells(ALL_CELLS, (cell) => {
     it("a client starts only after its server reported ready (JSON timestamps)", async () => {
       const run = await runScenario(cell, CLI, ["run", "--json", "examples/hello.ipc"]);
       expect(run.code, run.stdout + run.stderr).toBe(0);
-      const events = lines(run).map((l) => JSON.parse(l) as { t: number; type: string; instance?: string; event?: string });
+      const events = lines(run).map((l) =>
+        JSON.parse(l) as { t: number; type: string; instance?: string; event?: string }
+      );
       const ready = events.find((e) => e.instance === "server" && e.event === "ready");
       const clientStarted = events.find((e) => e.instance === "client" && e.event === "started");
       expect(ready).toBeDefined();
@@ -96,7 +102,8 @@ inCells(ALL_CELLS, (cell) => {
         "run 1: marker written; killing myself",
         "run 2: marker intact: survived-the-kill",
       ]);
-      expect(supervisor(run).some((l) => /^victim restarting in 100 ms \(restart 1\)$/.test(l))).toBe(true);
+      expect(supervisor(run).some((l) => /^victim restarting in 100 ms \(restart 1\)$/.test(l)))
+        .toBe(true);
       await expectNothingLeft(cell, ["shm:rt_restart.state"]);
     });
 
@@ -148,7 +155,10 @@ inCells(ALL_CELLS, (cell) => {
     });
 
     it("a command that does not exist is reported with the process name", async () => {
-      const run = await runScenario(cell, CLI, ["run", "test/scenarios/runtime/missing_command.ipc"]);
+      const run = await runScenario(cell, CLI, [
+        "run",
+        "test/scenarios/runtime/missing_command.ipc",
+      ]);
       expect(run.code).toBe(1);
       expect(supervisor(run).at(-1)).toBe(
         "failed: ghost cannot start: command 'ipckit-no-such-command-xyz' not found",

@@ -30,8 +30,9 @@ for (const spec of process.argv.slice(2)) {
         break;
       case "pipe": {
         const path = NamedPipe.path(name);
-        if (process.platform !== "win32" && existsSync(path)) verdict = `socket file ${path} exists`;
-        else {
+        if (process.platform !== "win32" && existsSync(path)) {
+          verdict = `socket file ${path} exists`;
+        } else {
           const connection = await NamedPipe.connect(name, { timeout: 0 });
           await connection.close();
           verdict = "pipe still accepts connections";
@@ -40,11 +41,19 @@ for (const spec of process.argv.slice(2)) {
       }
     }
   } catch (error) {
-    if (!(error instanceof NotFoundError) && kind !== "pipe") verdict = `unexpected ${String(error)}`;
+    if (!(error instanceof NotFoundError) && kind !== "pipe") {
+      verdict = `unexpected ${String(error)}`;
+    }
   }
   report(`gone.${kind}.${name}`, verdict);
 }
 if (process.platform === "linux") {
   // Nothing of ours may be left in /dev/shm (data segments or ipckit metadata).
-  report("dev_shm_ipckit_entries", readdirSync("/dev/shm").filter((f) => f.startsWith("ipckit.") || f.startsWith("rt_") || /^(hello|shm_pipeline|workers|mailslot_log|tcp_echo|stdio_pipeline)\./.test(f)));
+  report(
+    "dev_shm_ipckit_entries",
+    readdirSync("/dev/shm").filter((f) =>
+      f.startsWith("ipckit.") || f.startsWith("rt_") ||
+      /^(hello|shm_pipeline|workers|mailslot_log|tcp_echo|stdio_pipeline)\./.test(f)
+    ),
+  );
 }
