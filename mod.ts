@@ -45,3 +45,4 @@ export {
 } from "./lib/sync.ts";
 export { attach, type ContractDocument, type ContractEndpoint, Topology } from "./lib/runtime/mod.ts";
 export * from "./lib/process.ts";
+export * from "./lib/mailslot.ts";

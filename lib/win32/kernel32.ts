@@ -168,6 +168,7 @@ export const kernel32 = new NativeLibrary({ windows: "kernel32.dll" }, {
   CreateMailslotW: { args: ["buffer", "u32", "u32", "pointer"], returns: "pointer" },
   // BOOL GetMailslotInfo(HANDLE, LPDWORD maxMessageSize, LPDWORD nextSize, LPDWORD count, LPDWORD readTimeout)
   GetMailslotInfo: { args: ["pointer", "buffer", "buffer", "buffer", "buffer"], returns: "i32" },
+  SetMailslotInfo: { args: ["pointer", "u32"], returns: "i32" }, // BOOL SetMailslotInfo(HANDLE, DWORD readTimeout)
   GetStdHandle: { args: ["u32"], returns: "pointer" }, // HANDLE GetStdHandle(DWORD)
   // BOOL CreateProcessW(LPCWSTR app, LPWSTR cmdLine, LPSECURITY_ATTRIBUTES, LPSECURITY_ATTRIBUTES, BOOL inherit,
   //                     DWORD flags, LPVOID env, LPCWSTR cwd, LPSTARTUPINFOW, LPPROCESS_INFORMATION)
