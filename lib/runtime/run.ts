@@ -77,7 +77,7 @@ export async function runTopology(plan: Plan, options: RunOptions): Promise<RunO
     return outcome;
   } finally {
     clearInterval(progress);
-    links.close();
+    await links.close();
     await held.close();
   }
 }

@@ -1,14 +1,15 @@
 /**
- * Spawning an instance with the environment contract, the stdio links of
- * the topology, and line-by-line capture of its output. Each child gets its
- * own process group on Linux, so a stop reaches its whole tree.
+ * Spawning an instance through the library's own `spawn`: on Windows every
+ * child sits in a kill-on-close job object, so none can outlive the
+ * supervisor; on Linux it gets its own process group, so a stop reaches its
+ * whole tree. Adds the environment contract and the topology's stdio links,
+ * and captures output line by line.
  *
  * @module
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import type { Readable, Writable } from "node:stream";
-import process from "node:process";
-import { platform } from "../ffi/mod.ts";
+import { NotFoundError } from "../errors.ts";
+import { createPipe, type PipeReader, type PipeWriter } from "../pipe.ts";
+import { type ChildProcess, spawn } from "../process.ts";
 import { CONTRACT_VERSION, type ContractEndpoint, contractEnvironment } from "./contract.ts";
 import type { Instantiated } from "./instantiate.ts";
 import type { Plan, PlannedInstance } from "./plan.ts";
@@ -32,22 +33,19 @@ export type Launcher = (
 ) => Promise<LaunchedChild>;
 
 /**
- * The `a.stdout -> b.stdin` links of a plan: the supervisor connects the
- * writer's output stream to the reader's input stream and closes the
- * reader's input when the writer's output ends.
+ * The anonymous pipes of `a.stdout -> b.stdin` links, created before any
+ * process starts. Each end goes to its process at its first start and then
+ * belongs to it (the supervisor keeps no copy, so the reader sees the end of
+ * the stream when the writer exits). A restarted process gets no link end:
+ * the other side's end is gone with its first run.
  */
 export class StdioLinks {
-  /** Reader instance → writer instance and stream. */
-  readonly #sources = new Map<string, { instance: string; stream: "stdout" | "stderr" }>();
-  /** Writer instance.stream → reader instance. */
-  readonly #targets = new Map<string, string>();
-  readonly #stdin = new Map<string, Writable>();
-  readonly #pending = new Map<string, Readable>();
+  readonly #ends = new Map<string, PipeReader | PipeWriter>();
 
   private constructor() {}
 
   /**
-   * The links of a plan, paired by replica index for replicated ends.
+   * Creates the pipes of a plan's stdio links, pairing replicated ends by replica index.
    *
    * @param plan The plan.
    * @returns The links.
@@ -60,57 +58,35 @@ export class StdioLinks {
       const writers = idsOf(link.from.process);
       const readers = idsOf(link.to.process);
       for (let i = 0; i < Math.max(writers.length, readers.length); i++) {
-        const writer = writers[i % writers.length]!;
-        const reader = readers[i % readers.length]!;
-        links.#sources.set(reader, { instance: writer, stream: link.from.stream });
-        links.#targets.set(`${writer}.${link.from.stream}`, reader);
+        const { reader, writer } = createPipe();
+        links.#ends.set(`${writers[i % writers.length]}.${link.from.stream}`, writer);
+        links.#ends.set(`${readers[i % readers.length]}.stdin`, reader);
       }
     }
     return links;
   }
 
-  /** Whether an instance's stdin is fed by a link. */
-  feedsStdin(instance: string): boolean {
-    return this.#sources.has(instance);
-  }
-
-  /** Whether an instance's stream feeds another's stdin. */
-  isLinked(instance: string, stream: "stdout" | "stderr"): boolean {
-    return this.#targets.has(`${instance}.${stream}`);
-  }
-
   /**
-   * Registers a started reader's stdin, connecting any output already waiting for it.
+   * Takes the pipe end for an instance's stream, once.
    *
-   * @param instance The reader instance.
-   * @param stdin Its input stream.
+   * @param instance The instance id.
+   * @param stream The stream.
+   * @returns The end, or undefined.
    */
-  attachReader(instance: string, stdin: Writable): void {
-    this.#stdin.set(instance, stdin);
-    const source = this.#sources.get(instance)!;
-    const waiting = this.#pending.get(`${source.instance}.${source.stream}`);
-    if (waiting) waiting.pipe(stdin);
+  take(
+    instance: string,
+    stream: "stdin" | "stdout" | "stderr",
+  ): PipeReader | PipeWriter | undefined {
+    const key = `${instance}.${stream}`;
+    const end = this.#ends.get(key);
+    this.#ends.delete(key);
+    return end;
   }
 
-  /**
-   * Registers a started writer's output; it flows once its reader has started.
-   *
-   * @param instance The writer instance.
-   * @param stream Which stream.
-   * @param output The stream.
-   */
-  attachWriter(instance: string, stream: "stdout" | "stderr", output: Readable): void {
-    const reader = this.#targets.get(`${instance}.${stream}`)!;
-    const stdin = this.#stdin.get(reader);
-    if (stdin) output.pipe(stdin);
-    else this.#pending.set(`${instance}.${stream}`, output);
-  }
-
-  /** Ends every reader's input. */
-  close(): void {
-    for (const stdin of this.#stdin.values()) stdin.end();
-    this.#stdin.clear();
-    this.#pending.clear();
+  /** Closes the ends no process took (e.g. a run stopped before both sides started). */
+  async close(): Promise<void> {
+    for (const end of this.#ends.values()) await end[Symbol.asyncDispose]().catch(() => {});
+    this.#ends.clear();
   }
 }
 
@@ -152,86 +128,67 @@ export function makeLauncher(plan: Plan, links: StdioLinks): Launcher {
       if (value !== undefined) env[key] = value;
     }
     Object.assign(env, instance.process.env, contractEnvironment(document));
-    const [command, ...args] = instance.process.argv;
-    const child = spawn(command!, args, {
-      env,
-      ...(instance.process.cwd !== undefined ? { cwd: instance.process.cwd } : {}),
-      stdio: [links.feedsStdin(instance.id) ? "pipe" : "ignore", "pipe", "pipe"],
-      // Its own process group on Linux, so a stop or kill reaches the whole tree.
-      detached: platform === "linux",
-      windowsHide: true,
-    });
-    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
-      child.once("exit", (code, signal) => resolve({ code, signal }))
-    );
-    await new Promise<void>((resolve, reject) => {
-      child.once("spawn", resolve);
-      child.once("error", (error: NodeJS.ErrnoException) => {
-        reject(
-          new Error(
-            error.code === "ENOENT"
-              ? `command '${command}' not found`
-              : `cannot start '${command}': ${error.message}`,
-            { cause: error },
-          ),
-        );
+    const stdin = links.take(instance.id, "stdin");
+    const stdout = links.take(instance.id, "stdout");
+    const stderr = links.take(instance.id, "stderr");
+    let child: ChildProcess;
+    try {
+      child = spawn(instance.process.argv, {
+        env: { ...instance.process.env, ...contractEnvironment(document) },
+        ...(instance.process.cwd !== undefined ? { cwd: instance.process.cwd } : {}),
+        stdin: stdin ?? "null",
+        stdout: stdout ?? "pipe",
+        stderr: stderr ?? "pipe",
       });
-    });
-    if (child.stdin) links.attachReader(instance.id, child.stdin);
-    const pumps = (["stdout", "stderr"] as const).map((stream) => {
-      const output = child[stream]!;
-      if (links.isLinked(instance.id, stream)) {
-        links.attachWriter(instance.id, stream, output);
-        return new Promise<void>((resolve) => output.once("close", resolve));
-      }
-      return pumpLines(output, (line) => onLine(stream, line));
-    });
+    } catch (error) {
+      const command = instance.process.argv[0];
+      throw new Error(
+        error instanceof NotFoundError
+          ? `command '${command}' not found`
+          : (error as Error).message,
+        { cause: error },
+      );
+    }
+    const pumps = [
+      child.stdout ? pumpLines(child.stdout, (line) => onLine("stdout", line)) : Promise.resolve(),
+      child.stderr ? pumpLines(child.stderr, (line) => onLine("stderr", line)) : Promise.resolve(),
+    ];
     return {
-      pid: child.pid!,
+      pid: child.pid,
       // Report the exit once its last output lines are printed.
-      exited: exited.then(async (exit) => {
+      exited: child.exited.then(async (exit) => {
         await Promise.all(pumps);
-        return exit;
+        return { code: exit.code, signal: exit.signal ?? null };
       }),
-      signal: (signal) => signalTree(child, signal),
+      // On Windows there are no signals: the library's kill() ends the job whatever the signal.
+      signal: (signal) => child.kill(signal),
       terminate: async () => {
-        signalTree(child, "SIGKILL");
-        await exited;
+        child.kill("SIGKILL");
+        await child.exited;
       },
     };
   };
 }
 
-/** Signals the child's whole process group on Linux; on Windows only the child itself can be ended. */
-function signalTree(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    if (platform === "linux") process.kill(-child.pid!, signal);
-    else child.kill(signal);
-  } catch {
-    // Already gone.
-  }
-}
-
-/** Splits a stream into lines as data arrives; resolves when it closes. */
-function pumpLines(stream: Readable, onLine: (line: string) => void): Promise<void> {
+/** Splits a pipe's bytes into lines as they arrive; resolves at the end of the stream. */
+async function pumpLines(
+  stream: AsyncIterable<Uint8Array>,
+  onLine: (line: string) => void,
+): Promise<void> {
   const decoder = new TextDecoder();
   let pending = "";
-  return new Promise((resolve) => {
-    stream.on("data", (chunk: Uint8Array) => {
+  try {
+    for await (const chunk of stream) {
       pending += decoder.decode(chunk, { stream: true });
       let newline: number;
       while ((newline = pending.indexOf("\n")) >= 0) {
         onLine(pending.slice(0, newline).replace(/\r$/, ""));
         pending = pending.slice(newline + 1);
       }
-    });
-    // "close" also follows an error: whatever arrived was printed.
-    stream.on("error", () => {});
-    stream.once("close", () => {
-      pending += decoder.decode();
-      if (pending !== "") onLine(pending.replace(/\r$/, ""));
-      resolve();
-    });
-  });
+    }
+  } catch {
+    // The pipe broke with the process; whatever arrived was printed.
+  }
+  pending += decoder.decode();
+  if (pending !== "") onLine(pending.replace(/\r$/, ""));
 }
