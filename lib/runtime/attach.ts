@@ -5,6 +5,7 @@
  * @module
  */
 import process from "node:process";
+import { Mailslot, type MailslotWriter } from "../mailslot.ts";
 import { NamedPipe, type NamedPipeServer, type PipeConnection } from "../pipe.ts";
 import { SharedMemory } from "../shared_memory.ts";
 import { Event, Mutex, Semaphore } from "../sync.ts";
@@ -188,6 +189,32 @@ export class Topology implements AsyncDisposable {
    */
   semaphore(name: string): Semaphore {
     return this.#own(Semaphore.open(this.#expect(name, "semaphore").name));
+  }
+
+  /**
+   * Creates the mailslot this process reads (its one reader).
+   *
+   * @param name The endpoint's topology name.
+   * @returns The mailslot, with the topology's maximum message size and read timeout.
+   */
+  mailslotReader(name: string): Mailslot {
+    const endpoint = this.#expect(name, "mailslot", ["reader"]);
+    const maxMessageSize = Number(endpoint.options["max_message"] ?? 0);
+    const readTimeout = Number(endpoint.options["read_timeout"] ?? -1);
+    return this.#own(Mailslot.create(endpoint.name, {
+      ...(maxMessageSize > 0 ? { maxMessageSize } : {}),
+      ...(readTimeout >= 0 ? { readTimeout } : {}),
+    }));
+  }
+
+  /**
+   * Opens a mailslot this process writes to.
+   *
+   * @param name The endpoint's topology name.
+   * @returns The writer.
+   */
+  mailslotWriter(name: string): MailslotWriter {
+    return this.#own(Mailslot.open(this.#expect(name, "mailslot", ["writer"]).name));
   }
 
   /**

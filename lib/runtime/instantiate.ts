@@ -11,6 +11,7 @@ import { closeSync, fstatSync, ftruncateSync, openSync } from "node:fs";
 import { createServer } from "node:net";
 import process from "node:process";
 import { resolve } from "node:path";
+import { Mailslot } from "../mailslot.ts";
 import { NamedPipe, type NamedPipeServer, type PipeConnection } from "../pipe.ts";
 import { SharedMemory } from "../shared_memory.ts";
 import { Event, Mutex, Semaphore } from "../sync.ts";
@@ -179,6 +180,8 @@ async function create(
     }
     case "pipe":
       return NamedPipe.path(name);
+    case "mailslot":
+      return Mailslot.path(name);
     case "tcp":
     case "udp": {
       const host = String(resolved["host"]);

@@ -66,6 +66,16 @@ inCells(ALL_CELLS, (cell) => {
       ]);
     });
 
+    it("mailslot_log.ipc: Bun and Deno writers (and Python on Linux) reach the one collector, every line counted", async () => {
+      const run = await runScenario(cell, CLI, ["run", "examples/mailslot_log.ipc"]);
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      const expected = cell.startsWith("linux")
+        ? "collected 12 lines from 4 writers: app[0]=3 app[1]=3 audit=3 pylog=3"
+        : "collected 9 lines from 3 writers: app[0]=3 app[1]=3 audit=3";
+      expect(linesOf(run, "collector")).toContain(expected);
+      await expectNothingLeft(cell, ["mailslot:mailslot_log.log"]);
+    });
+
     it("stdio_pipeline.ipc: the generator's stdout feeds the counter's stdin", async () => {
       const run = await runScenario(cell, CLI, ["run", "examples/stdio_pipeline.ipc"]);
       expect(run.code, run.stdout + run.stderr).toBe(0);

@@ -1,9 +1,17 @@
 // After a run: checks that nothing of the named topology objects remains.
-// Usage: leftovers.ts kind:name ... (kinds: shm, mutex, event, semaphore, pipe)
+// Usage: leftovers.ts kind:name ... (kinds: shm, mutex, event, semaphore, pipe, mailslot)
 // Prints `gone.<kind>.<name>=true|"<what was found>"` per object.
 import process from "node:process";
 import { existsSync, readdirSync } from "node:fs";
-import { Event, Mutex, NamedPipe, NotFoundError, Semaphore, SharedMemory } from "../../../mod.ts";
+import {
+  Event,
+  Mailslot,
+  Mutex,
+  NamedPipe,
+  NotFoundError,
+  Semaphore,
+  SharedMemory,
+} from "../../../mod.ts";
 
 const report = (key: string, value: unknown) => console.log(`${key}=${JSON.stringify(value)}`);
 
@@ -28,6 +36,16 @@ for (const spec of process.argv.slice(2)) {
         Semaphore.open(name).close();
         verdict = "semaphore still opens";
         break;
+      case "mailslot": {
+        const path = Mailslot.path(name);
+        if (process.platform !== "win32" && existsSync(path)) {
+          verdict = `socket file ${path} exists`;
+        } else {
+          Mailslot.open(name).close();
+          verdict = "mailslot still opens";
+        }
+        break;
+      }
       case "pipe": {
         const path = NamedPipe.path(name);
         if (process.platform !== "win32" && existsSync(path)) {
