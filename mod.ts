@@ -18,9 +18,9 @@
  */
 export * from "./lib/errors.ts";
 export {
-  MappedFile,
-  type MapFileOptions,
   mapFile,
+  type MapFileOptions,
+  MappedFile,
   MappedView,
   reclaimStale,
   SharedMemory,
@@ -43,6 +43,11 @@ export {
   waitAny,
   type WaitOptions,
 } from "./lib/sync.ts";
-export { attach, type ContractDocument, type ContractEndpoint, Topology } from "./lib/runtime/mod.ts";
+export {
+  attach,
+  type ContractDocument,
+  type ContractEndpoint,
+  Topology,
+} from "./lib/runtime/mod.ts";
 export * from "./lib/process.ts";
 export * from "./lib/mailslot.ts";

@@ -22,12 +22,19 @@ function versionOf(name) {
 
 /** Provisions the Wine chroot and Windows runtimes once (idempotent). */
 export function provisionWine() {
-  if (existsSync(join(WINE_CACHE, ".provisioned")) && existsSync(join(WINE_CACHE, "bin", "deno.exe"))) {
+  if (
+    existsSync(join(WINE_CACHE, ".provisioned")) && existsSync(join(WINE_CACHE, "bin", "deno.exe"))
+  ) {
     return;
   }
   const result = spawnSync(
     "bash",
-    [join(PROJECT, "tools", "wine", "provision.sh"), WINE_CACHE, versionOf("bun"), versionOf("deno")],
+    [
+      join(PROJECT, "tools", "wine", "provision.sh"),
+      WINE_CACHE,
+      versionOf("bun"),
+      versionOf("deno"),
+    ],
     { stdio: ["ignore", "inherit", "inherit"] },
   );
   if (result.status !== 0) {
@@ -93,7 +100,9 @@ export function runInCell(cell, script, args = [], options = {}) {
     `PATH=/usr/bin:/bin HOME=/root WINEDEBUG=-all WINEPREFIX=/opt/wineprefix ` +
     `WINEPATH='Z:\\src\\.cache\\wine\\bin' NO_COLOR=1 ` +
     `IPCKIT_BUN=/src/.cache/wine/bin/bun.exe IPCKIT_DENO=/src/.cache/wine/bin/deno.exe ` +
-    `${passed} sh -c ${shellQuote(`cd ${shellQuote(cwd)} && exec /usr/lib/wine/wine64 "$@"`)} wine ` +
+    `${passed} sh -c ${
+      shellQuote(`cd ${shellQuote(cwd)} && exec /usr/lib/wine/wine64 "$@"`)
+    } wine ` +
     winArgs.map(shellQuote).join(" "),
   ].join(" && ");
   return spawn("unshare", ["-m", "--propagation", "private", "sh", "-c", inner], {
@@ -110,8 +119,14 @@ export const WINE_NOISE = [/XDG_RUNTIME_DIR is invalid/, /Internal error: direct
 export function stopWineserver() {
   if (!existsSync(join(WINE_ROOT, "usr/lib/wine/wineserver"))) return;
   spawnSync("unshare", [
-    "-m", "--propagation", "private", "sh", "-c",
-    `mount -t proc proc ${shellQuote(WINE_ROOT + "/proc")} && exec chroot ${shellQuote(WINE_ROOT)} ` +
+    "-m",
+    "--propagation",
+    "private",
+    "sh",
+    "-c",
+    `mount -t proc proc ${shellQuote(WINE_ROOT + "/proc")} && exec chroot ${
+      shellQuote(WINE_ROOT)
+    } ` +
     `/usr/bin/env WINEPREFIX=/opt/wineprefix /usr/lib/wine/wineserver -k`,
   ], { stdio: "ignore" });
 }

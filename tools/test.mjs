@@ -28,14 +28,22 @@ mkdirSync(join(PROJECT, ".cache"), { recursive: true });
 const unitReport = join(PROJECT, ".cache", "vitest-unit.json");
 rmSync(unitReport, { force: true });
 step("unit tests", [
-  join(BIN, "vitest"), "run", "--project", "unit",
-  "--reporter=default", "--reporter=json", `--outputFile.json=${unitReport}`,
+  join(BIN, "vitest"),
+  "run",
+  "--project",
+  "unit",
+  "--reporter=default",
+  "--reporter=json",
+  `--outputFile.json=${unitReport}`,
 ]);
 
 // Windows cells: provision up front so the first scenario's timeout covers only itself.
 const windowsProblem = windowsCellProblem();
 if (windowsProblem) {
-  console.log(`\n!! The Windows cells cannot run here: ${windowsProblem}` + (ci ? " (CI: failure)" : " (skipped)"));
+  console.log(
+    `\n!! The Windows cells cannot run here: ${windowsProblem}` +
+      (ci ? " (CI: failure)" : " (skipped)"),
+  );
   if (ci) steps.push({ name: "windows cells available", ok: false, seconds: 0 });
 } else {
   const started = Date.now();
@@ -51,13 +59,20 @@ if (windowsProblem) {
 const report = join(PROJECT, ".cache", "vitest-scenarios.json");
 rmSync(report, { force: true });
 step("scenarios (every cell)", [
-  join(BIN, "vitest"), "run", "--project", "scenarios",
-  "--reporter=default", "--reporter=json", `--outputFile.json=${report}`,
+  join(BIN, "vitest"),
+  "run",
+  "--project",
+  "scenarios",
+  "--reporter=default",
+  "--reporter=json",
+  `--outputFile.json=${report}`,
 ]);
 stopWineserver();
 
 // Per-cell summary from the scenario report: describe blocks are named "[cell]".
-const perCell = Object.fromEntries(CELLS.map((cell) => [cell, { passed: 0, failed: 0, skipped: 0 }]));
+const perCell = Object.fromEntries(
+  CELLS.map((cell) => [cell, { passed: 0, failed: 0, skipped: 0 }]),
+);
 let passed = 0, failed = 0, skipped = 0;
 for (const path of [unitReport, report]) {
   if (!existsSync(path)) continue;
@@ -66,7 +81,11 @@ for (const path of [unitReport, report]) {
     for (const test of file.assertionResults ?? []) {
       const cell = /^\[([a-z-]+)\]/.exec(test.ancestorTitles?.[0] ?? "")?.[1];
       const bucket = cell && perCell[cell];
-      const status = test.status === "passed" ? "passed" : test.status === "failed" ? "failed" : "skipped";
+      const status = test.status === "passed"
+        ? "passed"
+        : test.status === "failed"
+        ? "failed"
+        : "skipped";
       if (bucket) bucket[status]++;
       if (status === "passed") passed++;
       else if (status === "failed") failed++;
@@ -78,7 +97,9 @@ for (const path of [unitReport, report]) {
 }
 
 console.log("\n== summary");
-for (const s of steps) console.log(`${s.ok ? "ok  " : "FAIL"} ${s.name} (${s.seconds.toFixed(1)} s)`);
+for (const s of steps) {
+  console.log(`${s.ok ? "ok  " : "FAIL"} ${s.name} (${s.seconds.toFixed(1)} s)`);
+}
 const cellText = CELLS.map((cell) => {
   const c = perCell[cell];
   const total = c.passed + c.failed + c.skipped;
@@ -88,5 +109,9 @@ console.log(`cells: ${cellText}`);
 // Steps that are not vitest runs (type checks, lint) count as one failure each.
 const stepFailures = steps.filter((s) => !s.ok && !/tests|scenarios/.test(s.name)).length;
 const total = { passed, failed: failed + stepFailures, skipped };
-console.log(`${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ""}`);
+console.log(
+  `${total.passed} passed, ${total.failed} failed${
+    total.skipped ? `, ${total.skipped} skipped` : ""
+  }`,
+);
 process.exit(steps.every((s) => s.ok) && failed === 0 && (!ci || skipped === 0) ? 0 : 1);

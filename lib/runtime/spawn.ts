@@ -30,7 +30,7 @@ export type Launcher = (
   instance: PlannedInstance,
   endpoints: Instantiated,
   onLine: (stream: "stdout" | "stderr", line: string) => void,
-) => Promise<LaunchedChild>;
+) => LaunchedChild;
 
 /**
  * The anonymous pipes of `a.stdout -> b.stdin` links, created before any
@@ -104,7 +104,7 @@ export class StdioLinks {
  * ```
  */
 export function makeLauncher(plan: Plan, links: StdioLinks): Launcher {
-  return async (instance, endpoints, onLine) => {
+  return (instance, endpoints, onLine) => {
     const document = {
       version: CONTRACT_VERSION,
       topology: plan.topology.name,

@@ -221,7 +221,7 @@ export class Supervisor {
     const pattern = readiness.kind === "log" ? new RegExp(readiness.pattern) : null;
     let child: LaunchedChild;
     try {
-      child = await this.launcher(planned, this.endpoints, (stream, line) => {
+      child = this.launcher(planned, this.endpoints, (stream, line) => {
         this.output.line(planned.id, stream, line);
         if (pattern && state.currentReady && pattern.test(line)) state.currentReady.resolve();
       });

@@ -80,8 +80,10 @@ describe("normalized topology", () => {
     expect(proc(linux, "app").after).toEqual(["collector"]);
     expect(proc(linux, "collector").uses).toEqual([{ endpoint: "log", role: "reader" }]);
     const windows = topology("examples/mailslot_log.ipc", "windows");
-    expect(windows.processes.map((p) => p.name)).toEqual(["collector", "app", "audit"]);
-    expect(windows.endpoints[0]?.options).toEqual({ max_message: 424, read_timeout: 250 });
+    expect(windows.processes.map((p) => p.name)).toEqual(["app", "audit", "collector"]);
+    expect(proc(windows, "collector").env).toEqual({ WRITERS: "3" });
+    expect(proc(linux, "collector").env).toEqual({ WRITERS: "4" });
+    expect(windows.endpoints[0]?.options).toEqual({ max_message: 424, read_timeout: 5000 });
   });
 
   it("stdio links join two processes", () => {
