@@ -68,6 +68,24 @@ export class Mailslot implements Disposable, AsyncIterable<Uint8Array> {
   }
 
   /**
+   * Removes what a reader that died without closing left of a mailslot
+   * name: on Linux a stale socket file and its published size limit (a live
+   * reader's are never touched); on Windows nothing, since the kernel object
+   * went with the process.
+   *
+   * @param name A plain name or a full OS path.
+   * @returns Whether something stale was removed.
+   * @example
+   * ```ts
+   * import { Mailslot } from "./mailslot.ts";
+   * Mailslot.reclaim("log");
+   * ```
+   */
+  static reclaim(name: string): boolean {
+    return os.reclaimMailslot(os.mailslotPath(checkName(name)));
+  }
+
+  /**
    * Creates a mailslot and becomes its reader. NameTakenError if it exists.
    *
    * @param name A plain name or a full OS path.

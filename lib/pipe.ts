@@ -348,6 +348,23 @@ export const NamedPipe = {
   },
 
   /**
+   * Removes what a server that died without closing left of a pipe name: on
+   * Linux a stale socket file (a live server's is never touched); on Windows
+   * nothing, since the kernel object went with the process.
+   *
+   * @param name A plain name or a full OS path.
+   * @returns Whether something stale was removed.
+   * @example
+   * ```ts
+   * import { NamedPipe } from "./pipe.ts";
+   * NamedPipe.reclaim("jobs");
+   * ```
+   */
+  reclaim(name: string): boolean {
+    return os.reclaimPipe(os.pipePath(checkName(name)));
+  },
+
+  /**
    * Creates a named pipe server. Fails with NameTakenError when another
    * server (or a squatter) holds the name.
    *

@@ -23,6 +23,7 @@ import {
   bindOrReclaim,
   MSG,
   openSocket,
+  removeIfStale,
   setIntOption,
   SO,
   SOCK,
@@ -161,6 +162,26 @@ class SocketMailslotReader implements MailslotReader {
   #closedError(): ClosedError {
     return new ClosedError(`Cannot read from mailslot '${this.name}': it is closed`);
   }
+}
+
+/**
+ * Removes the socket file (and published size limit) of a mailslot whose
+ * reader died without closing it.
+ *
+ * @param path The mailslot's socket path.
+ * @returns Whether a stale file was removed.
+ * @example
+ * ```ts
+ * import { mailslotPath, reclaimMailslot } from "./mailslot.ts";
+ * reclaimMailslot(mailslotPath("log"));
+ * ```
+ */
+export function reclaimMailslot(path: string): boolean {
+  if (!removeIfStale(path)) return false;
+  try {
+    unlinkSync(limitPath(path));
+  } catch { /* no limit was published */ }
+  return true;
 }
 
 /**

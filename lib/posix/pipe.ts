@@ -27,6 +27,7 @@ import {
   MSG,
   openSocket,
   peerCredentials,
+  removeIfStale,
   setIntOption,
   SO,
   SOCK,
@@ -281,6 +282,21 @@ class SocketServer implements ServerEndpoint {
     const mode = this.#closed ? 0 : lstatSync(this.path).mode & 0o777;
     return { descriptor: `mode 0${mode.toString(8)} uid ${this.#uid}`, rejectRemoteClients: true };
   }
+}
+
+/**
+ * Removes the socket file of a pipe whose server died without closing it.
+ *
+ * @param path The pipe's socket path.
+ * @returns Whether a stale file was removed.
+ * @example
+ * ```ts
+ * import { pipePath, reclaimPipe } from "./pipe.ts";
+ * reclaimPipe(pipePath("jobs"));
+ * ```
+ */
+export function reclaimPipe(path: string): boolean {
+  return removeIfStale(path);
 }
 
 /**

@@ -193,6 +193,34 @@ function isLive(type: number, address: Uint8Array): boolean {
 }
 
 /**
+ * Removes a socket file whose server is gone (a connect to it is refused).
+ * A live socket, or a path that is not a socket, is left alone.
+ *
+ * @param path The socket path.
+ * @returns Whether a stale socket file was removed.
+ * @example
+ * ```ts
+ * import { removeIfStale } from "./socket.ts";
+ * removeIfStale("/tmp/ipckit-1000/jobs.pipe"); // false when nothing is there
+ * ```
+ */
+export function removeIfStale(path: string): boolean {
+  try {
+    if (!lstatSync(path).isSocket()) return false;
+  } catch {
+    return false;
+  }
+  // Any socket type works as the probe: a dead file refuses every type, a live one of another type answers EPROTOTYPE.
+  if (isLive(SOCK.STREAM, sockaddrUn(path))) return false;
+  try {
+    unlinkSync(path);
+    return true;
+  } catch {
+    return false; // Someone else removed or reclaimed it first.
+  }
+}
+
+/**
  * Removes a socket file if it is still the one this server created.
  *
  * @param path The socket path.

@@ -127,6 +127,11 @@ export async function instantiate(plan: Plan): Promise<Instantiated> {
     async close() {
       await channel.close();
       for (const object of held.splice(0).reverse()) object[Symbol.dispose]();
+      // A server or reader that was killed could not remove its socket file; nothing may outlive the run.
+      for (const endpoint of plan.endpoints) {
+        if (endpoint.kind === "pipe") NamedPipe.reclaim(endpoint.libName);
+        if (endpoint.kind === "mailslot") Mailslot.reclaim(endpoint.libName);
+      }
     },
   };
 }

@@ -290,6 +290,22 @@ class Win32MailslotReader implements MailslotReader {
 }
 
 /**
+ * Nothing to reclaim on Windows: a mailslot is a kernel object that disappears
+ * with the last handle, including the handles of a process that died.
+ *
+ * @param _path The mailslot's OS name.
+ * @returns Always false.
+ * @example
+ * ```ts
+ * import { reclaimMailslot } from "./mailslot.ts";
+ * reclaimMailslot("\\\\.\\mailslot\\jobs"); // false
+ * ```
+ */
+export function reclaimMailslot(_path: string): boolean {
+  return false;
+}
+
+/**
  * Creates the reading end of a mailslot.
  *
  * @param name The caller's name (for messages).

@@ -268,6 +268,22 @@ class Win32PipeServer implements ServerEndpoint {
 }
 
 /**
+ * Nothing to reclaim on Windows: a pipe is a kernel object that disappears
+ * with the last handle, including the handles of a process that died.
+ *
+ * @param _path The pipe's OS name.
+ * @returns Always false.
+ * @example
+ * ```ts
+ * import { reclaimPipe } from "./pipe.ts";
+ * reclaimPipe("\\\\.\\pipe\\jobs"); // false
+ * ```
+ */
+export function reclaimPipe(_path: string): boolean {
+  return false;
+}
+
+/**
  * Starts a named pipe server (its first instance is created before this returns).
  *
  * @param name The caller's name (for messages).

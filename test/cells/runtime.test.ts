@@ -154,6 +154,19 @@ inCells(ALL_CELLS, (cell) => {
       await expectNothingLeft(cell, ["event:rt_stop.tick"]);
     });
 
+    it("a pipe server and mailslot reader killed hard leave nothing behind after the run", async () => {
+      const run = await runScenario(cell, CLI, [
+        "run",
+        "test/scenarios/runtime/crashed_server.ipc",
+      ]);
+      expect(run.code).toBe(1);
+      expect(supervisor(run).at(-1)).toMatch(
+        /^failed: server failed \((killed by SIGKILL|exit code \d+)\)/,
+      );
+      expect(linesOf(run, "client")).toEqual([]);
+      await expectNothingLeft(cell, ["pipe:rt_crashed.requests", "mailslot:rt_crashed.events"]);
+    });
+
     it("a topology with errors starts nothing and prints its diagnostics", async () => {
       const run = await runScenario(cell, CLI, ["run", "test/scenarios/runtime/broken.ipc"]);
       expect(run.code).toBe(1);
