@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { inCells, LINUX_CELLS, runScenario, WINDOWS_CELLS } from "./_driver.ts";
+import { ALL_CELLS, inCells, LINUX_CELLS, runScenario, WINDOWS_CELLS } from "./_driver.ts";
 
 inCells(WINDOWS_CELLS, (cell) => {
   it("smoke: pid, an Event awaited while timers tick, Win32Error 6 with FormatMessage text", async () => {
@@ -39,6 +39,20 @@ inCells(LINUX_CELLS, (cell) => {
       error_class: true,
       error_errno: 9,
       error_message: "close failed: bad file descriptor (errno 9)",
+    });
+  });
+});
+
+inCells(ALL_CELLS, (cell) => {
+  it("smoke: two processes of the cell exchange a value through a named event and shared memory", async () => {
+    const run = await runScenario(cell, "test/scenarios/smoke_cross_process.ts");
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.results).toEqual({
+      peer_signalled: true,
+      peer_exit_code: 0,
+      value_from_peer: "peer <pid> was here",
+      peer_pid_differs: true,
     });
   });
 });
