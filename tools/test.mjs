@@ -21,7 +21,20 @@ function step(name, argv, options = {}) {
 }
 
 step("typecheck (tsc)", [join(BIN, "tsc"), "-p", "tsconfig.json"]);
-step("typecheck (deno check)", [join(BIN, "deno"), "check", "--quiet", "mod.ts", "cli/main.ts"]);
+// --doc also type-checks every JSDoc example of the library, the DSL and the CLI.
+const sources = spawnSync("git", ["ls-files", "lib/**.ts", "dsl/**.ts", "cli/**.ts"], {
+  cwd: PROJECT,
+  encoding: "utf8",
+})
+  .stdout.split("\n").filter((f) => f.endsWith(".ts") && !f.endsWith("ohm-recipe.ts"));
+step("typecheck (deno check --doc)", [
+  join(BIN, "deno"),
+  "check",
+  "--doc",
+  "--quiet",
+  "mod.ts",
+  ...sources,
+]);
 step("lint (deno lint)", [join(BIN, "deno"), "lint", "--quiet"]);
 step("format (deno fmt --check)", [join(BIN, "deno"), "fmt", "--check", "--quiet"]);
 mkdirSync(join(PROJECT, ".cache"), { recursive: true });
