@@ -109,6 +109,8 @@ export class Supervisor {
    */
   run(): Promise<RunOutcome> {
     for (const state of this.#states.values()) void this.#lifecycle(state);
+    // A topology without processes is finished as soon as it starts.
+    if (this.#states.size === 0) this.#checkAllDone();
     return this.#finished;
   }
 
@@ -298,7 +300,10 @@ export class Supervisor {
   #checkAllDone(): void {
     if ([...this.#states.values()].every((s) => s.done) && !this.#stopping) {
       // Nothing is left running: finish without a stop round.
-      this.#outcome = { exitCode: 0, reason: "every process exited with code 0" };
+      const reason = this.#states.size === 0
+        ? "the topology has no processes"
+        : "every process exited with code 0";
+      this.#outcome = { exitCode: 0, reason };
       this.#stopping = Promise.resolve();
       this.#settle(this.#outcome);
     }
