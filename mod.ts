@@ -1,7 +1,36 @@
 /**
- * ipckit: inter-process communication for Deno and Bun. Win32 IPC bound
- * directly through the runtimes' own FFI, and the same API on Linux through
- * libc.
+ * ipckit: inter-process communication for Deno and Bun. The Win32 IPC
+ * mechanisms are bound directly through the runtimes' own FFI, with the same
+ * API on Linux through libc (docs/mechanisms.md has the mapping):
+ *
+ * - {@link SharedMemory} and {@link mapFile}: named shared memory and file mappings;
+ * - {@link Mutex}, {@link Semaphore}, {@link Event}, {@link waitAny}, {@link waitAll};
+ * - {@link NamedPipe}, {@link createPipe} and {@link spawn}; {@link Mailslot};
+ * - {@link attach}: the endpoints of a process started by `ipckit run`.
+ *
+ * Waits never block the event loop, and errors are typed ({@link Win32Error},
+ * {@link ErrnoError}, {@link NotFoundError}, {@link NameTakenError}, …).
+ *
+ * @example Shared memory signalled by an event
+ * ```ts
+ * import { Event, SharedMemory } from "./mod.ts";
+ * using frames = SharedMemory.create({ name: "doc-frames", size: 4096 });
+ * using ready = Event.create("doc-frame-ready");
+ * frames.write(new TextEncoder().encode("frame 1"), 0);
+ * ready.set();
+ * await ready.wait({ timeout: 1000 }); // true
+ * ```
+ *
+ * @example A message-mode named pipe
+ * ```ts
+ * import { NamedPipe } from "./mod.ts";
+ * await using server = NamedPipe.serve("doc-jobs", { mode: "message" });
+ * const accepted = server.accept();
+ * await using client = await NamedPipe.connect("doc-jobs");
+ * await using connection = await accepted;
+ * await client.write("job 1");
+ * console.log(new TextDecoder().decode((await connection.read())!)); // "job 1"
+ * ```
  *
  * @example Typed OS errors
  * ```ts
