@@ -2,7 +2,10 @@
 // ipckit vs the runtime's own node:net over the same kind of pipe (Windows
 // `\\.\pipe\…`, Linux a Unix socket), in the same run. Server and client are
 // in one process for both, so the comparison is like for like.
-// Prints one JSON object, then a table.   node tools/cell.mjs windows-bun bench/pipes.ts [MiB] [round trips]
+// Each figure is the median of several trials, run interleaved (ipckit, node:net,
+// ipckit, …) after one warm-up of each, so a change in machine load hits both
+// sides alike. Prints one JSON object, then a table.
+//   node tools/cell.mjs windows-bun bench/pipes.ts [MiB] [round trips] [trials]
 import net from "node:net";
 import process from "node:process";
 import { platform, runtimeName } from "../lib/ffi/mod.ts";
@@ -10,13 +13,15 @@ import { NamedPipe } from "../mod.ts";
 
 const MIB = Number(process.argv[2] ?? 256);
 const ROUND_TRIPS = Number(process.argv[3] ?? 5000);
+const TRIALS = Number(process.argv[4] ?? 5);
 const CHUNK = new Uint8Array(64 * 1024).map((_, i) => i & 0xff);
 const SMALL = new Uint8Array(64).fill(7);
 const TOTAL = MIB * 1024 * 1024;
 const tag = `${process.pid}-${Date.now() % 100000}`;
+let runs = 0; // every run gets fresh names
 
 async function ipckitThroughput(): Promise<number> {
-  const name = `ipckit-bench-tp-${tag}`;
+  const name = `ipckit-bench-tp-${tag}-${++runs}`;
   await using server = NamedPipe.serve(name);
   const accepted = server.accept();
   const client = await NamedPipe.connect(name);
@@ -46,7 +51,7 @@ async function ipckitThroughput(): Promise<number> {
 }
 
 async function ipckitRoundTrips(mode: "byte" | "message"): Promise<number> {
-  const name = `ipckit-bench-rt-${mode}-${tag}`;
+  const name = `ipckit-bench-rt-${mode}-${tag}-${++runs}`;
   await using server = NamedPipe.serve(name, { mode });
   const accepted = server.accept();
   const client = await NamedPipe.connect(name);
@@ -79,7 +84,7 @@ function netPath(name: string): string {
 }
 
 async function netThroughput(): Promise<number> {
-  const path = netPath(`ipckit-bench-net-tp-${tag}`);
+  const path = netPath(`ipckit-bench-net-tp-${tag}-${++runs}`);
   let done!: () => void;
   const finished = new Promise<void>((resolve) => (done = resolve));
   const server = net.createServer((socket) => {
@@ -112,7 +117,7 @@ async function netThroughput(): Promise<number> {
 }
 
 async function netRoundTrips(): Promise<number> {
-  const path = netPath(`ipckit-bench-net-rt-${tag}`);
+  const path = netPath(`ipckit-bench-net-rt-${tag}-${++runs}`);
   const server = net.createServer((socket) => {
     let pending = 0;
     socket.on("data", (d: Uint8Array) => {
@@ -150,16 +155,32 @@ async function netRoundTrips(): Promise<number> {
 }
 
 const round = (x: number) => Math.round(x * 10) / 10;
-const tpIpckit = await ipckitThroughput();
-const tpNet = await netThroughput();
-const rtIpckit = await ipckitRoundTrips("byte");
-const rtIpckitMessage = await ipckitRoundTrips("message");
-const rtNet = await netRoundTrips();
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Runs every contender once to warm up, then `TRIALS` interleaved rounds; medians. */
+async function interleaved<T extends (() => Promise<number>)[]>(
+  contenders: [...T],
+): Promise<{ [K in keyof T]: number }> {
+  for (const run of contenders) await run();
+  const results: number[][] = contenders.map(() => []);
+  for (let t = 0; t < TRIALS; t++) {
+    for (const [i, run] of contenders.entries()) results[i]!.push(await run());
+  }
+  return results.map(median) as { [K in keyof T]: number };
+}
+
+const [tpIpckit, tpNet] = await interleaved([ipckitThroughput, netThroughput]);
+const [rtIpckit, rtIpckitMessage, rtNet] = await interleaved([
+  () => ipckitRoundTrips("byte"),
+  () => ipckitRoundTrips("message"),
+  netRoundTrips,
+]);
 const result = {
   bench: "pipes",
   cell: `${platform}-${runtimeName}`,
   mib: MIB,
   round_trips: ROUND_TRIPS,
+  trials: TRIALS,
   throughput_mib_s: {
     ipckit: round(tpIpckit),
     node_net: round(tpNet),

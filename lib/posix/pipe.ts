@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import { chmodSync, lstatSync } from "node:fs";
 import { ClosedError, NotFoundError, TimeoutError, UnsupportedPlatformError } from "../errors.ts";
 import type {
@@ -46,7 +47,18 @@ const STREAM_CHUNK = 256 * 1024;
 const SOCKET_BUFFER = 1024 * 1024;
 
 const recordScratch = new Uint8Array(RECORD_PAYLOAD + 1);
-const streamScratch = new Uint8Array(STREAM_CHUNK);
+/**
+ * The next stream read lands here. A read that fills at least half of it is
+ * handed out as a view (no copy; the unfilled tail is zeroed) and a new one
+ * is made; a smaller read is copied out and the buffer kept.
+ */
+let streamBuffer: Uint8Array | null = null;
+
+function freshStreamBuffer(): Uint8Array {
+  // Uninitialised memory (never pooled): recv fills what is handed out, the rest is zeroed.
+  const bytes = Buffer.allocUnsafeSlow(STREAM_CHUNK);
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, STREAM_CHUNK);
+}
 
 /**
  * The socket path of a pipe name: a plain name maps to
@@ -69,6 +81,8 @@ export function pipePath(name: string): string {
 export class SocketEndpoint implements Endpoint {
   #fd: number;
   #writes: Promise<void> = Promise.resolve();
+  /** Writes not yet settled. */
+  #queuedWrites = 0;
   #closing: Promise<void> | null = null;
   readonly #message: boolean;
 
@@ -118,10 +132,14 @@ export class SocketEndpoint implements Endpoint {
     const parts: Uint8Array[] = [];
     for (;;) {
       if (this.#closing) throw new ClosedError(`Cannot read from ${this.what}: it is closed`);
-      const buffer = this.#message ? recordScratch : streamScratch;
+      const buffer = this.#message ? recordScratch : (streamBuffer ??= freshStreamBuffer());
       const n = this.#recv(buffer);
       if (n > 0) {
-        if (!this.#message) return buffer.slice(0, n);
+        if (!this.#message) {
+          if (n < STREAM_CHUNK / 2) return buffer.slice(0, n);
+          streamBuffer = null;
+          return buffer.fill(0, n).subarray(0, n);
+        }
         parts.push(buffer.slice(1, n));
         if ((buffer[0]! & MORE) === 0) return concat(parts);
         continue;
@@ -147,18 +165,20 @@ export class SocketEndpoint implements Endpoint {
     if (this.#closing) {
       return Promise.reject(new ClosedError(`Cannot write to ${this.what}: it is closed`));
     }
-    const sent = this.#writes.then(
-      () => (this.#message ? this.#sendMessage(data) : this.#sendBytes(data)),
-    );
-    this.#writes = sent.catch(() => {});
+    const send = () => (this.#message ? this.#sendMessage(data) : this.#sendBytes(data));
+    // With nothing queued the send starts now (an async function runs up to its first wait);
+    // otherwise it queues behind the writes before it.
+    const sent = this.#queuedWrites === 0 ? send() : this.#writes.then(send);
+    this.#queuedWrites++;
+    const settled = () => void this.#queuedWrites--;
+    this.#writes = sent.then(settled, settled);
     return sent;
   }
 
   async #sendBytes(data: Uint8Array): Promise<void> {
     let offset = 0;
     while (offset < data.byteLength) {
-      const rest = data.subarray(offset);
-      const n = this.#send(rest);
+      const n = this.#send(offset === 0 ? data : data.subarray(offset));
       if (n >= 0) {
         offset += n;
         continue;
