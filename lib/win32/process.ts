@@ -16,39 +16,10 @@ import { INHERITED_ENV } from "../_anonymous_pipe.ts";
 import type { ExitStatus, NativeChild, SpawnSettings } from "../_process_common.ts";
 import { ERROR, lastWin32Error, Win32Error } from "./error.ts";
 import { kernel32 } from "./kernel32.ts";
+import { PROCESS_INFORMATION, SECURITY_ATTRIBUTES, STARTUPINFOW } from "./structs.ts";
 
-const STARTUPINFOEXW = struct({
-  cb: "u32",
-  lpReserved: "pointer",
-  lpDesktop: "pointer",
-  lpTitle: "pointer",
-  dwX: "u32",
-  dwY: "u32",
-  dwXSize: "u32",
-  dwYSize: "u32",
-  dwXCountChars: "u32",
-  dwYCountChars: "u32",
-  dwFillAttribute: "u32",
-  dwFlags: "u32",
-  wShowWindow: "u16",
-  cbReserved2: "u16",
-  lpReserved2: "pointer",
-  hStdInput: "pointer",
-  hStdOutput: "pointer",
-  hStdError: "pointer",
-  lpAttributeList: "pointer",
-});
-const PROCESS_INFORMATION = struct({
-  hProcess: "pointer",
-  hThread: "pointer",
-  dwProcessId: "u32",
-  dwThreadId: "u32",
-});
-const SECURITY_ATTRIBUTES = struct({
-  nLength: "u32",
-  lpSecurityDescriptor: "pointer",
-  bInheritHandle: "i32",
-});
+// STARTUPINFOEXW: a STARTUPINFOW followed by the attribute list pointer.
+const STARTUPINFOEXW = struct({ StartupInfo: STARTUPINFOW, lpAttributeList: "pointer" });
 
 const STARTF_USESTDHANDLES = 0x100;
 const CREATE_SUSPENDED = 0x4;
@@ -209,11 +180,12 @@ export function spawnProcess(settings: SpawnSettings): NativeChild {
       }
       const startup = new Uint8Array(STARTUPINFOEXW.size);
       const view = new DataView(startup.buffer);
-      STARTUPINFOEXW.set(view, "cb", STARTUPINFOEXW.size);
-      STARTUPINFOEXW.set(view, "dwFlags", STARTF_USESTDHANDLES);
-      STARTUPINFOEXW.set(view, "hStdInput", std[0]!);
-      STARTUPINFOEXW.set(view, "hStdOutput", std[1]!);
-      STARTUPINFOEXW.set(view, "hStdError", std[2]!);
+      // The embedded STARTUPINFOW starts at offset 0; its cb is the size of the whole EX struct.
+      STARTUPINFOW.set(view, "cb", STARTUPINFOEXW.size);
+      STARTUPINFOW.set(view, "dwFlags", STARTF_USESTDHANDLES);
+      STARTUPINFOW.set(view, "hStdInput", std[0]!);
+      STARTUPINFOW.set(view, "hStdOutput", std[1]!);
+      STARTUPINFOW.set(view, "hStdError", std[2]!);
       STARTUPINFOEXW.set(view, "lpAttributeList", attributeList.address);
       const info = new Uint8Array(PROCESS_INFORMATION.size);
       const commandLine = encodeWide(settings.argv.map(quoteArgument).join(" "));
