@@ -2,16 +2,20 @@
  * The one I/O completion port of this process (Windows). Every overlapped
  * handle ipckit opens is associated with it; a single blocking
  * GetQueuedCompletionStatusEx parked off the JavaScript thread collects the
- * completions of all of them in batches. Results come back as data (the
- * NTSTATUS in OVERLAPPED.Internal, the byte count in the entry), so no
- * GetLastError is read off-thread. The wait is parked only while an
- * operation is in flight, so an idle process is never kept alive.
+ * completions of all of them in batches. Operations start through ntdll
+ * (NtReadFile, NtWriteFile, NtFsControlFile), whose NTSTATUS return value
+ * says whether a packet will come; results come back as data too (the
+ * NTSTATUS in OVERLAPPED.Internal, the byte count in the entry). No
+ * GetLastError decides who owns memory the kernel writes to. The wait is
+ * parked only while an operation is in flight, so an idle process is never
+ * kept alive.
  *
  * @module
  */
 import { NativeMemory, struct } from "../ffi/mod.ts";
-import { ERROR, lastWin32Error, Win32Error } from "./error.ts";
+import { lastWin32Error, Win32Error } from "./error.ts";
 import { kernel32 } from "./kernel32.ts";
+import { ntdll } from "./ntdll.ts";
 
 /** OVERLAPPED: Internal holds the operation's NTSTATUS once it completes. */
 export const OVERLAPPED = struct({
@@ -82,42 +86,143 @@ export function associate(handle: bigint): void {
   }
 }
 
+/** FSCTL_PIPE_LISTEN: the control code behind ConnectNamedPipe. */
+const FSCTL_PIPE_LISTEN = 0x00110008;
+
+/** NT_ERROR(status): severity bits 11. */
+function isNtError(status: number): boolean {
+  return status >>> 30 === 3;
+}
+
 /**
  * Starts one overlapped operation and waits for its completion packet.
- * `issue` makes the call (ReadFile, WriteFile, ConnectNamedPipe) with the
- * given OVERLAPPED address and returns its BOOL result; this function reads
- * the last error right after it. A call that fails outright (anything but
- * ERROR_IO_PENDING or ERROR_MORE_DATA) queues no packet and throws.
+ * `issue` makes the native call with the OVERLAPPED address as both its I/O
+ * status block and its APC context (what the port hands back as
+ * lpOverlapped) and returns the call's NTSTATUS. The status decides who owns
+ * the OVERLAPPED (and the caller's I/O buffer) from here on:
+ * STATUS_PENDING and every non-error status (success, BUFFER_OVERFLOW) queue
+ * a packet, so the memory stays with the operation until its packet is
+ * dequeued; an error status queues none, so it is freed and the call
+ * rejected. The status is the call's return value, never the last error:
+ * the JavaScript engine can run native code of its own between two FFI calls
+ * and overwrite the last error, and misreading a pending operation as failed
+ * would free memory the kernel still writes to.
  *
  * @param syscall The call's name, for errors.
- * @param issue Makes the call.
+ * @param issue Makes the call and returns its NTSTATUS.
  * @returns The completion: NTSTATUS and byte count.
- * @example
- * ```ts
- * import { overlapped } from "./completion.ts";
- * import { kernel32 } from "./kernel32.ts";
- * // const { status, bytes } = await overlapped("ReadFile", (ov) => kernel32.symbols.ReadFile(h, buf, n, 0n, ov));
- * ```
  */
-export function overlapped(
+function overlapped(
   syscall: string,
   issue: (overlapped: bigint) => number,
 ): Promise<Completion> {
   const memory = NativeMemory.alloc(OVERLAPPED.size);
+  // As kernel32 does: the status block reads PENDING until the operation ends.
+  OVERLAPPED.set(memory.view, "Internal", BigInt(STATUS.PENDING));
   const address = memory.address;
-  const ok = issue(address);
-  if (!ok) {
-    const code = kernel32.symbols.GetLastError();
-    if (code !== ERROR.IO_PENDING && code !== ERROR.MORE_DATA) {
-      memory.free();
-      return Promise.reject(new Win32Error(code, syscall));
-    }
+  const status = issue(address) >>> 0;
+  if (isNtError(status)) {
+    memory.free();
+    return Promise.reject(new Win32Error(ntdll.symbols.RtlNtStatusToDosError(status), syscall));
   }
-  // Success, ERROR_IO_PENDING and ERROR_MORE_DATA all queue a packet on the port.
   return new Promise<Completion>((resolve) => {
     pending.set(address, { memory, resolve });
     if (!parked) void pump();
   });
+}
+
+/**
+ * Reads from an overlapped handle (NtReadFile, what ReadFile does). `buffer`
+ * must stay allocated until the returned promise settles: the kernel fills it
+ * until the completion packet arrives. A synchronous failure rejects with the
+ * Win32Error ReadFile would have set (ERROR_BROKEN_PIPE, ...).
+ *
+ * @param handle An overlapped handle associated with the port.
+ * @param buffer Native address of the buffer.
+ * @param length Its size in bytes.
+ * @returns The completion: STATUS.SUCCESS, STATUS.BUFFER_OVERFLOW (more of the message follows) or an error status, and the bytes read.
+ * @example
+ * ```ts
+ * import { readOverlapped } from "./completion.ts";
+ * // const { status, bytes } = await readOverlapped(pipeHandle, buffer.address, buffer.byteLength);
+ * ```
+ */
+export function readOverlapped(
+  handle: bigint,
+  buffer: bigint,
+  length: number,
+): Promise<Completion> {
+  return overlapped(
+    "ReadFile",
+    (ov) =>
+      ntdll.symbols.NtReadFile(
+        handle,
+        0n,
+        0n,
+        ov,
+        ov,
+        buffer,
+        length,
+        ov + BigInt(OVERLAPPED.offsetOf("Offset")),
+        0n,
+      ),
+  );
+}
+
+/**
+ * Writes to an overlapped handle (NtWriteFile, what WriteFile does).
+ * `buffer` must stay allocated until the returned promise settles.
+ *
+ * @param handle An overlapped handle associated with the port.
+ * @param buffer Native address of the bytes.
+ * @param length How many bytes.
+ * @returns The completion: its status and the bytes written.
+ * @example
+ * ```ts
+ * import { writeOverlapped } from "./completion.ts";
+ * // const { status, bytes } = await writeOverlapped(pipeHandle, memory.address, memory.byteLength);
+ * ```
+ */
+export function writeOverlapped(
+  handle: bigint,
+  buffer: bigint,
+  length: number,
+): Promise<Completion> {
+  return overlapped(
+    "WriteFile",
+    (ov) =>
+      ntdll.symbols.NtWriteFile(
+        handle,
+        0n,
+        0n,
+        ov,
+        ov,
+        buffer,
+        length,
+        ov + BigInt(OVERLAPPED.offsetOf("Offset")),
+        0n,
+      ),
+  );
+}
+
+/**
+ * Waits for a client on a named pipe instance (FSCTL_PIPE_LISTEN, what
+ * ConnectNamedPipe does). A client that connected already rejects with
+ * ERROR_PIPE_CONNECTED, one that came and went with ERROR_NO_DATA.
+ *
+ * @param handle An overlapped pipe server handle associated with the port.
+ * @returns The completion.
+ * @example
+ * ```ts
+ * import { connectOverlapped } from "./completion.ts";
+ * // const { status } = await connectOverlapped(instanceHandle);
+ * ```
+ */
+export function connectOverlapped(handle: bigint): Promise<Completion> {
+  return overlapped(
+    "ConnectNamedPipe",
+    (ov) => ntdll.symbols.NtFsControlFile(handle, 0n, 0n, ov, ov, FSCTL_PIPE_LISTEN, 0n, 0, 0n, 0),
+  );
 }
 
 /**

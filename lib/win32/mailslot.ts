@@ -21,7 +21,7 @@ import type {
   MailslotSettings,
 } from "../_mailslot_common.ts";
 import { BROADCAST_LIMIT } from "../_mailslot_common.ts";
-import { associate, cancelAll, overlapped, STATUS } from "./completion.ts";
+import { associate, cancelAll, readOverlapped, STATUS } from "./completion.ts";
 import { ERROR, lastWin32Error, Win32Error } from "./error.ts";
 import { kernel32 } from "./kernel32.ts";
 import { ntError } from "./overlapped.ts";
@@ -151,16 +151,10 @@ class Win32MailslotReader implements MailslotReader {
         const buffer = this.#buffer;
         let completion;
         try {
-          completion = await overlapped(
-            "ReadFile",
-            (ov) =>
-              kernel32.symbols.ReadFile(
-                this.#handle,
-                buffer.address + 8n,
-                buffer.byteLength - 8,
-                0n,
-                ov,
-              ),
+          completion = await readOverlapped(
+            this.#handle,
+            buffer.address + 8n,
+            buffer.byteLength - 8,
           );
         } catch (error) {
           if (error instanceof Win32Error && error.code === ERROR_INSUFFICIENT_BUFFER) {

@@ -20,5 +20,58 @@ export const ntdll = new NativeLibrary(
     // NTSTATUS NtQueryEvent(HANDLE, EVENT_INFORMATION_CLASS cls, PVOID info, ULONG infoLength, PULONG resultLength)
     // EventBasicInformation (0): { EVENT_TYPE EventType (0 = manual reset, 1 = auto reset); LONG EventState; }
     NtQueryEvent: { args: ["pointer", "u32", "buffer", "u32", "pointer"], returns: "u32" },
+    // Overlapped I/O that returns its NTSTATUS as data (kernel32's ReadFile/WriteFile/ConnectNamedPipe
+    // leave it in the last error, which the JavaScript engine may overwrite before it is read).
+    // NTSTATUS NtReadFile(HANDLE, HANDLE event, PIO_APC_ROUTINE, PVOID apcContext, PIO_STATUS_BLOCK,
+    //                     PVOID buffer, ULONG length, PLARGE_INTEGER byteOffset, PULONG key)
+    NtReadFile: {
+      args: [
+        "pointer",
+        "pointer",
+        "pointer",
+        "pointer",
+        "pointer",
+        "pointer",
+        "u32",
+        "pointer",
+        "pointer",
+      ],
+      returns: "u32",
+    },
+    // NTSTATUS NtWriteFile(HANDLE, HANDLE event, PIO_APC_ROUTINE, PVOID apcContext, PIO_STATUS_BLOCK,
+    //                      const void* buffer, ULONG length, PLARGE_INTEGER byteOffset, PULONG key)
+    NtWriteFile: {
+      args: [
+        "pointer",
+        "pointer",
+        "pointer",
+        "pointer",
+        "pointer",
+        "pointer",
+        "u32",
+        "pointer",
+        "pointer",
+      ],
+      returns: "u32",
+    },
+    // NTSTATUS NtFsControlFile(HANDLE, HANDLE event, PIO_APC_ROUTINE, PVOID apcContext, PIO_STATUS_BLOCK,
+    //                          ULONG code, PVOID in, ULONG inLength, PVOID out, ULONG outLength)
+    NtFsControlFile: {
+      args: [
+        "pointer",
+        "pointer",
+        "pointer",
+        "pointer",
+        "pointer",
+        "u32",
+        "pointer",
+        "u32",
+        "pointer",
+        "u32",
+      ],
+      returns: "u32",
+    },
+    // ULONG RtlNtStatusToDosError(NTSTATUS): the Win32 error kernel32 would report for a status
+    RtlNtStatusToDosError: { args: ["u32"], returns: "u32" },
   } as const,
 );

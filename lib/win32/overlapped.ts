@@ -8,7 +8,13 @@
 import { nativeBuffer, NativeMemory } from "../ffi/mod.ts";
 import { ClosedError } from "../errors.ts";
 import type { Endpoint } from "../_pipe_common.ts";
-import { cancelAll, type Completion, overlapped, STATUS } from "./completion.ts";
+import {
+  cancelAll,
+  type Completion,
+  readOverlapped,
+  STATUS,
+  writeOverlapped,
+} from "./completion.ts";
 import { ERROR, Win32Error } from "./error.ts";
 import { kernel32 } from "./kernel32.ts";
 
@@ -90,10 +96,7 @@ export class OverlappedEndpoint implements Endpoint {
     for (;;) {
       let completion: Completion;
       try {
-        completion = await overlapped(
-          "ReadFile",
-          (ov) => kernel32.symbols.ReadFile(this.#handle, buffer.address, READ_CHUNK, 0n, ov),
-        );
+        completion = await readOverlapped(this.#handle, buffer.address, READ_CHUNK);
       } catch (error) {
         if (error instanceof Win32Error && isEnd(error.code)) return this.#end(parts);
         throw error;
@@ -140,17 +143,7 @@ export class OverlappedEndpoint implements Endpoint {
         const rest = data.byteLength - offset;
         let completion: Completion;
         try {
-          completion = await overlapped(
-            "WriteFile",
-            (ov) =>
-              kernel32.symbols.WriteFile(
-                this.#handle,
-                memory.address + BigInt(offset),
-                rest,
-                0n,
-                ov,
-              ),
-          );
+          completion = await writeOverlapped(this.#handle, memory.address + BigInt(offset), rest);
         } catch (error) {
           if (error instanceof Win32Error && isEnd(error.code)) throw this.#peerClosed(error);
           throw error;

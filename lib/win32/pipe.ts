@@ -17,7 +17,7 @@ import type {
   ServeSettings,
 } from "../_pipe_common.ts";
 import { checkPlainName } from "../_pipe_common.ts";
-import { associate, cancelAll, overlapped, STATUS } from "./completion.ts";
+import { associate, cancelAll, connectOverlapped, STATUS } from "./completion.ts";
 import { ERROR, lastWin32Error, Win32Error } from "./error.ts";
 import { kernel32 } from "./kernel32.ts";
 import { ntError, OverlappedEndpoint } from "./overlapped.ts";
@@ -164,10 +164,7 @@ class Win32PipeServer implements ServerEndpoint {
   async #listen(handle: bigint): Promise<void> {
     for (;;) {
       try {
-        const { status } = await overlapped(
-          "ConnectNamedPipe",
-          (ov) => kernel32.symbols.ConnectNamedPipe(handle, ov),
-        );
+        const { status } = await connectOverlapped(handle);
         if (status === STATUS.CANCELLED || this.#closed) {
           this.#listening.delete(handle);
           kernel32.symbols.CloseHandle(handle);
