@@ -32,8 +32,6 @@ export const libc = new NativeLibrary(
     poll: { args: ["buffer", "u64", "i32"], returns: "i32" },
     open: { args: ["buffer", "i32", "u32"], returns: "i32" }, // int open(const char*, int flags, mode_t)
     unlink: { args: ["buffer"], returns: "i32" },
-    mkdir: { args: ["buffer", "u32"], returns: "i32" },
-    rmdir: { args: ["buffer"], returns: "i32" },
     // long syscall(long nr, ...): variadic; used for futex(2) and pidfd_open(2) with integer args
     syscall: { args: ["i64", "i64", "i64", "i64", "i64", "i64", "i64"], returns: "i64" },
     syscallAsync: {
@@ -87,11 +85,8 @@ export const libc = new NativeLibrary(
     send: { args: ["i32", "buffer", "usize", "i32"], returns: "isize" },
     // ssize_t recv(int fd, void*, size_t, int flags)
     recv: { args: ["i32", "buffer", "usize", "i32"], returns: "isize" },
-    // ssize_t sendto(int fd, const void*, size_t, int flags, const struct sockaddr*, socklen_t)
-    sendto: { args: ["i32", "buffer", "usize", "i32", "buffer", "u32"], returns: "isize" },
     // int waitpid(pid_t, int* status, int options)
     waitpid: { args: ["i32", "buffer", "i32"], returns: "i32" },
-    dup: { args: ["i32"], returns: "i32" }, // int dup(int fd)
     // int posix_spawn(pid_t*, const char* path, const posix_spawn_file_actions_t*, const posix_spawnattr_t*,
     //                 char* const argv[], char* const envp[])  -- returns an errno value, not -1
     posix_spawn: {

@@ -30,7 +30,6 @@ export const kernel32 = new NativeLibrary(
       args: ["pointer", "pointer", "pointer", "buffer", "u32", "i32", "u32"],
       returns: "i32",
     },
-    GetHandleInformation: { args: ["pointer", "buffer"], returns: "i32" }, // (HANDLE, LPDWORD flags)
     SetHandleInformation: { args: ["pointer", "u32", "u32"], returns: "i32" }, // (HANDLE, mask, flags)
     GetSystemInfo: { args: ["buffer"], returns: "void" }, // void GetSystemInfo(LPSYSTEM_INFO)
     LocalFree: { args: ["pointer"], returns: "pointer" }, // HLOCAL LocalFree(HLOCAL)
@@ -172,8 +171,6 @@ export const kernel32 = new NativeLibrary(
       returns: "i32",
       blocking: true,
     },
-    // BOOL PostQueuedCompletionStatus(HANDLE port, DWORD bytes, ULONG_PTR key, LPOVERLAPPED)
-    PostQueuedCompletionStatus: { args: ["pointer", "u32", "usize", "pointer"], returns: "i32" },
     // HANDLE CreateMailslotW(LPCWSTR, DWORD maxMessageSize, DWORD readTimeout, LPSECURITY_ATTRIBUTES)
     CreateMailslotW: { args: ["buffer", "u32", "u32", "pointer"], returns: "pointer" },
     // BOOL GetMailslotInfo(HANDLE, LPDWORD maxMessageSize, LPDWORD nextSize, LPDWORD count, LPDWORD readTimeout)
