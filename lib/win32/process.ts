@@ -5,7 +5,8 @@
  * started suspended, put in a job object that kills the whole tree on
  * `kill()` and when the job closes (JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE: no
  * child outlives this process), then resumed. Its exit is awaited by a
- * blocking WaitForSingleObject off the JavaScript thread.
+ * shared blocking WaitForMultipleObjects off the JavaScript thread that
+ * watches up to 63 children at once (see ExitWatcher).
  *
  * @module
  */
@@ -287,6 +288,80 @@ function killOnCloseJob(): bigint {
   return job;
 }
 
+/**
+ * Waits for the exit of many children with one parked call per 63 of them:
+ * a WaitForMultipleObjects over [wake event, ...process handles]. A
+ * per-child parked wait would hold one thread each, and Deno runs its
+ * `nonblocking` calls on a small pool: a dozen children would exhaust it and
+ * stall every other wait (the I/O completion waiter included).
+ */
+class ExitWatcher {
+  static readonly CAPACITY = 63; // MAXIMUM_WAIT_OBJECTS minus the wake event
+  static readonly #watchers: ExitWatcher[] = [];
+
+  readonly #waiting = new Map<bigint, { resolve(): void; reject(error: Error): void }>();
+  readonly #wake: bigint;
+  readonly #handles = NativeMemory.alloc(8 * (ExitWatcher.CAPACITY + 1));
+  #running = false;
+
+  private constructor() {
+    this.#wake = kernel32.symbols.CreateEventW(0n, 0, 0, null);
+    if (this.#wake === 0n) throw lastWin32Error("CreateEventW");
+  }
+
+  /**
+   * Resolves when the process handle is signalled (the process exited).
+   *
+   * @param process A process handle.
+   * @returns A promise for the exit.
+   */
+  static watch(process: bigint): Promise<void> {
+    let watcher = ExitWatcher.#watchers.find((w) => w.#waiting.size < ExitWatcher.CAPACITY);
+    if (!watcher) ExitWatcher.#watchers.push(watcher = new ExitWatcher());
+    return watcher.#add(process);
+  }
+
+  #add(process: bigint): Promise<void> {
+    const exited = new Promise<void>((resolve, reject) =>
+      this.#waiting.set(process, { resolve, reject })
+    );
+    // A parked wait sees only the handles it started with: wake it to re-arm.
+    if (this.#running) kernel32.symbols.SetEvent(this.#wake);
+    else void this.#loop();
+    return exited;
+  }
+
+  async #loop(): Promise<void> {
+    this.#running = true;
+    const k = kernel32.symbols;
+    while (this.#waiting.size > 0) {
+      // The array is written only while no wait is in flight.
+      const handles = [this.#wake, ...this.#waiting.keys()];
+      handles.forEach((h, i) => this.#handles.view.setBigUint64(i * 8, h, true));
+      const result = await k.WaitForMultipleObjectsAsync(
+        handles.length,
+        this.#handles.address,
+        0,
+        INFINITE,
+      );
+      const index = result - WAIT_OBJECT_0;
+      if (index >= 1 && index < handles.length) {
+        const process = handles[index]!;
+        this.#waiting.get(process)?.resolve();
+        this.#waiting.delete(process);
+      } else if (index !== 0) {
+        // WAIT_FAILED (a handle closed under the wait): fail every waiter rather than spin.
+        const error = new Win32Error(ERROR.INVALID_HANDLE, "WaitForMultipleObjects");
+        for (const waiter of this.#waiting.values()) waiter.reject(error);
+        this.#waiting.clear();
+      }
+    }
+    this.#running = false;
+  }
+}
+
+const WAIT_OBJECT_0 = 0;
+
 class WindowsChild implements NativeChild {
   readonly exited: Promise<ExitStatus>;
   #process: bigint;
@@ -301,13 +376,7 @@ class WindowsChild implements NativeChild {
 
   async #wait(): Promise<ExitStatus> {
     const k = kernel32.symbols;
-    const result = await k.WaitForSingleObjectAsync(this.#process, INFINITE);
-    if (result !== 0) {
-      throw new Win32Error(
-        result === 0xffffffff ? ERROR.INVALID_HANDLE : result,
-        "WaitForSingleObject",
-      );
-    }
+    await ExitWatcher.watch(this.#process);
     const code = new Uint32Array(1);
     k.GetExitCodeProcess(this.#process, code);
     k.CloseHandle(this.#process);

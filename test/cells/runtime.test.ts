@@ -105,6 +105,16 @@ inCells(ALL_CELLS, (cell) => {
       expect(ready!.t).toBeLessThanOrEqual(clientStarted!.t);
     });
 
+    it("sixteen processes alive at once all report ready and exit 0", async () => {
+      const run = await runScenario(cell, CLI, ["run", "test/scenarios/runtime/many.ipc"]);
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      const log = supervisor(run);
+      for (let i = 0; i < 16; i++) {
+        expect(log).toContain(`p${i} ready`);
+        expect(log).toContain(`p${i} exited with code 0`);
+      }
+    });
+
     it("a worker killed hard is restarted by its policy and finds the shared memory intact", async () => {
       const run = await runScenario(cell, CLI, ["run", "test/scenarios/runtime/restart.ipc"]);
       expect(run.code, run.stdout + run.stderr).toBe(0);
