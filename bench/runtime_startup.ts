@@ -4,14 +4,17 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import process from "node:process";
+import { fileURLToPath } from "node:url";
 import { platform, runtimeName, scriptCommand } from "../lib/ffi/mod.ts";
 
 const PROCESSES = 20;
 const ROUNDS = Number(process.argv[2] ?? 5);
 const CHILD = ["bun", "-e", "console.log('up'); setInterval(() => {}, 1000)"];
 
-mkdirSync(".cache/bench", { recursive: true });
-const topologyFile = ".cache/bench/startup20.ipc";
+// An absolute path: Bun under Wine fails to open some relative paths for writing.
+const directory = fileURLToPath(new URL("../.cache/bench/", import.meta.url));
+mkdirSync(directory, { recursive: true });
+const topologyFile = `${directory}startup20.ipc`;
 writeFileSync(
   topologyFile,
   [
