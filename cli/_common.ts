@@ -6,6 +6,7 @@
  */
 
 import { readFileSync } from "node:fs";
+import { type Args, type OptionKinds, parseArgs } from "./_args.ts";
 import process from "node:process";
 import {
   type CheckResult,
@@ -102,6 +103,67 @@ export function checkFile(
 }
 
 /** A subcommand module, as registered in cli/main.ts. */
+/**
+ * Parses the arguments of a command that takes one topology FILE: handles
+ * `--help`, usage errors (printed with the help, exit 2), a missing or
+ * extra FILE, the command's own option checks, and then an unreadable file
+ * (exit 1), in that order.
+ *
+ * @param argv The arguments after the subcommand.
+ * @param kinds The command's options.
+ * @param help The command's help text.
+ * @param validate The command's option checks: a usage error message, or undefined.
+ * @returns The file, its text and the parsed options, or the exit code to return.
+ * @example
+ * ```ts
+ * import { parseFileCommand } from "./_common.ts";
+ * const parsed = parseFileCommand(["examples/hello.ipc"], { json: "bool" }, "Usage: …");
+ * if ("exit" in parsed) console.log(parsed.exit);
+ * ```
+ */
+export function parseFileCommand(
+  argv: string[],
+  kinds: OptionKinds,
+  help: string,
+  validate: (args: Args) => string | undefined = () => undefined,
+): { file: string; text: string; args: Args } | { exit: number } {
+  const parsed = parseArgs(argv, kinds);
+  if ("error" in parsed) return { exit: usageError(parsed.error, help) };
+  const { args } = parsed;
+  if (args.bools.has("help")) {
+    process.stdout.write(help + "\n");
+    return { exit: 0 };
+  }
+  const [file, ...extra] = args.positionals;
+  if (file === undefined) return { exit: usageError("missing FILE", help) };
+  if (extra.length > 0) return { exit: usageError(`unexpected argument '${extra[0]}'`, help) };
+  const invalid = validate(args);
+  if (invalid !== undefined) return { exit: usageError(invalid, help) };
+  const read = readText(file);
+  if ("error" in read) {
+    process.stderr.write(`error: ${read.error}\n`);
+    return { exit: 1 };
+  }
+  return { file, text: read.text, args };
+}
+
+/**
+ * Prints a usage error followed by the command's help.
+ *
+ * @param message What is wrong with the arguments.
+ * @param help The command's help text.
+ * @returns 2, the exit code for usage errors.
+ * @example
+ * ```ts
+ * import { usageError } from "./_common.ts";
+ * const code = usageError("missing FILE", "Usage: ipckit check FILE");
+ * ```
+ */
+export function usageError(message: string, help: string): number {
+  process.stderr.write(`error: ${message}\n\n${help}\n`);
+  return 2;
+}
+
 export interface Command {
   /** One line for `ipckit --help`. */
   summary: string;

@@ -6,8 +6,8 @@
 
 import process from "node:process";
 import { renderAll, toJson } from "../dsl/mod.ts";
-import { parseArgs } from "./_args.ts";
-import { checkFile, parsePlatform, readText } from "./_common.ts";
+import type { Platform } from "../dsl/mod.ts";
+import { checkFile, hostPlatform, parseFileCommand, parsePlatform } from "./_common.ts";
 
 /**
  * One line for `ipckit --help`.
@@ -55,34 +55,30 @@ Examples:
  * ```
  */
 export function main(argv: string[]): Promise<number> {
-  const parsed = parseArgs(argv, { platform: "string", set: "list", format: "string" });
-  if ("error" in parsed) return usage(parsed.error);
-  const { args } = parsed;
-  if (args.bools.has("help")) {
-    process.stdout.write(help + "\n");
-    return Promise.resolve(0);
-  }
-  const [file, ...extra] = args.positionals;
-  if (file === undefined) return usage("missing FILE");
-  if (extra.length > 0) return usage(`unexpected argument '${extra[0]}'`);
+  let platform: Platform = hostPlatform();
+  const parsed = parseFileCommand(
+    argv,
+    { platform: "string", set: "list", format: "string" },
+    help,
+    (args) => {
+      const format = args.strings.get("format") ?? "text";
+      if (
+        format !== "text" && format !== "json"
+      ) return `unknown format '${format}'; expected text or json`;
+      const platform = parsePlatform(args.strings.get("platform"));
+      return "error" in platform ? platform.error : undefined;
+    },
+  );
+  if ("exit" in parsed) return Promise.resolve(parsed.exit);
+  const { file, text, args } = parsed;
   const format = args.strings.get("format") ?? "text";
-  if (format !== "text" && format !== "json") {
-    return usage(`unknown format '${format}'; expected text or json`);
-  }
-  const platform = parsePlatform(args.strings.get("platform"));
-  if ("error" in platform) return usage(platform.error);
-  const read = readText(file);
-  if ("error" in read) {
-    process.stderr.write(`error: ${read.error}\n`);
-    return Promise.resolve(1);
-  }
-  const result = checkFile(file, read.text, platform.platform, args.lists.get("set") ?? []);
+  const result = checkFile(file, text, platform, args.lists.get("set") ?? []);
   const errors = result.diagnostics.filter((d) => d.severity === "error").length;
   const warnings = result.diagnostics.length - errors;
   if (format === "json") {
     const out = {
       file,
-      platform: platform.platform,
+      platform: platform,
       ok: errors === 0,
       errors,
       warnings,
@@ -105,9 +101,4 @@ export function main(argv: string[]): Promise<number> {
     }
   }
   return Promise.resolve(errors > 0 ? 1 : 0);
-}
-
-function usage(message: string): Promise<number> {
-  process.stderr.write(`error: ${message}\n\n${help}\n`);
-  return Promise.resolve(2);
 }

@@ -6,8 +6,8 @@
 
 import process from "node:process";
 import { renderAll, toDot, toMermaid } from "../dsl/mod.ts";
-import { parseArgs } from "./_args.ts";
-import { checkFile, parsePlatform, readText } from "./_common.ts";
+import type { Platform } from "../dsl/mod.ts";
+import { checkFile, hostPlatform, parseFileCommand, parsePlatform } from "./_common.ts";
 
 /**
  * One line for `ipckit --help`.
@@ -54,35 +54,26 @@ Example:
  * ```
  */
 export function main(argv: string[]): Promise<number> {
-  const parsed = parseArgs(argv, { format: "string", platform: "string", set: "list" });
-  if ("error" in parsed) return usage(parsed.error);
-  const { args } = parsed;
-  if (args.bools.has("help")) {
-    process.stdout.write(help + "\n");
-    return Promise.resolve(0);
-  }
-  const [file, ...extra] = args.positionals;
-  if (file === undefined) return usage("missing FILE");
-  if (extra.length > 0) return usage(`unexpected argument '${extra[0]}'`);
+  let platform: Platform = hostPlatform();
+  const parsed = parseFileCommand(
+    argv,
+    { format: "string", platform: "string", set: "list" },
+    help,
+    (args) => {
+      const format = args.strings.get("format") ?? "dot";
+      if (
+        format !== "dot" && format !== "mermaid"
+      ) return `unknown format '${format}'; expected dot or mermaid`;
+      const platform = parsePlatform(args.strings.get("platform"));
+      return "error" in platform ? platform.error : undefined;
+    },
+  );
+  if ("exit" in parsed) return Promise.resolve(parsed.exit);
+  const { file, text, args } = parsed;
   const format = args.strings.get("format") ?? "dot";
-  if (format !== "dot" && format !== "mermaid") {
-    return usage(`unknown format '${format}'; expected dot or mermaid`);
-  }
-  const platform = parsePlatform(args.strings.get("platform"));
-  if ("error" in platform) return usage(platform.error);
-  const read = readText(file);
-  if ("error" in read) {
-    process.stderr.write(`error: ${read.error}\n`);
-    return Promise.resolve(1);
-  }
-  const result = checkFile(file, read.text, platform.platform, args.lists.get("set") ?? []);
+  const result = checkFile(file, text, platform, args.lists.get("set") ?? []);
   process.stderr.write(renderAll(result.diagnostics, result.files, file));
   if (!result.topology) return Promise.resolve(1);
   process.stdout.write(format === "dot" ? toDot(result.topology) : toMermaid(result.topology));
   return Promise.resolve(0);
-}
-
-function usage(message: string): Promise<number> {
-  process.stderr.write(`error: ${message}\n\n${help}\n`);
-  return Promise.resolve(2);
 }

@@ -7,8 +7,7 @@
 import process from "node:process";
 import { renderAll } from "../dsl/mod.ts";
 import { describePlan, planTopology, runTopology } from "../lib/runtime/mod.ts";
-import { parseArgs } from "./_args.ts";
-import { checkFile, hostPlatform, readText } from "./_common.ts";
+import { checkFile, hostPlatform, parseFileCommand } from "./_common.ts";
 
 /** One-line summary for `ipckit --help`. */
 export const summary = "run a topology: create its endpoints, start and supervise its processes";
@@ -49,27 +48,14 @@ Examples:
  * ```
  */
 export async function main(argv: string[]): Promise<number> {
-  const parsed = parseArgs(argv, {
-    set: "list",
-    json: "bool",
-    "dry-run": "bool",
-    "no-color": "bool",
-  });
-  if ("error" in parsed) return usage(parsed.error);
-  const { args } = parsed;
-  if (args.bools.has("help")) {
-    process.stdout.write(help + "\n");
-    return 0;
-  }
-  const [file, ...extra] = args.positionals;
-  if (file === undefined) return usage("missing FILE");
-  if (extra.length > 0) return usage(`unexpected argument '${extra[0]}'`);
-  const read = readText(file);
-  if ("error" in read) {
-    process.stderr.write(`error: ${read.error}\n`);
-    return 1;
-  }
-  const checked = checkFile(file, read.text, hostPlatform(), args.lists.get("set") ?? []);
+  const parsed = parseFileCommand(
+    argv,
+    { set: "list", json: "bool", "dry-run": "bool", "no-color": "bool" },
+    help,
+  );
+  if ("exit" in parsed) return parsed.exit;
+  const { file, text, args } = parsed;
+  const checked = checkFile(file, text, hostPlatform(), args.lists.get("set") ?? []);
   if (checked.diagnostics.length > 0) {
     process.stderr.write(renderAll(checked.diagnostics, checked.files, file));
   }
@@ -95,9 +81,4 @@ export async function main(argv: string[]): Promise<number> {
     },
   });
   return outcome.exitCode;
-}
-
-function usage(message: string): number {
-  process.stderr.write(`error: ${message}\n\n${help}\n`);
-  return 2;
 }
