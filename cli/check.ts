@@ -65,8 +65,10 @@ export function main(argv: string[]): Promise<number> {
       if (
         format !== "text" && format !== "json"
       ) return `unknown format '${format}'; expected text or json`;
-      const platform = parsePlatform(args.strings.get("platform"));
-      return "error" in platform ? platform.error : undefined;
+      const chosen = parsePlatform(args.strings.get("platform"));
+      if ("error" in chosen) return chosen.error;
+      platform = chosen.platform;
+      return undefined;
     },
   );
   if ("exit" in parsed) return Promise.resolve(parsed.exit);
@@ -78,7 +80,7 @@ export function main(argv: string[]): Promise<number> {
   if (format === "json") {
     const out = {
       file,
-      platform: platform,
+      platform,
       ok: errors === 0,
       errors,
       warnings,

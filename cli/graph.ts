@@ -64,8 +64,10 @@ export function main(argv: string[]): Promise<number> {
       if (
         format !== "dot" && format !== "mermaid"
       ) return `unknown format '${format}'; expected dot or mermaid`;
-      const platform = parsePlatform(args.strings.get("platform"));
-      return "error" in platform ? platform.error : undefined;
+      const chosen = parsePlatform(args.strings.get("platform"));
+      if ("error" in chosen) return chosen.error;
+      platform = chosen.platform;
+      return undefined;
     },
   );
   if ("exit" in parsed) return Promise.resolve(parsed.exit);

@@ -23,6 +23,22 @@ describe("ipckit CLI (node bin/ipckit.mjs, running under bun)", () => {
     });
   });
 
+  it("check and graph check for the platform given by --platform", () => {
+    expect(ipckit("check", "examples/hello.ipc", "--platform", "windows").stdout).toBe(
+      "ok: examples/hello.ipc (topology hello, windows): 1 endpoint, 2 processes, 1 flow\n",
+    );
+    const graph = ipckit(
+      "graph",
+      "examples/mailslot_log.ipc",
+      "--platform",
+      "windows",
+      "--format",
+      "mermaid",
+    );
+    expect(graph.stdout).toContain("%% topology mailslot_log (windows)");
+    expect(graph.stdout).not.toContain("pylog");
+  });
+
   it("check exits 0 with warnings printed, 1 with errors", () => {
     const warn = ipckit("check", "test/dsl/golden/W003.ipc");
     expect(warn.code).toBe(0);
