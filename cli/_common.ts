@@ -148,6 +148,56 @@ export function parseFileCommand(
 }
 
 /**
+ * Parses a command that checks FILE for a platform and prints it in one of
+ * several formats (`check`, `graph`): `--platform`, `--set` and `--format`,
+ * validated before the file is read.
+ *
+ * @param argv The arguments after the subcommand.
+ * @param help The command's help text.
+ * @param formats The accepted formats; the first is the default.
+ * @returns The file, its text, the platform, the format and the `--set` values, or the exit code.
+ * @example
+ * ```ts
+ * import { parseCheckCommand } from "./_common.ts";
+ * const parsed = parseCheckCommand(["examples/hello.ipc"], "Usage: …", ["dot", "mermaid"]);
+ * if (!("exit" in parsed)) console.log(parsed.platform, parsed.format);
+ * ```
+ */
+export function parseCheckCommand(
+  argv: string[],
+  help: string,
+  formats: readonly [string, ...string[]],
+): { file: string; text: string; platform: Platform; format: string; set: string[] } | {
+  exit: number;
+} {
+  let platform: Platform = hostPlatform();
+  let format = formats[0];
+  const parsed = parseFileCommand(
+    argv,
+    { platform: "string", set: "list", format: "string" },
+    help,
+    (args) => {
+      format = args.strings.get("format") ?? formats[0];
+      if (!formats.includes(format)) {
+        return `unknown format '${format}'; expected ${formats.join(" or ")}`;
+      }
+      const chosen = parsePlatform(args.strings.get("platform"));
+      if ("error" in chosen) return chosen.error;
+      platform = chosen.platform;
+      return undefined;
+    },
+  );
+  if ("exit" in parsed) return parsed;
+  return {
+    file: parsed.file,
+    text: parsed.text,
+    platform,
+    format,
+    set: parsed.args.lists.get("set") ?? [],
+  };
+}
+
+/**
  * Prints a usage error followed by the command's help.
  *
  * @param message What is wrong with the arguments.

@@ -6,8 +6,7 @@
 
 import process from "node:process";
 import { renderAll, toJson } from "../dsl/mod.ts";
-import type { Platform } from "../dsl/mod.ts";
-import { checkFile, hostPlatform, parseFileCommand, parsePlatform } from "./_common.ts";
+import { checkFile, parseCheckCommand } from "./_common.ts";
 
 /**
  * One line for `ipckit --help`.
@@ -55,26 +54,10 @@ Examples:
  * ```
  */
 export function main(argv: string[]): Promise<number> {
-  let platform: Platform = hostPlatform();
-  const parsed = parseFileCommand(
-    argv,
-    { platform: "string", set: "list", format: "string" },
-    help,
-    (args) => {
-      const format = args.strings.get("format") ?? "text";
-      if (
-        format !== "text" && format !== "json"
-      ) return `unknown format '${format}'; expected text or json`;
-      const chosen = parsePlatform(args.strings.get("platform"));
-      if ("error" in chosen) return chosen.error;
-      platform = chosen.platform;
-      return undefined;
-    },
-  );
+  const parsed = parseCheckCommand(argv, help, ["text", "json"]);
   if ("exit" in parsed) return Promise.resolve(parsed.exit);
-  const { file, text, args } = parsed;
-  const format = args.strings.get("format") ?? "text";
-  const result = checkFile(file, text, platform, args.lists.get("set") ?? []);
+  const { file, text, platform, format, set } = parsed;
+  const result = checkFile(file, text, platform, set);
   const errors = result.diagnostics.filter((d) => d.severity === "error").length;
   const warnings = result.diagnostics.length - errors;
   if (format === "json") {

@@ -6,8 +6,7 @@
 
 import process from "node:process";
 import { renderAll, toDot, toMermaid } from "../dsl/mod.ts";
-import type { Platform } from "../dsl/mod.ts";
-import { checkFile, hostPlatform, parseFileCommand, parsePlatform } from "./_common.ts";
+import { checkFile, parseCheckCommand } from "./_common.ts";
 
 /**
  * One line for `ipckit --help`.
@@ -54,26 +53,10 @@ Example:
  * ```
  */
 export function main(argv: string[]): Promise<number> {
-  let platform: Platform = hostPlatform();
-  const parsed = parseFileCommand(
-    argv,
-    { format: "string", platform: "string", set: "list" },
-    help,
-    (args) => {
-      const format = args.strings.get("format") ?? "dot";
-      if (
-        format !== "dot" && format !== "mermaid"
-      ) return `unknown format '${format}'; expected dot or mermaid`;
-      const chosen = parsePlatform(args.strings.get("platform"));
-      if ("error" in chosen) return chosen.error;
-      platform = chosen.platform;
-      return undefined;
-    },
-  );
+  const parsed = parseCheckCommand(argv, help, ["dot", "mermaid"]);
   if ("exit" in parsed) return Promise.resolve(parsed.exit);
-  const { file, text, args } = parsed;
-  const format = args.strings.get("format") ?? "dot";
-  const result = checkFile(file, text, platform, args.lists.get("set") ?? []);
+  const { file, text, platform, format, set } = parsed;
+  const result = checkFile(file, text, platform, set);
   process.stderr.write(renderAll(result.diagnostics, result.files, file));
   if (!result.topology) return Promise.resolve(1);
   process.stdout.write(format === "dot" ? toDot(result.topology) : toMermaid(result.topology));

@@ -8,7 +8,7 @@
  */
 import { NativeLibrary } from "./library.ts";
 import { backend } from "./runtime.ts";
-import { decodeC, decodeWide } from "./strings.ts";
+import { concatBytes, decodeC, decodeWide } from "./strings.ts";
 
 // The C runtime's allocator: the only symbols lib/ffi binds itself.
 const crt = new NativeLibrary(
@@ -204,22 +204,12 @@ function readUntilNul(address: bigint, unit: 1 | 2, maxUnits: number): Uint8Arra
     for (let i = 0; i + unit <= bytes.length; i += unit) {
       if (bytes[i] === 0 && (unit === 1 || bytes[i + 1] === 0)) {
         parts.push(bytes.subarray(0, i));
-        return concat(parts);
+        return concatBytes(parts);
       }
     }
     parts.push(bytes);
     total += chunk;
     at += BigInt(chunk);
   }
-  return concat(parts);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.byteLength;
-  }
-  return out;
+  return concatBytes(parts);
 }

@@ -88,3 +88,25 @@ export function decodeC(bytes: Uint8Array): string {
   const end = bytes.indexOf(0);
   return utf8Decoder.decode(end < 0 ? bytes : bytes.subarray(0, end));
 }
+
+/**
+ * Joins byte chunks into one array (the chunk itself when there is only one).
+ *
+ * @param parts The chunks, in order.
+ * @returns Their bytes, back to back.
+ * @example
+ * ```ts
+ * import { concatBytes } from "./strings.ts";
+ * concatBytes([new Uint8Array([1]), new Uint8Array([2, 3])]); // Uint8Array [1, 2, 3]
+ * ```
+ */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.byteLength;
+  }
+  return out;
+}

@@ -10,6 +10,7 @@
  */
 import { Buffer } from "node:buffer";
 import { chmodSync, lstatSync } from "node:fs";
+import { concatBytes } from "../ffi/mod.ts";
 import { ClosedError, NotFoundError, TimeoutError, UnsupportedPlatformError } from "../errors.ts";
 import type {
   AnonymousEnd,
@@ -141,7 +142,7 @@ export class SocketEndpoint implements Endpoint {
           return buffer.fill(0, n).subarray(0, n);
         }
         parts.push(buffer.slice(1, n));
-        if ((buffer[0]! & MORE) === 0) return concat(parts);
+        if ((buffer[0]! & MORE) === 0) return concatBytes(parts);
         continue;
       }
       const errno = n < 0 ? currentErrno() : 0;
@@ -427,17 +428,6 @@ export async function connectPipe(
     await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)));
     pause = Math.min(pause * 2, 50);
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.byteLength;
-  }
-  return out;
 }
 
 const O_CLOEXEC = 0o2000000;

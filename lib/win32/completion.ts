@@ -16,15 +16,7 @@ import { NativeMemory, struct } from "../ffi/mod.ts";
 import { lastWin32Error, Win32Error } from "./error.ts";
 import { kernel32 } from "./kernel32.ts";
 import { ntdll } from "./ntdll.ts";
-
-/** OVERLAPPED: Internal holds the operation's NTSTATUS once it completes. */
-export const OVERLAPPED = struct({
-  Internal: "usize",
-  InternalHigh: "usize",
-  Offset: "u32",
-  OffsetHigh: "u32",
-  hEvent: "pointer",
-});
+import { OVERLAPPED } from "./structs.ts";
 
 const OVERLAPPED_ENTRY = struct({
   lpCompletionKey: "usize",

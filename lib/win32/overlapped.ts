@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { nativeBuffer, NativeMemory } from "../ffi/mod.ts";
+import { concatBytes, nativeBuffer, NativeMemory } from "../ffi/mod.ts";
 import { ClosedError } from "../errors.ts";
 import type { Endpoint } from "../_pipe_common.ts";
 import {
@@ -107,7 +107,7 @@ export class OverlappedEndpoint implements Endpoint {
         // BUFFER_OVERFLOW: the rest of this message follows in the next read.
         if (status === STATUS.BUFFER_OVERFLOW) continue;
         if (!this.options.message && bytes === 0) continue;
-        return concat(parts);
+        return concatBytes(parts);
       }
       if (status === STATUS.CANCELLED) throw this.#closedError("read from");
       if (isEnd(win32CodeOf(status))) return this.#end(parts);
@@ -212,15 +212,4 @@ export function ntError(status: number, syscall: string): Win32Error {
   const error = new Win32Error(win32CodeOf(status), syscall);
   error.message += ` [NTSTATUS 0x${status.toString(16)}]`;
   return error;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.byteLength;
-  }
-  return out;
 }
