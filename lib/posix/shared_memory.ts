@@ -86,8 +86,8 @@ function mapping(
   };
 }
 
-/** Opens a data segment and maps `size` bytes of it. */
-function mapSegment(bare: string, size: number, readonly: boolean): bigint {
+/** Opens an existing data segment: its fd, or NotFoundError when it does not exist. */
+function openSegmentFd(bare: string, readonly: boolean): number {
   const c = libc.symbols;
   const fd = c.shm_open(encodeC(dataName(bare)), (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC, 0);
   if (fd < 0) {
@@ -99,10 +99,16 @@ function mapSegment(bare: string, size: number, readonly: boolean): bigint {
     }
     throw new Error(`Cannot open shared memory '${bare}': ${cause.message}`, { cause });
   }
+  return fd;
+}
+
+/** Opens a data segment and maps `size` bytes of it. */
+function mapSegment(bare: string, size: number, readonly: boolean): bigint {
+  const fd = openSegmentFd(bare, readonly);
   try {
     return mapFd(fd, size, 0, !readonly, `shared memory '${bare}'`);
   } finally {
-    c.close(fd);
+    libc.symbols.close(fd);
   }
 }
 
@@ -248,16 +254,7 @@ function segmentExists(bare: string): boolean {
 
 function openForeign(bare: string, readonly: boolean, size: number | undefined): NativeMapping {
   const c = libc.symbols;
-  const fd = c.shm_open(encodeC(dataName(bare)), (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC, 0);
-  if (fd < 0) {
-    const cause = lastErrnoError(`shm_open ${dataName(bare)}`);
-    if (cause.errno === ERRNO.ENOENT) {
-      throw new NotFoundError(`Cannot open shared memory '${bare}': it does not exist`, bare, {
-        cause,
-      });
-    }
-    throw new Error(`Cannot open shared memory '${bare}': ${cause.message}`, { cause });
-  }
+  const fd = openSegmentFd(bare, readonly);
   try {
     const actual = Number(c.lseek(fd, 0n, SEEK_END));
     const length = size ?? actual;
