@@ -1,8 +1,10 @@
 // Helpers for multi-process scenarios: start a peer script with this
 // runtime or with the other one (IPCKIT_BUN / IPCKIT_DENO), and collect its
-// `key=<json>` lines.
-import { type ChildProcess, spawn } from "node:child_process";
+// `key=<json>` lines. Peers start through ipckit's own spawn: Deno's
+// node:child_process stdio pipes on Windows hit a panic inside Deno
+// (mio named_pipe.rs "unreachable", tokio-rs/mio#1819).
 import process from "node:process";
+import { type ChildProcess, spawn } from "../../mod.ts";
 import { runtimeName, scriptCommand } from "../../lib/ffi/mod.ts";
 
 /** Prints one result line. */
@@ -29,12 +31,16 @@ export interface Peer {
 /** Starts a peer; `other` picks the other runtime. */
 export function startPeer(script: string, args: readonly string[], other = false): Peer {
   const argv = other ? otherRuntimeCommand(script, args) : scriptCommand(script, args);
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(argv, { stdin: "null", stdout: "pipe", stderr: "pipe" });
   const results: Record<string, unknown> = {};
   const waiters = new Map<string, (v: unknown) => void>();
   let stderr = "";
   let pending = "";
-  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
+  const pump = async (stream: AsyncIterable<Uint8Array>, onText: (text: string) => void) => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) onText(decoder.decode(chunk, { stream: true }));
+  };
+  const stdoutDone = pump(child.stdout!, (chunk) => {
     pending += chunk;
     let nl: number;
     while ((nl = pending.indexOf("\n")) >= 0) {
@@ -47,10 +53,11 @@ export function startPeer(script: string, args: readonly string[], other = false
       waiters.get(match[1]!)?.(value);
     }
   });
-  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-  const done = new Promise<
-    { code: number | null; results: Record<string, unknown>; stderr: string }
-  >((resolve) => child.on("close", (code) => resolve({ code, results, stderr })));
+  const stderrDone = pump(child.stderr!, (chunk) => (stderr += chunk));
+  const done = child.exited.then(async (exit) => {
+    await Promise.all([stdoutDone, stderrDone]);
+    return { code: exit.code, results, stderr };
+  });
   return {
     child,
     line: (key) =>

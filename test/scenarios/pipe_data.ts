@@ -1,10 +1,10 @@
 // Shared by the pipe and mailslot scenarios: deterministic test data, a hash
 // that covers message boundaries, and starting a peer script of the same
 // runtime. Not a scenario itself.
-import { spawn } from "node:child_process";
 import { createHash, type Hash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { scriptCommand } from "../../lib/ffi/mod.ts";
+import { spawn } from "../../mod.ts";
 
 /** A small seeded PRNG (xorshift32), so both ends derive the same sizes. */
 export function prng(seed: number): () => number {
@@ -80,25 +80,29 @@ export function runPeer(
   done: Promise<{ code: number | null; results: Record<string, unknown>; stderr: string }>;
   pid: number;
 } {
-  const [command, ...rest] = scriptCommand(fileURLToPath(new URL(script, import.meta.url)), args);
-  const child = spawn(command!, rest, { stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-  child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-  const done = new Promise<
-    { code: number | null; results: Record<string, unknown>; stderr: string }
-  >((resolve) => {
-    child.on("close", (code) => {
-      const results: Record<string, unknown> = {};
-      for (const line of stdout.split(/\r?\n/)) {
-        const match = /^([a-z0-9_.-]+)=(.*)$/.exec(line);
-        if (match) results[match[1]!] = JSON.parse(match[2]!);
-      }
-      resolve({ code, results, stderr });
-    });
+  // ipckit's own spawn: Deno's node:child_process stdio pipes on Windows can panic inside Deno (tokio-rs/mio#1819).
+  const child = spawn(scriptCommand(fileURLToPath(new URL(script, import.meta.url)), args), {
+    stdin: "null",
+    stdout: "pipe",
+    stderr: "pipe",
   });
-  return { done, pid: child.pid ?? 0 };
+  const collect = async (stream: AsyncIterable<Uint8Array>) => {
+    const decoder = new TextDecoder();
+    let text = "";
+    for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
+    return text;
+  };
+  const output = Promise.all([collect(child.stdout!), collect(child.stderr!)]);
+  const done = child.exited.then(async (exit) => {
+    const [stdout, stderr] = await output;
+    const results: Record<string, unknown> = {};
+    for (const line of stdout.split(/\r?\n/)) {
+      const match = /^([a-z0-9_.-]+)=(.*)$/.exec(line);
+      if (match) results[match[1]!] = JSON.parse(match[2]!);
+    }
+    return { code: exit.code, results, stderr };
+  });
+  return { done, pid: child.pid };
 }
 
 /** Prints a result line. */
