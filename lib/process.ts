@@ -146,12 +146,8 @@ export function spawn(argv: readonly string[], options: SpawnOptions = {}): Chil
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
   }
   for (const [k, v] of Object.entries(options.env ?? {})) {
-    // Windows names are case-insensitive: replace any spelling of the same name.
-    if (platform === "windows") {
-      for (const existing of Object.keys(env)) {
-        if (existing.toUpperCase() === k.toUpperCase()) delete env[existing];
-      }
-    }
+    // Replace any spelling of the same name (on Windows, names ignore case).
+    for (const existing of Object.keys(env)) if (os.sameEnvName(existing, k)) delete env[existing];
     if (v === undefined) delete env[k];
     else env[k] = v;
   }

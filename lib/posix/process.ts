@@ -36,6 +36,22 @@ const SIGNAL_NAMES: Record<number, string> = {
 };
 
 /**
+ * Whether two environment variable names denote the same variable. POSIX environment names are case-sensitive.
+ *
+ * @param a A name.
+ * @param b Another name.
+ * @returns Whether they are the same variable.
+ * @example
+ * ```ts
+ * import { sameEnvName } from "./process.ts";
+ * sameEnvName("PATH", "PATH"); // true
+ * ```
+ */
+export function sameEnvName(a: string, b: string): boolean {
+  return a === b;
+}
+
+/**
  * Finds an executable: a name with a `/` is used as is; otherwise the first
  * executable file of that name on PATH.
  *

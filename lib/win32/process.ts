@@ -39,6 +39,22 @@ const OPEN_EXISTING = 3;
 const EXECUTABLE_EXTENSIONS = [".exe", ".com"];
 
 /**
+ * Whether two environment variable names denote the same variable. Windows environment names are case-insensitive: `Path` and `PATH` are one variable.
+ *
+ * @param a A name.
+ * @param b Another name.
+ * @returns Whether they are the same variable.
+ * @example
+ * ```ts
+ * import { sameEnvName } from "./process.ts";
+ * sameEnvName("PATH", "PATH"); // true
+ * ```
+ */
+export function sameEnvName(a: string, b: string): boolean {
+  return a.toUpperCase() === b.toUpperCase();
+}
+
+/**
  * Finds an executable: a name with a path separator is used as is (`.exe`
  * added when it has no extension and the bare name does not exist);
  * otherwise PATH is searched for `<name>`, `<name>.exe`, `<name>.com`.
