@@ -177,6 +177,8 @@ export function spawnProcess(settings: SpawnSettings): NativeChild {
 
 class LinuxChild implements NativeChild {
   readonly exited: Promise<ExitStatus>;
+  /** Set once waitpid collected the child: its pid may then belong to another process. */
+  #reaped = false;
 
   constructor(readonly pid: number) {
     this.exited = this.#wait();
@@ -194,6 +196,7 @@ class LinuxChild implements NativeChild {
     }
     const status = new Int32Array(1);
     if (c.waitpid(this.pid, status, 0) < 0) throw new ErrnoError(currentErrno(), "waitpid");
+    this.#reaped = true;
     const raw = status[0]!;
     const signal = raw & 0x7f;
     if (signal === 0) return { code: (raw >> 8) & 0xff };
@@ -204,13 +207,15 @@ class LinuxChild implements NativeChild {
     // The child leads its own process group, but descendants may have groups of their own
     // (a grandchild started by ipckit gets one too): find the whole tree first, while the
     // parent links still hold, then signal every member and every group among them.
-    const tree = [this.pid, ...descendantsOf(this.pid)];
-    for (const pid of tree) {
-      for (const target of [-pid, pid]) {
-        if (libc.symbols.kill(target, signal) < 0) {
-          const errno = currentErrno();
-          if (errno !== ERRNO.ESRCH && errno !== ERRNO.EPERM) throw new ErrnoError(errno, "kill");
-        }
+    // Once the child is collected only its process group is signalled: the group id stays
+    // reserved while any member (an orphaned descendant) is left, the bare pid does not.
+    const targets = this.#reaped
+      ? [-this.pid]
+      : [this.pid, ...descendantsOf(this.pid)].flatMap((pid) => [-pid, pid]);
+    for (const target of targets) {
+      if (libc.symbols.kill(target, signal) < 0) {
+        const errno = currentErrno();
+        if (errno !== ERRNO.ESRCH && errno !== ERRNO.EPERM) throw new ErrnoError(errno, "kill");
       }
     }
   }

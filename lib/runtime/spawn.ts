@@ -123,11 +123,6 @@ export function makeLauncher(plan: Plan, links: StdioLinks): Launcher {
       ),
       control: { name: endpoints.control.name, osName: endpoints.control.osName },
     };
-    const env: Record<string, string> = {};
-    for (const [key, value] of Object.entries(process.env)) {
-      if (value !== undefined) env[key] = value;
-    }
-    Object.assign(env, instance.process.env, contractEnvironment(document));
     const stdin = links.take(instance.id, "stdin");
     const stdout = links.take(instance.id, "stdout");
     const stderr = links.take(instance.id, "stderr");

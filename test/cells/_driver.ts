@@ -57,7 +57,12 @@ export function runScenario(
       for (const line of lines) options.onLine(line.replace(/\r$/, ""), child);
     });
     child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 120_000);
+    const timeoutMs = options.timeoutMs ?? 120_000;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, timeoutMs);
     child.on("error", reject);
     child.on("close", (code, signal) => {
       clearTimeout(timer);
@@ -71,10 +76,17 @@ export function runScenario(
           results[match[1]!] = match[2];
         }
       }
-      const cleanStderr = stderr
+      let cleanStderr = stderr
         .split(/\r?\n/)
         .filter((line) => !WINE_NOISE.some((noise) => noise.test(line)))
         .join("\n");
+      // A run that failed without a word (killed, crashed, timed out) would otherwise
+      // only fail on its exit code; say what happened where the first assertion looks.
+      if ((code !== 0 || timedOut) && cleanStderr.trim() === "") {
+        const tail = stdout.trimEnd().split(/\r?\n/).slice(-8).join("\n");
+        cleanStderr = `[driver] ${script} in ${cell} ended with code ${code}, signal ${signal}` +
+          `${timedOut ? ` (killed after ${timeoutMs} ms)` : ""}; last output:\n${tail}`;
+      }
       resolve({ code, signal, stdout, stderr: cleanStderr, results });
     });
   });

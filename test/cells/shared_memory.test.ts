@@ -37,6 +37,7 @@ inCells(ALL_CELLS, (cell) => {
       file_readonly_length: 1_200_095,
       file_readonly_stray_write_kept_out: true,
       killed_holder_visible: true,
+      killed_holder_signal: "SIGKILL",
       after_kill_open: "NotFoundError",
       after_kill_dev_shm: [],
       not_found_class: true,

@@ -2,7 +2,7 @@
 //   read <name> <size>         open read-write, report checksum, write "PEER" at 100, exit
 //   readonly <name>            open read-only, stray write at 0, report byte 0 and checksum
 //   file <path> <offset> <len> map read-only, report checksum
-//   hold <name> <size>         create, report ready, then wait for stdin to close (or be killed)
+//   hold <name> <size>         create, report ready, then stay until killed
 import process from "node:process";
 import { mapFile, SharedMemory } from "../../mod.ts";
 import { fnv1a, report } from "./_peers.ts";
@@ -23,12 +23,11 @@ if (role === "read") {
   using file = mapFile(name, { offset: Number(a), length: Number(b) });
   report("peer_file_sum", fnv1a(file.bytes));
 } else if (role === "hold") {
+  // Never closed: the scenario kills this process and checks the name goes with it.
   const shm = SharedMemory.create({ name, size: Number(a) });
   shm.bytes.fill(1);
   report("ready", true);
-  process.stdin.resume();
-  process.stdin.on("end", () => {
-    shm.close();
-    process.exit(0);
-  });
+  // Peers get /dev/null as stdin, so waiting for its end would exit at once; a
+  // timer far in the future keeps the process alive without waking it.
+  setInterval(() => {}, 2 ** 31 - 1);
 }

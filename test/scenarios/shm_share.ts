@@ -116,6 +116,7 @@ report(
   })(),
 );
 holder.child.kill("SIGKILL");
+report("killed_holder_signal", (await holder.child.exited).signal ?? null);
 await holder.done;
 report("after_kill_open", describeError(() => SharedMemory.open(killedName))?.name);
 report("after_kill_dev_shm", ours());
