@@ -1,17 +1,28 @@
 /**
  * The one I/O completion port of this process (Windows). Every overlapped
- * handle ipckit opens is associated with it; a single blocking
- * GetQueuedCompletionStatusEx parked off the JavaScript thread collects the
- * completions of all of them in batches. Operations start through ntdll
- * (NtReadFile, NtWriteFile, NtFsControlFile), whose NTSTATUS return value
- * says whether a packet will come; results come back as data too (the
- * NTSTATUS in OVERLAPPED.Internal, the byte count in the entry). No
- * GetLastError decides who owns memory the kernel writes to. The wait is
- * parked only while an operation is in flight, so an idle process is never
- * kept alive.
+ * handle ipckit opens is associated with it, in the mode that queues no
+ * packet for an operation that finishes within its call
+ * (FILE_SKIP_COMPLETION_PORT_ON_SUCCESS): such an operation is done when the
+ * call returns. Operations start through ntdll (NtReadFile, NtWriteFile,
+ * NtFsControlFile), whose NTSTATUS return value says whether a packet will
+ * come; results come back as data too (the NTSTATUS and byte count in the
+ * I/O status block). No GetLastError decides who owns memory the kernel
+ * writes to.
+ *
+ * Packets of operations still in flight are collected in two stages, as
+ * the Linux waiter does (lib/posix/reactor.ts): first the JavaScript thread
+ * polls the port (GetQueuedCompletionStatusEx with a zero timeout, once per
+ * macrotask, yielding the CPU when nothing came) for up to
+ * {@link SPIN_MICROSECONDS} after the last activity; a peer that answers
+ * within that window is seen without leaving the thread. After that one
+ * blocking GetQueuedCompletionStatusEx is parked off the JavaScript thread,
+ * where every wake-up costs a thread-to-JavaScript hop. Only one of the two
+ * dequeues at any time. With no operation in flight nothing spins and
+ * nothing is parked, so an idle process uses no CPU and is never kept alive.
  *
  * @module
  */
+import { setImmediate } from "node:timers";
 import { NativeMemory, struct } from "../ffi/mod.ts";
 import { lastWin32Error, Win32Error } from "./error.ts";
 import { kernel32 } from "./kernel32.ts";
@@ -46,14 +57,31 @@ export interface Completion {
   readonly bytes: number;
 }
 
+/**
+ * How long the JavaScript thread keeps polling the port after the last
+ * completion or new operation before a wait parks. Under Wine a poll is a
+ * wineserver round trip of 4–10 µs and a parked wait's hop 25–250 µs.
+ */
+export const SPIN_MICROSECONDS = 200;
+
 const INFINITE = 0xffffffff;
 const INVALID_HANDLE_VALUE = 0xffffffffffffffffn;
 const BATCH = 64;
+const FILE_SKIP_COMPLETION_PORT_ON_SUCCESS = 0x1;
+const STATUS_BLOCK_FREE_LIST = 64;
 
 let port = 0n;
-let parked = false;
-/** Operations in flight, by OVERLAPPED address: the memory stays alive until the packet arrives. */
+/** Entries of the one GetQueuedCompletionStatusEx running at a time (polled or parked). */
+let batch: NativeMemory | null = null;
+/** Operations in flight, by the id their packet carries; the status block stays alive until the packet arrives. */
 const pending = new Map<bigint, { memory: NativeMemory; resolve(completion: Completion): void }>();
+let nextId = 1n;
+/** Status blocks for reuse (an operation per message would otherwise allocate and free one each). */
+const freeBlocks: NativeMemory[] = [];
+/** performance.now() until which the JavaScript thread polls before a wait parks. */
+let spinUntil = 0;
+let sweepScheduled = false;
+let parked = false;
 
 function completionPort(): bigint {
   if (port !== 0n) return port;
@@ -63,7 +91,10 @@ function completionPort(): bigint {
 }
 
 /**
- * Associates an overlapped handle with the process's completion port.
+ * Associates an overlapped handle with the process's completion port, in
+ * the mode where an operation that completes within its call queues no
+ * packet (every handle on the port is in that mode; the issuing code relies
+ * on it).
  *
  * @param handle A handle opened with FILE_FLAG_OVERLAPPED.
  * @example
@@ -76,6 +107,14 @@ export function associate(handle: bigint): void {
   if (kernel32.symbols.CreateIoCompletionPort(handle, completionPort(), 0n, 0) === 0n) {
     throw lastWin32Error("CreateIoCompletionPort");
   }
+  if (
+    !kernel32.symbols.SetFileCompletionNotificationModes(
+      handle,
+      FILE_SKIP_COMPLETION_PORT_ON_SUCCESS,
+    )
+  ) {
+    throw lastWin32Error("SetFileCompletionNotificationModes");
+  }
 }
 
 /** FSCTL_PIPE_LISTEN: the control code behind ConnectNamedPipe. */
@@ -86,19 +125,38 @@ function isNtError(status: number): boolean {
   return status >>> 30 === 3;
 }
 
+function takeBlock(): NativeMemory {
+  const block = freeBlocks.pop() ?? NativeMemory.alloc(OVERLAPPED.size);
+  // As kernel32 does: the status block reads PENDING until the operation ends.
+  OVERLAPPED.set(block.view, "Internal", BigInt(STATUS.PENDING));
+  OVERLAPPED.set(block.view, "InternalHigh", 0n);
+  return block;
+}
+
+function releaseBlock(block: NativeMemory): void {
+  if (freeBlocks.length < STATUS_BLOCK_FREE_LIST) freeBlocks.push(block);
+  else block.free();
+}
+
 /**
- * Starts one overlapped operation and waits for its completion packet.
- * `issue` makes the native call with the OVERLAPPED address as both its I/O
- * status block and its APC context (what the port hands back as
- * lpOverlapped) and returns the call's NTSTATUS. The status decides who owns
- * the OVERLAPPED (and the caller's I/O buffer) from here on:
- * STATUS_PENDING and every non-error status (success, BUFFER_OVERFLOW) queue
- * a packet, so the memory stays with the operation until its packet is
- * dequeued; an error status queues none, so it is freed and the call
- * rejected. The status is the call's return value, never the last error:
- * the JavaScript engine can run native code of its own between two FFI calls
- * and overwrite the last error, and misreading a pending operation as failed
- * would free memory the kernel still writes to.
+ * Starts one overlapped operation. `issue` makes the native call with the
+ * given I/O status block address (and the given id as the APC context, the
+ * value the port hands back as lpOverlapped) and returns the call's NTSTATUS.
+ * The status decides who owns the status block (and the caller's I/O
+ * buffer) from here on:
+ * - STATUS_PENDING: a packet will come, so the memory stays with the
+ *   operation until the packet is dequeued;
+ * - anything else: the operation is over and no packet comes (an error
+ *   status queues none, and a non-error one is skipped by the handle's
+ *   FILE_SKIP_COMPLETION_PORT_ON_SUCCESS mode), so the result is read from
+ *   the status block at once. An error status rejects.
+ *
+ * The status is the call's return value, never the last error: the
+ * JavaScript engine can run native code of its own between two FFI calls
+ * and overwrite the last error, and misreading a pending operation as done
+ * would free memory the kernel still writes to. The id (not the status
+ * block's address) is what the packet carries, so a packet can never be
+ * matched to a later operation that reuses the same memory.
  *
  * @param syscall The call's name, for errors.
  * @param issue Makes the call and returns its NTSTATUS.
@@ -106,27 +164,29 @@ function isNtError(status: number): boolean {
  */
 function overlapped(
   syscall: string,
-  issue: (overlapped: bigint) => number,
+  issue: (statusBlock: bigint, id: bigint) => number,
 ): Promise<Completion> {
-  const memory = NativeMemory.alloc(OVERLAPPED.size);
-  // As kernel32 does: the status block reads PENDING until the operation ends.
-  OVERLAPPED.set(memory.view, "Internal", BigInt(STATUS.PENDING));
-  const address = memory.address;
-  const status = issue(address) >>> 0;
+  const block = takeBlock();
+  const id = nextId++;
+  const status = issue(block.address, id) >>> 0;
+  if (status === STATUS.PENDING) {
+    return new Promise<Completion>((resolve) => {
+      pending.set(id, { memory: block, resolve });
+      activity();
+    });
+  }
+  const bytes = Number(OVERLAPPED.get(block.view, "InternalHigh"));
+  releaseBlock(block);
   if (isNtError(status)) {
-    memory.free();
     return Promise.reject(new Win32Error(ntdll.symbols.RtlNtStatusToDosError(status), syscall));
   }
-  return new Promise<Completion>((resolve) => {
-    pending.set(address, { memory, resolve });
-    if (!parked) void pump();
-  });
+  return Promise.resolve({ status, bytes });
 }
 
 /**
  * Reads from an overlapped handle (NtReadFile, what ReadFile does). `buffer`
  * must stay allocated until the returned promise settles: the kernel fills it
- * until the completion packet arrives. A synchronous failure rejects with the
+ * until the operation completes. A synchronous failure rejects with the
  * Win32Error ReadFile would have set (ERROR_BROKEN_PIPE, ...).
  *
  * @param handle An overlapped handle associated with the port.
@@ -146,16 +206,16 @@ export function readOverlapped(
 ): Promise<Completion> {
   return overlapped(
     "ReadFile",
-    (ov) =>
+    (block, id) =>
       ntdll.symbols.NtReadFile(
         handle,
         0n,
         0n,
-        ov,
-        ov,
+        id,
+        block,
         buffer,
         length,
-        ov + BigInt(OVERLAPPED.offsetOf("Offset")),
+        block + BigInt(OVERLAPPED.offsetOf("Offset")),
         0n,
       ),
   );
@@ -182,16 +242,16 @@ export function writeOverlapped(
 ): Promise<Completion> {
   return overlapped(
     "WriteFile",
-    (ov) =>
+    (block, id) =>
       ntdll.symbols.NtWriteFile(
         handle,
         0n,
         0n,
-        ov,
-        ov,
+        id,
+        block,
         buffer,
         length,
-        ov + BigInt(OVERLAPPED.offsetOf("Offset")),
+        block + BigInt(OVERLAPPED.offsetOf("Offset")),
         0n,
       ),
   );
@@ -213,7 +273,8 @@ export function writeOverlapped(
 export function connectOverlapped(handle: bigint): Promise<Completion> {
   return overlapped(
     "ConnectNamedPipe",
-    (ov) => ntdll.symbols.NtFsControlFile(handle, 0n, 0n, ov, ov, FSCTL_PIPE_LISTEN, 0n, 0, 0n, 0),
+    (block, id) =>
+      ntdll.symbols.NtFsControlFile(handle, 0n, 0n, id, block, FSCTL_PIPE_LISTEN, 0n, 0, 0n, 0),
   );
 }
 
@@ -242,37 +303,84 @@ export function operationsInFlight(): number {
   return pending.size;
 }
 
-async function pump(): Promise<void> {
+/** Something happened (an operation started or completed): poll for a while before parking. */
+function activity(): void {
+  spinUntil = performance.now() + SPIN_MICROSECONDS / 1000;
+  if (parked || sweepScheduled) return;
+  sweepScheduled = true;
+  setImmediate(sweep);
+}
+
+/** One spin round on the JavaScript thread: a zero-timeout dequeue; park once the window is over. */
+function sweep(): void {
+  sweepScheduled = false;
+  if (parked || pending.size === 0) return;
+  const removed = dequeue(0);
+  if (pending.size === 0) return;
+  if (removed > 0) spinUntil = performance.now() + SPIN_MICROSECONDS / 1000;
+  else if (performance.now() >= spinUntil) return void park();
+  // Nothing came: give this CPU to whatever else can run (often the peer about to answer).
+  else kernel32.symbols.SwitchToThread();
+  sweepScheduled = true;
+  setImmediate(sweep);
+}
+
+/** Parks one blocking dequeue off the JavaScript thread until a packet comes, then spins again. */
+async function park(): Promise<void> {
   parked = true;
-  const batch = NativeMemory.alloc(OVERLAPPED_ENTRY.size * BATCH + 8);
-  const removedAt = batch.address + BigInt(OVERLAPPED_ENTRY.size * BATCH);
   try {
-    while (pending.size > 0) {
-      const ok = await kernel32.symbols.GetQueuedCompletionStatusExAsync(
-        completionPort(),
-        batch.address,
-        BATCH,
-        removedAt,
-        INFINITE,
-        0,
-      );
-      if (!ok) continue; // nothing dequeued (cannot happen with INFINITE and a live port)
-      const view = batch.view;
-      const removed = view.getUint32(OVERLAPPED_ENTRY.size * BATCH, true);
-      for (let i = 0; i < removed; i++) {
-        const base = i * OVERLAPPED_ENTRY.size;
-        const ov = OVERLAPPED_ENTRY.get(view, "lpOverlapped", base);
-        const bytes = OVERLAPPED_ENTRY.get(view, "dwNumberOfBytesTransferred", base);
-        const operation = pending.get(ov);
-        if (!operation) continue; // not ours (a wake-up packet)
-        pending.delete(ov);
-        const status = Number(OVERLAPPED.get(operation.memory.view, "Internal") & 0xffffffffn);
-        operation.memory.free();
-        operation.resolve({ status, bytes });
-      }
-    }
+    // A failed dequeue (cannot happen with INFINITE and a live port) dequeues nothing.
+    await dequeue(INFINITE);
   } finally {
-    batch.free();
     parked = false;
   }
+  // Whoever was woken usually starts the next operation at once: poll for it on this thread.
+  if (pending.size > 0) activity();
+}
+
+/**
+ * Dequeues up to BATCH packets and completes their operations. A zero
+ * timeout polls on this thread; any other parks off it.
+ */
+function dequeue(timeout: 0): number;
+function dequeue(timeout: number): Promise<number>;
+function dequeue(timeout: number): number | Promise<number> {
+  const entries = (batch ??= NativeMemory.alloc(OVERLAPPED_ENTRY.size * BATCH + 8));
+  const removedAt = entries.address + BigInt(OVERLAPPED_ENTRY.size * BATCH);
+  if (timeout === 0) {
+    const ok = kernel32.symbols.GetQueuedCompletionStatusEx(
+      completionPort(),
+      entries.address,
+      BATCH,
+      removedAt,
+      0,
+      0,
+    );
+    return ok ? complete(entries) : 0;
+  }
+  return kernel32.symbols.GetQueuedCompletionStatusExAsync(
+    completionPort(),
+    entries.address,
+    BATCH,
+    removedAt,
+    timeout,
+    0,
+  ).then((ok) => (ok ? complete(entries) : 0));
+}
+
+function complete(entries: NativeMemory): number {
+  const view = entries.view;
+  const removed = view.getUint32(OVERLAPPED_ENTRY.size * BATCH, true);
+  for (let i = 0; i < removed; i++) {
+    const base = i * OVERLAPPED_ENTRY.size;
+    const id = OVERLAPPED_ENTRY.get(view, "lpOverlapped", base);
+    const bytes = OVERLAPPED_ENTRY.get(view, "dwNumberOfBytesTransferred", base);
+    const operation = pending.get(id);
+    if (!operation) continue; // not ours
+    pending.delete(id);
+    const status = Number(OVERLAPPED.get(operation.memory.view, "Internal") & 0xffffffffn);
+    releaseBlock(operation.memory);
+    operation.resolve({ status, bytes });
+  }
+  return removed;
 }

@@ -213,6 +213,14 @@ export const kernel32 = new NativeLibrary(
     ResumeThread: { args: ["pointer"], returns: "u32" }, // DWORD ResumeThread(HANDLE)
     TerminateProcess: { args: ["pointer", "u32"], returns: "i32" },
     GetExitCodeProcess: { args: ["pointer", "buffer"], returns: "i32" }, // (HANDLE, LPDWORD)
+    // BOOL SetFileCompletionNotificationModes(HANDLE, UCHAR flags)
+    SetFileCompletionNotificationModes: { args: ["pointer", "u8"], returns: "i32" },
+    // The synchronous twin of GetQueuedCompletionStatusExAsync, for zero-timeout polls.
+    GetQueuedCompletionStatusEx: {
+      args: ["pointer", "pointer", "u32", "pointer", "u32", "i32"],
+      returns: "i32",
+    },
+    SwitchToThread: { args: [], returns: "i32" }, // BOOL SwitchToThread(void)
     // --- end files, overlapped I/O, pipes, mailslots, processes ----------------
   } as const,
 );

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { concatBytes, nativeBuffer, NativeMemory } from "../ffi/mod.ts";
+import { concatBytes, NativeMemory } from "../ffi/mod.ts";
 import { ClosedError } from "../errors.ts";
 import type { Endpoint } from "../_pipe_common.ts";
 import {
@@ -103,7 +103,7 @@ export class OverlappedEndpoint implements Endpoint {
       }
       const { status, bytes } = completion;
       if (status === STATUS.SUCCESS || status === STATUS.BUFFER_OVERFLOW) {
-        if (bytes > 0) parts.push(new Uint8Array(nativeBuffer(buffer.address, bytes)).slice());
+        if (bytes > 0) parts.push(buffer.bytes.slice(0, bytes));
         // BUFFER_OVERFLOW: the rest of this message follows in the next read.
         if (status === STATUS.BUFFER_OVERFLOW) continue;
         if (!this.options.message && bytes === 0) continue;
@@ -174,7 +174,7 @@ export class OverlappedEndpoint implements Endpoint {
     }
     if (this.#reading) {
       cancelAll(this.#handle);
-      await this.#reading; // the read's buffer stays alive until its completion packet arrived
+      await this.#reading; // the read's buffer stays alive until the read has completed
     }
     this.#readBuffer?.free();
     // Closing the handle (not DisconnectNamedPipe) ends the connection the graceful way: the
