@@ -715,8 +715,8 @@ export const TIMED_OUT = "timeout" as const;
 /**
  * Waits until one of the objects is signaled and takes it (an auto-reset
  * event resets, a semaphore's count drops by one). Earlier objects win ties.
- * Any number of objects (Windows waits in groups of 63 and gives back what a
- * losing group took).
+ * Any number of objects; any number of waits at once (they share one parked
+ * OS wait per 63 objects on Windows, per 127 on Linux).
  *
  * @param objects Events and semaphores.
  * @param options `timeout` (ms), `signal`.

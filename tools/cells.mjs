@@ -2,8 +2,12 @@
 // scenario driver. Windows cells run bun.exe / deno.exe under Wine 10 inside a
 // Debian trixie chroot; every Windows process of a run shares one wineserver
 // (same WINEPREFIX and the same chroot /tmp), so they can talk to each other.
+// Each checkout gets a /tmp of its own inside the chroot, so two checkouts
+// sharing one chroot (IPCKIT_WINE_CACHE) never share a wineserver: a server
+// sees the project files of the checkout that started it.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -13,6 +17,19 @@ export const PROJECT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const WINE_CACHE = process.env.IPCKIT_WINE_CACHE ?? join(PROJECT, ".cache", "wine");
 const WINE_ROOT = join(WINE_CACHE, "root");
 const BIN = join(PROJECT, "node_modules", ".bin");
+/** This checkout's /tmp in the chroot (the wineserver's socket lives there). */
+const WINE_TMP = join(
+  WINE_CACHE,
+  "tmp",
+  createHash("sha256").update(PROJECT).digest("hex").slice(0, 12),
+);
+
+/** Shell commands (run in a private mount namespace) that give the chroot this checkout's /tmp. */
+function privateTmp() {
+  mkdirSync(WINE_TMP, { recursive: true });
+  chmodSync(WINE_TMP, 0o1777);
+  return `mount --bind ${shellQuote(WINE_TMP)} ${shellQuote(WINE_ROOT + "/tmp")}`;
+}
 
 /** Versions of the Linux runtimes; the Windows builds are pinned to the same. */
 function versionOf(name) {
@@ -96,6 +113,7 @@ export function runInCell(cell, script, args = [], options = {}) {
     `mount -t proc proc ${shellQuote(WINE_ROOT + "/proc")}`,
     `mount --rbind /dev ${shellQuote(WINE_ROOT + "/dev")}`,
     `mount --bind ${shellQuote(PROJECT)} ${shellQuote(WINE_ROOT + "/src")}`,
+    privateTmp(),
     `exec chroot ${shellQuote(WINE_ROOT)} /usr/bin/env -i ` +
     `PATH=/usr/bin:/bin HOME=/root WINEDEBUG=-all WINEPREFIX=/opt/wineprefix ` +
     `WINEPATH='Z:\\src\\.cache\\wine\\bin' NO_COLOR=1 ` +
@@ -124,7 +142,7 @@ export function stopWineserver() {
     "private",
     "sh",
     "-c",
-    `mount -t proc proc ${shellQuote(WINE_ROOT + "/proc")} && exec chroot ${
+    `mount -t proc proc ${shellQuote(WINE_ROOT + "/proc")} && ${privateTmp()} && exec chroot ${
       shellQuote(WINE_ROOT)
     } ` +
     `/usr/bin/env WINEPREFIX=/opt/wineprefix /usr/lib/wine/wineserver -k`,

@@ -13,11 +13,11 @@
  * - Semaphore: a futex word holding the count, and the maximum.
  * - Event: a futex word (0 or 1) and the reset mode; set() wakes every
  *   waiter, and an auto-reset waiter takes the signal with a compare-exchange.
- * - Waits never sleep in a loop: they block in futex_waitv (syscall 449) on
- *   every word at once plus a cancel word, through a blocking FFI call.
+ * - Waits never sleep in a loop: waitAny and waitAll share the process's
+ *   parked futex_waitv calls (syscall 449; one per 127 words plus a wake
+ *   word), and re-check their objects whenever one of their words changes.
  *   errno is not readable after a blocking call, so the outcome is read from
- *   the words and the clock. No FUTEX_PRIVATE_FLAG: the words are shared
- *   between processes.
+ *   the words. No FUTEX_PRIVATE_FLAG: the words are shared between processes.
  *
  * @module
  */
@@ -78,20 +78,28 @@ interface FutexWait {
   expected: number;
 }
 
+/** A shared word a waitAny/waitAll sleeps on, and how to read it from here. */
+interface WatchedWord extends FutexWait {
+  current(): number;
+}
+
+/** Writes entry `i` of a futex_waitv array. */
+function writeWaitv(view: DataView, i: number, word: FutexWait): void {
+  // struct futex_waitv { u64 val; u64 uaddr; u32 flags; u32 __reserved; }
+  view.setBigUint64(24 * i, BigInt(word.expected >>> 0), true);
+  view.setBigUint64(24 * i + 8, word.address, true);
+  view.setUint32(24 * i + 16, FUTEX_32, true);
+  view.setUint32(24 * i + 20, 0, true);
+}
+
 /**
- * Builds one futex_waitv call: the words, then a cancel word (0 while the
- * wait may go on) and the absolute deadline.
+ * Builds one futex_waitv call over `words` (at most FUTEX_WAITV_MAX), with
+ * an optional absolute CLOCK_MONOTONIC deadline.
  */
-function waitvBlock(words: FutexWait[], cancel: bigint, deadline: bigint | undefined) {
-  const memory = NativeMemory.alloc(24 * (words.length + 1) + 16);
-  const all = [...words, { address: cancel, expected: 0 }];
-  all.forEach((word, i) => {
-    // struct futex_waitv { u64 val; u64 uaddr; u32 flags; u32 __reserved; }
-    memory.view.setBigUint64(24 * i, BigInt(word.expected >>> 0), true);
-    memory.view.setBigUint64(24 * i + 8, word.address, true);
-    memory.view.setUint32(24 * i + 16, FUTEX_32, true);
-  });
-  const timespec = 24 * all.length;
+function waitvBlock(words: FutexWait[], deadline: bigint | undefined) {
+  const memory = NativeMemory.alloc(24 * words.length + 16);
+  words.forEach((word, i) => writeWaitv(memory.view, i, word));
+  const timespec = 24 * words.length;
   if (deadline !== undefined) {
     memory.view.setBigInt64(timespec, deadline / 1_000_000_000n, true);
     memory.view.setBigInt64(timespec + 8, deadline % 1_000_000_000n, true);
@@ -99,27 +107,20 @@ function waitvBlock(words: FutexWait[], cancel: bigint, deadline: bigint | undef
   const timeout = deadline === undefined ? 0n : memory.address + BigInt(timespec);
   return {
     memory,
-    args: [SYS_FUTEX_WAITV, memory.address, all.length, 0, timeout, CLOCK_MONOTONIC, 0] as const,
+    args: [SYS_FUTEX_WAITV, memory.address, words.length, 0, timeout, CLOCK_MONOTONIC, 0] as const,
   };
 }
 
 /**
- * Sleeps until one of the words changes from its expected value (or is
- * woken), the deadline passes or the signal fires. Callers re-check their
- * state afterwards, so a spurious return is harmless. More words than one
- * futex_waitv takes are split into groups that run concurrently; the first
- * to return wakes the others through the shared cancel word.
- *
- * @param words The words.
- * @param deadline Absolute CLOCK_MONOTONIC ns.
- * @param signal Cancels the sleep.
- * @param thread Where to block (a mutex's own thread), else a blocking FFI call.
+ * Sleeps on a mutex's own thread until its word changes from `word.expected`
+ * (or is woken), the deadline passes or the signal fires. The caller
+ * re-checks the lock afterwards, so a spurious return is harmless.
  */
-async function sleepOn(
-  words: FutexWait[],
+async function sleepOnThread(
+  word: FutexWait,
   deadline: bigint | undefined,
   signal: AbortSignal,
-  thread?: DedicatedThread,
+  thread: DedicatedThread,
 ): Promise<void> {
   using cancel = NativeMemory.alloc(4);
   const cancelWord = new Int32Array(cancel.bytes.buffer, 0, 1);
@@ -127,23 +128,183 @@ async function sleepOn(
     Atomics.store(cancelWord, 0, 1);
     wake(cancel.address, WAKE_ALL);
   };
-  const groups: FutexWait[][] = [];
-  for (let i = 0; i < words.length; i += FUTEX_WAITV_MAX - 1) {
-    groups.push(words.slice(i, i + FUTEX_WAITV_MAX - 1));
-  }
-  const blocks = groups.map((group) => waitvBlock(group, cancel.address, deadline));
+  const block = waitvBlock([word, { address: cancel.address, expected: 0 }], deadline);
   signal.addEventListener("abort", callOff);
   try {
-    if (signal.aborted) return;
-    await Promise.all(blocks.map(async ({ args }) => {
-      if (thread) await thread.call(libc, "syscall", ...args);
-      else await libc.symbols.syscallAsync(...args);
-      callOff();
-    }));
+    if (!signal.aborted) await thread.call(libc, "syscall", ...block.args);
   } finally {
     signal.removeEventListener("abort", callOff);
-    for (const { memory } of blocks) memory.free();
+    block.memory.free();
   }
+}
+
+/** A waitAny/waitAll sleeping until one of its words may have changed. */
+interface Sleeper {
+  readonly words: readonly WatchedWord[];
+  readonly watchers: Set<FutexWatcher>;
+  done: boolean;
+  /** Ends the sleep (with an error if it could not be made); it returns once no parked call still holds its words. */
+  finish(error?: unknown): void;
+}
+
+/**
+ * Parks one futex_waitv for up to 127 words (plus a wake word) on behalf of
+ * every waitAny and waitAll in the process. One parked call per wait would
+ * hold one thread each, and Deno runs its `nonblocking` calls on a small
+ * pool: a few dozen concurrent waits would exhaust it and stall every other
+ * blocking call, this process's I/O included. Timeouts and aborts are
+ * JavaScript timers and listeners that take the sleeper out of the set.
+ */
+class FutexWatcher {
+  static readonly CAPACITY = FUTEX_WAITV_MAX - 1;
+  static readonly #all: FutexWatcher[] = [];
+
+  /** Sleepers by the word they watch (address and expected value). */
+  readonly #watched = new Map<string, { word: WatchedWord; sleepers: Sleeper[] }>();
+  readonly #wakeWord = NativeMemory.alloc(4);
+  /** The futex_waitv array: written only while no call is parked on it. */
+  readonly #block = NativeMemory.alloc(24 * FUTEX_WAITV_MAX);
+  readonly #wakeView = new Int32Array(this.#wakeWord.bytes.buffer, 0, 1);
+  #running = false;
+  /** Resolves when the parked call returns; null while none is parked. */
+  #parked: Promise<void> | null = null;
+
+  static #key(word: FutexWait): string {
+    return `${word.address}:${word.expected}`;
+  }
+
+  /** Adds a sleeper (a word already watched is shared, not added twice). */
+  static register(sleeper: Sleeper): void {
+    for (const word of sleeper.words) {
+      const key = FutexWatcher.#key(word);
+      let watcher = FutexWatcher.#all.find((w) => w.#watched.has(key)) ??
+        FutexWatcher.#all.find((w) => w.#watched.size < FutexWatcher.CAPACITY);
+      if (!watcher) FutexWatcher.#all.push(watcher = new FutexWatcher());
+      let entry = watcher.#watched.get(key);
+      if (!entry) watcher.#watched.set(key, entry = { word, sleepers: [] });
+      if (!entry.sleepers.includes(sleeper)) entry.sleepers.push(sleeper);
+      sleeper.watchers.add(watcher);
+    }
+    for (const watcher of sleeper.watchers) watcher.#changed();
+  }
+
+  /**
+   * Removes a sleeper. Returns a promise for the return of every call that
+   * was parked on its words (after which the objects may be unmapped), or
+   * null when none was.
+   */
+  static unregister(sleeper: Sleeper): Promise<unknown> | null {
+    const parked: Promise<void>[] = [];
+    for (const watcher of sleeper.watchers) {
+      for (const [key, entry] of watcher.#watched) {
+        const i = entry.sleepers.indexOf(sleeper);
+        if (i >= 0) entry.sleepers.splice(i, 1);
+        if (entry.sleepers.length === 0) watcher.#watched.delete(key);
+      }
+      if (watcher.#parked) {
+        parked.push(watcher.#parked);
+        watcher.#changed();
+      }
+    }
+    return parked.length > 0 ? Promise.all(parked) : null;
+  }
+
+  /** The set changed: start sleeping, or wake the parked call so it restarts with the new set. */
+  #changed(): void {
+    if (this.#parked) {
+      Atomics.store(this.#wakeView, 0, 1);
+      wake(this.#wakeWord.address, 1);
+    } else if (!this.#running) {
+      void this.#loop();
+    }
+  }
+
+  async #loop(): Promise<void> {
+    this.#running = true;
+    try {
+      while (this.#watched.size > 0) {
+        Atomics.store(this.#wakeView, 0, 0);
+        const entries = [...this.#watched.values()];
+        const words = [
+          { address: this.#wakeWord.address, expected: 0 },
+          ...entries.map((e) => e.word),
+        ];
+        words.forEach((word, i) => writeWaitv(this.#block.view, i, word));
+        let returned = () => {};
+        this.#parked = new Promise((resolve) => (returned = resolve));
+        let woken: number;
+        try {
+          // Returns the index of the woken word, or -1 (a word had changed already, or EINTR).
+          woken = Number(
+            await libc.symbols.syscallAsync(
+              SYS_FUTEX_WAITV,
+              this.#block.address,
+              words.length,
+              0,
+              0, // no timeout: deadlines are timers on the JavaScript side
+              CLOCK_MONOTONIC,
+              0,
+            ),
+          );
+        } finally {
+          this.#parked = null;
+          returned();
+        }
+        // Everyone whose word changed or was woken looks again; the rest keep sleeping.
+        entries.forEach((entry, i) => {
+          if (woken === i + 1 || entry.word.current() !== entry.word.expected) {
+            for (const sleeper of [...entry.sleepers]) sleeper.finish();
+          }
+        });
+      }
+    } catch (error) {
+      // The sleep could not be made at all: fail every wait rather than leave it hanging.
+      for (const entry of [...this.#watched.values()]) {
+        for (const sleeper of [...entry.sleepers]) sleeper.finish(error);
+      }
+    } finally {
+      this.#running = false;
+    }
+  }
+}
+
+/**
+ * Sleeps until one of the words may have changed from its expected value,
+ * the deadline passes or the signal fires, sharing the process's parked
+ * futex_waitv calls. Callers re-check their objects afterwards, so a
+ * spurious return is harmless.
+ */
+function sleepOn(
+  words: readonly WatchedWord[],
+  deadline: bigint | undefined,
+  signal: AbortSignal,
+): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const onAbort = () => sleeper.finish();
+    const sleeper: Sleeper = {
+      words,
+      watchers: new Set(),
+      done: false,
+      finish(error?: unknown) {
+        if (sleeper.done) return;
+        sleeper.done = true;
+        clearTimeout(timer);
+        signal.removeEventListener("abort", onAbort);
+        const settle = () => (error === undefined ? resolve() : reject(error));
+        const parked = FutexWatcher.unregister(sleeper);
+        if (parked) void parked.then(settle);
+        else settle();
+      },
+    };
+    signal.addEventListener("abort", onAbort);
+    if (deadline !== undefined) {
+      const ms = Number(deadline - monotonicNs()) / 1e6;
+      timer = setTimeout(onAbort, Math.max(0, Math.ceil(ms)));
+    }
+    FutexWatcher.register(sleeper);
+  });
 }
 
 // ---- Objects ---------------------------------------------------------------------
@@ -227,7 +388,7 @@ class PosixMutex extends PosixObject implements NativeMutex {
         }
         word |= FUTEX_WAITERS;
       }
-      await sleepOn([{ address: this.stateAddress, expected: word }], deadline, signal, thread);
+      await sleepOnThread({ address: this.stateAddress, expected: word }, deadline, signal, thread);
     }
   }
 
@@ -336,8 +497,12 @@ abstract class PosixWaitable extends PosixObject implements NativeWaitable {
   get ready(): boolean {
     return Atomics.load(this.words, STATE_INDEX) > 0;
   }
-  get word(): FutexWait {
-    return { address: this.stateAddress, expected: 0 };
+  get word(): WatchedWord {
+    return {
+      address: this.stateAddress,
+      expected: 0,
+      current: () => Atomics.load(this.words, STATE_INDEX),
+    };
   }
 }
 

@@ -31,6 +31,7 @@ export const kernel32 = new NativeLibrary(
       returns: "i32",
     },
     SetHandleInformation: { args: ["pointer", "u32", "u32"], returns: "i32" }, // (HANDLE, mask, flags)
+    GetHandleInformation: { args: ["pointer", "buffer"], returns: "i32" }, // (HANDLE, LPDWORD flags)
     GetSystemInfo: { args: ["buffer"], returns: "void" }, // void GetSystemInfo(LPSYSTEM_INFO)
     LocalFree: { args: ["pointer"], returns: "pointer" }, // HLOCAL LocalFree(HLOCAL)
 

@@ -3,11 +3,11 @@
  * (CreateMutexW, CreateSemaphoreW, CreateEventW), waited on off the
  * JavaScript thread.
  *
- * - Every blocking wait can be called off: waitAny adds a private cancel
- *   event to its WaitForMultipleObjects (groups of 63 objects plus that event,
- *   run concurrently, for more than 64); waitAll cannot (the cancel event
- *   would have to be signaled too), so it waits alertably on a dedicated
- *   thread and is called off by a user APC queued to that thread.
+ * - waitAny (and so every Event and Semaphore wait) shares one parked
+ *   WaitForMultipleObjects per 63 objects across the whole process, with a
+ *   wake event to change the set; a wait is called off by leaving the set.
+ *   waitAll cannot share (it takes all or nothing), so it waits alertably on
+ *   a dedicated thread and is called off by a user APC queued to that thread.
  * - A mutex belongs to the thread whose wait acquired it. The uncontended
  *   path tries a zero-timeout wait on the JavaScript thread; a contended lock
  *   waits on the mutex's own DedicatedThread, and the release runs there.
@@ -419,8 +419,168 @@ function failed(result: number, syscall: string): Error {
   );
 }
 
+/** A waitAny call in progress, as the watchers see it. */
+interface PendingWait {
+  /** The caller's objects' handles, by the caller's index. */
+  readonly handles: readonly bigint[];
+  /** The watchers holding at least one of its objects. */
+  readonly watchers: Set<WaitWatcher>;
+  done: boolean;
+  /** Ends the wait; it settles once no parked call still holds its handles. */
+  finish(outcome: { index: number } | { error: unknown }): void;
+}
+
+/** An object some waits want, as one watcher holds it. */
+interface WatchedObject {
+  readonly object: Win32Waitable;
+  /** A manual-reset event is not consumed by a wait: every wait on it goes through. */
+  readonly manualReset: boolean;
+  /** The waits that want it, first come first served. */
+  readonly waits: PendingWait[];
+}
+
 /**
- * Waits until one of the objects is signaled and takes it.
+ * Parks one WaitForMultipleObjects for up to 63 objects (plus a wake event)
+ * on behalf of every waitAny in the process. One parked call per wait would
+ * hold one thread each, and Deno runs its `nonblocking` calls on a small
+ * pool: a few dozen concurrent waits would exhaust it and stall every other
+ * blocking call, the I/O completion waiter included.
+ */
+class WaitWatcher {
+  static readonly CAPACITY = MAXIMUM_WAIT_OBJECTS - 1;
+  static readonly #all: WaitWatcher[] = [];
+
+  readonly #watched = new Map<bigint, WatchedObject>();
+  readonly #wake: bigint;
+  readonly #handles = NativeMemory.alloc(8 * MAXIMUM_WAIT_OBJECTS);
+  #running = false;
+  /** Resolves when the parked call returns; null while none is parked. */
+  #parked: Promise<void> | null = null;
+
+  private constructor() {
+    this.#wake = kernel32.symbols.CreateEventW(0n, 0, 0, null);
+    if (this.#wake === 0n) throw new Win32Error(kernel32.symbols.GetLastError(), "CreateEventW");
+  }
+
+  /** Adds a wait for `objects` (an object already watched is shared, not added twice). */
+  static register(wait: PendingWait, objects: readonly Win32Waitable[]): void {
+    for (const object of objects) {
+      let watcher = WaitWatcher.#all.find((w) => w.#watched.has(object.handle)) ??
+        WaitWatcher.#all.find((w) => w.#watched.size < WaitWatcher.CAPACITY);
+      if (!watcher) WaitWatcher.#all.push(watcher = new WaitWatcher());
+      let entry = watcher.#watched.get(object.handle);
+      if (!entry) {
+        const manualReset = object instanceof Win32Event && object.manualReset;
+        entry = { object, manualReset, waits: [] };
+        watcher.#watched.set(object.handle, entry);
+      }
+      if (!entry.waits.includes(wait)) entry.waits.push(wait);
+      wait.watchers.add(watcher);
+    }
+    for (const watcher of wait.watchers) watcher.#changed();
+  }
+
+  /**
+   * Removes a wait. Returns a promise for the return of every call that was
+   * parked on its handles (after which they may be closed), or null when
+   * none was.
+   */
+  static unregister(wait: PendingWait): Promise<unknown> | null {
+    const parked: Promise<void>[] = [];
+    for (const watcher of wait.watchers) {
+      for (const [handle, entry] of watcher.#watched) {
+        const i = entry.waits.indexOf(wait);
+        if (i >= 0) entry.waits.splice(i, 1);
+        if (entry.waits.length === 0) watcher.#watched.delete(handle);
+      }
+      if (watcher.#parked) {
+        parked.push(watcher.#parked);
+        watcher.#changed();
+      }
+    }
+    return parked.length > 0 ? Promise.all(parked) : null;
+  }
+
+  /** The set changed: start waiting, or wake the parked call so it restarts with the new set. */
+  #changed(): void {
+    if (this.#parked) kernel32.symbols.SetEvent(this.#wake);
+    else if (!this.#running) void this.#loop();
+  }
+
+  async #loop(): Promise<void> {
+    this.#running = true;
+    try {
+      while (this.#watched.size > 0) {
+        const entries = [...this.#watched.values()];
+        const handles = [this.#wake, ...this.#watched.keys()];
+        // The array is written only while no call is parked on it.
+        handles.forEach((h, i) => this.#handles.view.setBigUint64(8 * i, h, true));
+        let returned = () => {};
+        this.#parked = new Promise((resolve) => (returned = resolve));
+        let result: number;
+        try {
+          result = await kernel32.symbols.WaitForMultipleObjectsAsync(
+            handles.length,
+            this.#handles.address,
+            0,
+            INFINITE,
+          );
+        } finally {
+          this.#parked = null;
+          returned();
+        }
+        if (result === WAIT_OBJECT_0) continue; // woken: the set changed
+        const entry = entries[result - WAIT_OBJECT_0 - 1];
+        if (entry) this.#deliver(handles[result]!, entry);
+        else this.#failBadHandles(entries, result);
+      }
+    } catch (error) {
+      // The wait could not be made at all: fail every wait rather than leave it hanging.
+      for (const entry of [...this.#watched.values()]) {
+        for (const wait of [...entry.waits]) wait.finish({ error });
+      }
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  /** `handle` was signaled (and, unless a manual-reset event, taken) by the parked call. */
+  #deliver(handle: bigint, entry: WatchedObject): void {
+    // Serve it last next time: WaitForMultipleObjects favours low indexes, so a busy
+    // object at the front would starve the others.
+    if (this.#watched.get(handle) === entry) {
+      this.#watched.delete(handle);
+      this.#watched.set(handle, entry);
+    }
+    const waits = [...entry.waits];
+    if (entry.manualReset) {
+      for (const wait of waits) wait.finish({ index: wait.handles.indexOf(handle) });
+      return;
+    }
+    const first = waits[0];
+    if (first) first.finish({ index: first.handles.indexOf(handle) });
+    else entry.object.undo(); // taken for waits that ended meanwhile: give it back
+  }
+
+  /** WAIT_FAILED: fail the waits on handles that are no longer valid, keep the others. */
+  #failBadHandles(entries: WatchedObject[], result: number): void {
+    const flags = new Uint32Array(1);
+    const bad = entries.filter((e) =>
+      !kernel32.symbols.GetHandleInformation(e.object.handle, flags)
+    );
+    const error = failed(result, "WaitForMultipleObjects");
+    // Without a culprit every wait fails: waiting again would fail at once, forever.
+    for (const entry of bad.length > 0 ? bad : entries) {
+      for (const wait of [...entry.waits]) wait.finish({ error });
+    }
+  }
+}
+
+/**
+ * Waits until one of the objects is signaled and takes it. A signaled
+ * object is taken at once on this thread; otherwise the wait joins the
+ * process's shared watchers (one parked call per 63 objects, whatever the
+ * number of waits).
  *
  * @param objects This platform's events and semaphores.
  * @param timeoutMs Milliseconds, or undefined to wait forever.
@@ -441,57 +601,39 @@ export async function waitAny(
 ): Promise<number> {
   const k = kernel32.symbols;
   const handles = handlesOf(objects);
-  const groups: bigint[][] = [];
-  // Groups of 63: each wait also needs the cancel event.
-  for (let i = 0; i < handles.length; i += MAXIMUM_WAIT_OBJECTS - 1) {
-    groups.push(handles.slice(i, i + MAXIMUM_WAIT_OBJECTS - 1));
-  }
-  // Fast path: a zero-timeout wait on this thread.
-  for (const [g, group] of groups.entries()) {
+  // Fast path: zero-timeout waits on this thread, 64 distinct handles at a time (a
+  // repeated handle would make WaitForMultipleObjects fail); earlier objects win ties.
+  const distinct = [...new Set(handles)];
+  for (let i = 0; i < distinct.length; i += MAXIMUM_WAIT_OBJECTS) {
+    const group = distinct.slice(i, i + MAXIMUM_WAIT_OBJECTS);
     const result = k.WaitForMultipleObjects(group.length, new BigUint64Array(group), 0, 0);
-    if (result < group.length) return g * (MAXIMUM_WAIT_OBJECTS - 1) + result;
+    if (result < group.length) return handles.indexOf(group[result]!);
     if (result !== WAIT_TIMEOUT) throw failed(result, "WaitForMultipleObjects");
   }
   if (timeoutMs === 0) return -1;
   signal.throwIfAborted();
-  const cancel = k.CreateEventW(0n, 1, 0, null);
-  if (cancel === 0n) throw new Win32Error(k.GetLastError(), "CreateEventW");
-  const memories = groups.map((group) => {
-    const memory = NativeMemory.alloc(8 * (group.length + 1));
-    group.forEach((handle, i) => memory.view.setBigUint64(8 * i, handle, true));
-    memory.view.setBigUint64(8 * group.length, cancel, true);
-    return memory;
+  return await new Promise<number>((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const onAbort = () => wait.finish({ error: signal.reason });
+    const wait: PendingWait = {
+      handles,
+      watchers: new Set(),
+      done: false,
+      finish(outcome) {
+        if (wait.done) return;
+        wait.done = true;
+        clearTimeout(timer);
+        signal.removeEventListener("abort", onAbort);
+        const settle = () => ("error" in outcome ? reject(outcome.error) : resolve(outcome.index));
+        const parked = WaitWatcher.unregister(wait);
+        if (parked) void parked.then(settle);
+        else settle();
+      },
+    };
+    signal.addEventListener("abort", onAbort);
+    if (timeoutMs !== undefined) timer = setTimeout(() => wait.finish({ index: -1 }), timeoutMs);
+    WaitWatcher.register(wait, objects as Win32Waitable[]);
   });
-  const onAbort = () => k.SetEvent(cancel);
-  signal.addEventListener("abort", onAbort);
-  try {
-    const ms = waitMs(timeoutMs);
-    const results = await Promise.all(groups.map(async (group, g) => {
-      const result = await k.WaitForMultipleObjectsAsync(
-        group.length + 1,
-        memories[g]!.address,
-        0,
-        ms,
-      );
-      if (result < group.length) k.SetEvent(cancel); // the first win calls off the other groups
-      return result;
-    }));
-    const won = results.flatMap((result, g) =>
-      result < groups[g]!.length ? [g * (MAXIMUM_WAIT_OBJECTS - 1) + result] : []
-    );
-    // Groups that won at the same moment took something each: give back all but the first.
-    for (const extra of won.slice(1)) objects[extra]!.undo();
-    if (won.length > 0) return won[0]!;
-    signal.throwIfAborted();
-    // Each group ended by a timeout or by the cancel event (index = its size); anything else failed.
-    const odd = results.findIndex((r, g) => r !== WAIT_TIMEOUT && r !== groups[g]!.length);
-    if (odd >= 0) throw failed(results[odd]!, "WaitForMultipleObjects");
-    return -1;
-  } finally {
-    signal.removeEventListener("abort", onAbort);
-    k.CloseHandle(cancel);
-    for (const memory of memories) memory.free();
-  }
 }
 
 // Alertable waits for waitAll: a few dedicated threads, each with a handle an APC can target.

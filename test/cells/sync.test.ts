@@ -74,6 +74,30 @@ inCells(ALL_CELLS, (cell) => {
     expect(r.idle_cpu_ms).toBeLessThan(150);
   });
 
+  it("110 waits in flight at once (40 events, 40 on one semaphore, 20 on a manual-reset event, 10 aborted) each get what they should while a pipe and a timer keep going", async () => {
+    const run = await runScenario(cell, "test/scenarios/sync_many_waits.ts");
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.results).toEqual({
+      pipe_while_waiting: true,
+      ticks_while_waiting_at_least_10: true,
+      aborted: 10,
+      count_after_abort: 0,
+      event_waits_true: 40,
+      events_consumed: 40,
+      sem_after_15: [15, 0],
+      sem_waits_true: 40,
+      sem_count_left: 3,
+      gate_waits_true: 20,
+      gate_still_set: true,
+      shared_single: true,
+      shared_any_took_one: true,
+      shared_left_one: true,
+      timeouts_false: 30,
+      count_after_timeouts: 0,
+    });
+  });
+
   it("bad sizes, names, counts and timeouts are typed errors; one name space across kinds; closed objects throw ClosedError and stale views are empty", async () => {
     const run = await runScenario(cell, "test/scenarios/sync_errors.ts");
     expect(run.stderr).toBe("");
