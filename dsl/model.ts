@@ -85,7 +85,8 @@ export interface ProcessModel {
   /**
    * Processes to start (and see ready) first: the explicit `after` list plus
    * the order that flows imply (mailslot readers before writers, servers
-   * before clients, waiters before signallers).
+   * before clients). Events and semaphores imply no order: the supervisor
+   * creates them before anything starts, and a signal set early stays set.
    */
   after: string[];
   /** Every endpoint this process uses, with its role; sorted by endpoint name. */
