@@ -100,10 +100,21 @@ async function callBlocking(library: ThreadLibrary, name: string, args: unknown[
   }
 }
 
+/**
+ * Starts a pool thread ahead of the first blocking call. Starting a worker
+ * costs milliseconds (a JS engine, its modules); begun when a library with
+ * blocking symbols opens, that start overlaps with the caller's own work
+ * instead of delaying its first wait. The thread is unref'd like any idle one.
+ */
+function warmPool(): void {
+  if (idle.length === 0 && inFlight === 0) idle.push(new DedicatedThread());
+}
+
 export const bunBackend: Backend = {
   name: "bun",
   open(path, table) {
     const direct = openDirect(path, table);
+    let blocking = false;
     for (const [name, def] of Object.entries(table)) {
       if (!def.blocking || !direct[name]) continue;
       if (def.args.some((t) => t === "buffer" || t === "callback")) {
@@ -113,7 +124,9 @@ export const bunBackend: Backend = {
       }
       const library = { path, table: { [name]: def } };
       direct[name] = (...args: unknown[]) => callBlocking(library, name, args);
+      blocking = true;
     }
+    if (blocking) warmPool();
     return direct;
   },
   view(address, byteLength) {

@@ -49,7 +49,6 @@ export class DedicatedThread implements Disposable {
 
   constructor() {
     this.#worker = new Worker(new URL("./_thread_worker.ts", import.meta.url));
-    this.#worker.unref();
     this.#worker.on("message", (message: { ok: boolean; values?: unknown[]; error?: string }) => {
       const job = this.#queue.shift();
       this.#busy = false;
@@ -61,6 +60,8 @@ export class DedicatedThread implements Disposable {
       for (const job of this.#queue.splice(0)) job.reject(error);
       this.#busy = false;
     });
+    // After the listeners: on Bun, adding a "message" listener refs the worker again.
+    this.#worker.unref();
   }
 
   /** Whether a call is running or queued. */
