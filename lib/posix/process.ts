@@ -76,18 +76,66 @@ export function resolveCommand(command: string, env: Readonly<Record<string, str
   throw new NotFoundError(`Cannot spawn '${command}': it is not an executable on PATH`, command);
 }
 
-/** A NULL-terminated array of C strings in native memory (argv, envp). */
-function cStringArray(strings: readonly string[]): NativeMemory {
-  const encoded = strings.map(encodeC);
-  const table = (strings.length + 1) * 8;
-  const memory = NativeMemory.alloc(table + encoded.reduce((n, e) => n + e.byteLength, 0));
-  let at = table;
-  encoded.forEach((bytes, i) => {
-    memory.bytes.set(bytes, at);
-    memory.view.setBigUint64(i * 8, memory.address + BigInt(at), true);
-    at += bytes.byteLength;
-  });
-  return memory;
+const FILE_ACTIONS_SIZE = 512; // posix_spawn_file_actions_t (80 bytes in glibc)
+const ATTRIBUTES_SIZE = 512; // posix_spawnattr_t (336 bytes)
+const utf8 = new TextEncoder();
+const DEV_NULL = encodeC("/dev/null");
+/** Signals 1–64 back to their defaults (the runtime ignores SIGPIPE). */
+const ALL_SIGNALS = new Uint8Array(128).fill(0xff, 0, 8);
+/** Nothing blocked in the child. */
+const NO_SIGNALS = new Uint8Array(128);
+
+/**
+ * Everything one posix_spawn call reads, in one native allocation: the file
+ * actions and attributes, then argv and envp as NULL-terminated pointer
+ * tables, then their strings. The strings are encoded with one encoder call
+ * (a spawn passes the whole environment, often a hundred strings).
+ */
+class SpawnBlock implements Disposable {
+  readonly #memory: NativeMemory;
+
+  constructor(argv: readonly string[], env: readonly string[]) {
+    const strings = [...argv, ...env];
+    const bad = strings.find((text) => text.includes("\0"));
+    if (bad !== undefined) {
+      throw new TypeError(`Cannot pass '${bad}' to C: it contains a NUL character`);
+    }
+    const text = utf8.encode(strings.join("\0") + "\0");
+    const tables = FILE_ACTIONS_SIZE + ATTRIBUTES_SIZE + (argv.length + env.length + 2) * 8;
+    this.#memory = NativeMemory.alloc(tables + text.byteLength);
+    const { view, bytes } = this.#memory;
+    bytes.set(text, tables);
+    const base = this.#memory.address + BigInt(tables);
+    let slot = FILE_ACTIONS_SIZE + ATTRIBUTES_SIZE;
+    let at = 0;
+    strings.forEach((_, i) => {
+      view.setBigUint64(slot, base + BigInt(at), true);
+      slot += 8;
+      // argv's NULL terminator sits between the two tables (the memory is zeroed).
+      if (i === argv.length - 1) slot += 8;
+      at = text.indexOf(0, at) + 1;
+    });
+  }
+
+  get actions(): bigint {
+    return this.#memory.address;
+  }
+
+  get attributes(): bigint {
+    return this.#memory.address + BigInt(FILE_ACTIONS_SIZE);
+  }
+
+  get argv(): bigint {
+    return this.#memory.address + BigInt(FILE_ACTIONS_SIZE + ATTRIBUTES_SIZE);
+  }
+
+  envp(argc: number): bigint {
+    return this.argv + BigInt((argc + 1) * 8);
+  }
+
+  [Symbol.dispose](): void {
+    this.#memory.free();
+  }
 }
 
 /**
@@ -109,51 +157,52 @@ function cStringArray(strings: readonly string[]): NativeMemory {
 export function spawnProcess(settings: SpawnSettings): NativeChild {
   const c = libc.symbols;
   const extraFds = settings.inherit.map((end) => Number(end.forChild()));
-  const env = { ...settings.env, [INHERITED_ENV]: extraFds.join(",") };
-  using actions = NativeMemory.alloc(512); // posix_spawn_file_actions_t (80 bytes in glibc)
-  using attributes = NativeMemory.alloc(512); // posix_spawnattr_t (336 bytes)
-  using argv = cStringArray(settings.argv);
-  using envp = cStringArray(Object.entries(env).map(([k, v]) => `${k}=${v}`));
-  c.posix_spawn_file_actions_init(actions.address);
-  c.posix_spawnattr_init(attributes.address);
+  const envStrings: string[] = [];
+  for (const name of Object.keys(settings.env)) {
+    if (name !== INHERITED_ENV) envStrings.push(`${name}=${settings.env[name]}`);
+  }
+  envStrings.push(`${INHERITED_ENV}=${extraFds.join(",")}`);
+  using block = new SpawnBlock(settings.argv, envStrings);
+  const actions = block.actions;
+  const attributes = block.attributes;
+  c.posix_spawn_file_actions_init(actions);
+  c.posix_spawnattr_init(attributes);
   try {
     settings.stdio.forEach((target, fd) => {
       if (target === "inherit") return;
       if (target === "null") {
-        c.posix_spawn_file_actions_addopen(actions.address, fd, encodeC("/dev/null"), O_RDWR, 0);
+        c.posix_spawn_file_actions_addopen(actions, fd, DEV_NULL, O_RDWR, 0);
         return;
       }
-      c.posix_spawn_file_actions_adddup2(actions.address, Number(target.forChild()), fd);
+      c.posix_spawn_file_actions_adddup2(actions, Number(target.forChild()), fd);
     });
     // Same number in the child; dup2 onto itself clears FD_CLOEXEC there.
-    for (const fd of extraFds) c.posix_spawn_file_actions_adddup2(actions.address, fd, fd);
+    for (const fd of extraFds) c.posix_spawn_file_actions_adddup2(actions, fd, fd);
     // Only the listed fds survive: close the rest below the highest listed one, and
     // everything above it (ours are close-on-exec anyway; this covers any that are not).
     const highest = Math.max(2, ...extraFds);
     for (let fd = 3; fd < highest; fd++) {
-      if (!extraFds.includes(fd)) c.posix_spawn_file_actions_addclose(actions.address, fd);
+      if (!extraFds.includes(fd)) c.posix_spawn_file_actions_addclose(actions, fd);
     }
-    c.posix_spawn_file_actions_addclosefrom_np?.(actions.address, highest + 1);
+    c.posix_spawn_file_actions_addclosefrom_np?.(actions, highest + 1);
     if (settings.cwd !== undefined) {
-      c.posix_spawn_file_actions_addchdir_np(actions.address, encodeC(settings.cwd));
+      c.posix_spawn_file_actions_addchdir_np(actions, encodeC(settings.cwd));
     }
     c.posix_spawnattr_setflags(
-      attributes.address,
+      attributes,
       POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK,
     );
-    c.posix_spawnattr_setpgroup(attributes.address, 0); // a group of its own, led by the child
-    const allSignals = new Uint8Array(128);
-    allSignals.fill(0xff, 0, 8); // signals 1–64 back to their defaults (the runtime ignores SIGPIPE)
-    c.posix_spawnattr_setsigdefault(attributes.address, allSignals);
-    c.posix_spawnattr_setsigmask(attributes.address, new Uint8Array(128)); // nothing blocked
+    c.posix_spawnattr_setpgroup(attributes, 0); // a group of its own, led by the child
+    c.posix_spawnattr_setsigdefault(attributes, ALL_SIGNALS);
+    c.posix_spawnattr_setsigmask(attributes, NO_SIGNALS);
     const pid = new Int32Array(1);
     const errno = c.posix_spawn(
       pid,
       encodeC(settings.file),
-      actions.address,
-      attributes.address,
-      argv.address,
-      envp.address,
+      actions,
+      attributes,
+      block.argv,
+      block.envp(settings.argv.length),
     );
     if (errno !== 0) {
       const cause = new ErrnoError(errno, "posix_spawn");
@@ -170,8 +219,8 @@ export function spawnProcess(settings: SpawnSettings): NativeChild {
     }
     return new LinuxChild(pid[0]!);
   } finally {
-    c.posix_spawn_file_actions_destroy(actions.address);
-    c.posix_spawnattr_destroy(attributes.address);
+    c.posix_spawn_file_actions_destroy(actions);
+    c.posix_spawnattr_destroy(attributes);
   }
 }
 
