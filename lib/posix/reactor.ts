@@ -9,7 +9,11 @@
  * JavaScript thread, where every readiness costs a thread-to-JS hop. A wake
  * pipe in the parked set lets a change of the set end the parked call; with
  * nothing to wait for, nothing is parked and nothing spins, so an idle
- * process is never kept alive and uses no CPU.
+ * process is never kept alive and uses no CPU. The callers a parked call
+ * wakes mostly wait again at once; while those new waits spin, the waits
+ * left over are polled with them instead of being parked alone, and all are
+ * parked together when the spins end: one parked call per burst of
+ * readiness rather than two or three per ready descriptor.
  *
  * @module
  */
@@ -49,13 +53,16 @@ let spinning: Waiter[] = [];
 let sweepScheduled = false;
 let sweepSet = new Uint8Array(POLLFD_SIZE * 16);
 let sweepView = new DataView(sweepSet.buffer);
-/** Waits handed to the parked poll. */
+/** Waits past their spin: in the parked poll's set, or polled by the sweep while no poll is parked. */
 let waiters: Waiter[] = [];
 let parked = false;
+/** The parked poll's descriptor set, reused from one parked call to the next. */
+let parkSet: NativeMemory | null = null;
 let wakePending = false;
 let wakeRead = -1;
 let wakeWrite = -1;
 const wakeByte = new Uint8Array(1);
+const wakeSink = new Uint8Array(64);
 
 function ensureWakePipe(): void {
   if (wakeRead >= 0) return;
@@ -90,52 +97,61 @@ export function waitReady(fd: number, events: number): Promise<number> {
       resolve,
       reject,
     });
-    if (!sweepScheduled) {
-      sweepScheduled = true;
-      setImmediate(sweep);
-    }
+    scheduleSweep();
   });
 }
 
-/** One spin round: a nonblocking poll of the spinning waits; the expired ones park. */
+function scheduleSweep(): void {
+  if (sweepScheduled) return;
+  sweepScheduled = true;
+  setImmediate(sweep);
+}
+
+/**
+ * One spin round: a nonblocking poll of the spinning waits, and of the waits
+ * past their spin while no poll is parked (they are in no parked set yet).
+ * Spins that expire join the parked set; once nothing spins any more, every
+ * wait left is parked in one call.
+ */
 function sweep(): void {
   sweepScheduled = false;
   const round = spinning;
-  if (round.length === 0) return;
+  const held = parked ? [] : waiters;
+  const count = round.length + held.length;
+  if (count === 0) return;
   spinning = [];
-  if (sweepSet.byteLength < round.length * POLLFD_SIZE) {
-    sweepSet = new Uint8Array(round.length * POLLFD_SIZE * 2);
+  if (!parked) waiters = [];
+  if (sweepSet.byteLength < count * POLLFD_SIZE) {
+    sweepSet = new Uint8Array(count * POLLFD_SIZE * 2);
     sweepView = new DataView(sweepSet.buffer);
   }
   const view = sweepView;
-  round.forEach((w, i) => {
+  const all = held.length === 0 ? round : round.concat(held);
+  all.forEach((w, i) => {
     view.setInt32(i * POLLFD_SIZE, w.fd, true);
     view.setInt16(i * POLLFD_SIZE + 4, w.events, true);
     view.setInt16(i * POLLFD_SIZE + 6, 0, true);
   });
   // A failed poll (EINTR) counts as "nothing ready yet".
-  const ready = libc.symbols.poll(sweepSet, BigInt(round.length), 0);
+  const ready = libc.symbols.poll(sweepSet, BigInt(count), 0);
   const now = performance.now();
-  const expired: Waiter[] = [];
-  round.forEach((w, i) => {
+  let expired = 0;
+  all.forEach((w, i) => {
     const revents = ready > 0 ? view.getInt16(i * POLLFD_SIZE + 6, true) : 0;
     if (revents & (w.events | DONE)) w.resolve(revents);
-    else if (now >= w.spinUntil) expired.push(w);
-    else spinning.push(w);
+    else if (i >= round.length) waiters.push(w);
+    else if (now >= w.spinUntil) {
+      waiters.push(w);
+      expired++;
+    } else spinning.push(w);
   });
-  if (expired.length > 0) {
-    waiters.push(...expired);
-    changed();
-  }
   // Nothing was ready: give this CPU to whatever else can run (often the peer that is about
   // to answer). On a busy machine spinning without yielding starves that peer.
   if (ready <= 0 && spinning.length > 0) {
     libc.symbols.syscall(SYS_SCHED_YIELD, 0n, 0n, 0n, 0n, 0n, 0n);
   }
-  if (spinning.length > 0 && !sweepScheduled) {
-    sweepScheduled = true;
-    setImmediate(sweep);
-  }
+  if (spinning.length > 0) scheduleSweep();
+  if (parked ? expired > 0 : spinning.length === 0) changed();
 }
 
 /**
@@ -157,7 +173,7 @@ export function cancelWaits(fd: number, what: string): void {
   for (const w of [...goneSpinning, ...goneParked]) {
     w.reject(new ClosedError(`Cannot wait on ${what}: it was closed`));
   }
-  if (goneParked.length > 0) changed();
+  if (goneParked.length > 0 && parked) changed();
 }
 
 function partition<T>(items: T[], test: (item: T) => boolean): [T[], T[]] {
@@ -182,29 +198,33 @@ async function park(): Promise<void> {
   parked = true;
   let failures = 0;
   while (waiters.length > 0) {
-    // A fresh array per call: the parked poll owns it until it returns.
-    const fds = [...new Set(waiters.map((w) => w.fd))];
-    const set = NativeMemory.alloc(POLLFD_SIZE * (fds.length + 1));
+    // A wake written after the last call returned is stale: the set below is already new.
+    if (wakePending) drainWake();
+    const events = new Map<number, number>();
+    for (const w of waiters) events.set(w.fd, (events.get(w.fd) ?? 0) | w.events);
+    const count = events.size + 1;
+    const set = parkSetFor(count);
     const view = set.view;
     view.setInt32(0, wakeRead, true);
     view.setInt16(4, POLL.IN, true);
-    fds.forEach((fd, i) => {
-      const events = waiters.filter((w) => w.fd === fd).reduce((bits, w) => bits | w.events, 0);
-      view.setInt32((i + 1) * POLLFD_SIZE, fd, true);
-      view.setInt16((i + 1) * POLLFD_SIZE + 4, events, true);
-    });
+    view.setInt16(6, 0, true);
+    let slot = POLLFD_SIZE;
+    for (const [fd, bits] of events) {
+      view.setInt32(slot, fd, true);
+      view.setInt16(slot + 4, bits, true);
+      view.setInt16(slot + 6, 0, true);
+      slot += POLLFD_SIZE;
+    }
     let ready: number;
     try {
-      ready = await libc.symbols.pollAsync(set.address, BigInt(fds.length + 1), -1);
+      ready = await libc.symbols.pollAsync(set.address, BigInt(count), -1);
     } catch (error) {
-      set.free();
       for (const w of waiters.splice(0)) w.reject(error);
       break;
     }
     // ready < 0 is EINTR (errno is not readable from here): poll again, but never spin on a
     // call that keeps failing.
     if (ready < 0 && ++failures > 100) {
-      set.free();
       const error = new Error("Cannot wait for descriptors: poll() keeps failing");
       for (const w of waiters.splice(0)) w.reject(error);
       break;
@@ -212,26 +232,42 @@ async function park(): Promise<void> {
     if (ready > 0) {
       failures = 0;
       if (view.getInt16(6, true) !== 0) drainWake();
-      const revents = new Map<number, number>();
-      fds.forEach((fd, i) => revents.set(fd, view.getInt16((i + 1) * POLLFD_SIZE + 6, true)));
+      slot = POLLFD_SIZE;
+      for (const fd of events.keys()) {
+        events.set(fd, view.getInt16(slot + 6, true));
+        slot += POLLFD_SIZE;
+      }
       const still: Waiter[] = [];
       for (const w of waiters) {
-        const got = revents.get(w.fd) ?? 0;
+        const got = events.get(w.fd) ?? 0;
         if (got & (w.events | DONE)) w.resolve(got);
         else still.push(w);
       }
       waiters = still;
     }
-    set.free();
-    // Let the woken callers run first: most of them wait again right away, and joining
-    // the next set now saves a wake-up of the parked call.
-    for (let i = 0; i < 8; i++) await null;
+    // Let the woken callers run first (a macrotask: every promise chain they start settles
+    // before it): most of them read and wait again right away.
+    await new Promise((resolve) => setImmediate(resolve));
+    // Their new waits spin first. Parking the rest now would cost a parked call now and
+    // another (with a wake-up) when those spins end; the sweep polls the rest meanwhile and
+    // parks them all together once nothing spins.
+    if (spinning.length > 0) break;
   }
   parked = false;
+  if (waiters.length === 0) {
+    parkSet?.free();
+    parkSet = null;
+  }
+}
+
+/** The parked set's memory for `count` descriptors (only between two parked calls). */
+function parkSetFor(count: number): NativeMemory {
+  if (parkSet && parkSet.byteLength >= count * POLLFD_SIZE) return parkSet;
+  parkSet?.free();
+  return (parkSet = NativeMemory.alloc(Math.max(16, count * 2) * POLLFD_SIZE));
 }
 
 function drainWake(): void {
-  const sink = new Uint8Array(64);
-  while (Number(libc.symbols.read(wakeRead, sink, 64n)) > 0) { /* empty the pipe */ }
+  while (Number(libc.symbols.read(wakeRead, wakeSink, 64n)) > 0) { /* empty the pipe */ }
   wakePending = false;
 }
