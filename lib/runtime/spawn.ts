@@ -7,6 +7,7 @@
  *
  * @module
  */
+import process from "node:process";
 import { NotFoundError } from "../errors.ts";
 import { createPipe, type PipeReader, type PipeWriter } from "../pipe.ts";
 import { type ChildProcess, spawn } from "../process.ts";
@@ -104,6 +105,11 @@ export class StdioLinks {
  * ```
  */
 export function makeLauncher(plan: Plan, links: StdioLinks): Launcher {
+  // The supervisor's environment, read once per run rather than once per child.
+  const inherited: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value !== undefined) inherited[name] = value;
+  }
   return (instance, endpoints, onLine) => {
     const document = {
       version: CONTRACT_VERSION,
@@ -129,7 +135,8 @@ export function makeLauncher(plan: Plan, links: StdioLinks): Launcher {
     let child: ChildProcess;
     try {
       child = spawn(instance.process.argv, {
-        env: { ...instance.process.env, ...contractEnvironment(document) },
+        env: { ...inherited, ...instance.process.env, ...contractEnvironment(document) },
+        clearEnv: true,
         ...(instance.process.cwd !== undefined ? { cwd: instance.process.cwd } : {}),
         stdin: stdin ?? "null",
         stdout: stdout ?? "pipe",
