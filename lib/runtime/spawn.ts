@@ -174,13 +174,14 @@ export function makeLauncher(plan: Plan, links: StdioLinks): Launcher {
 
 /** Splits a pipe's bytes into lines as they arrive; resolves at the end of the stream. */
 async function pumpLines(
-  stream: AsyncIterable<Uint8Array>,
+  stream: PipeReader,
   onLine: (line: string) => void,
 ): Promise<void> {
   const decoder = new TextDecoder();
   let pending = "";
   try {
-    for await (const chunk of stream) {
+    // Plain reads rather than `for await`: no async generator per stream and per chunk.
+    for (let chunk; (chunk = await stream.read()) !== null;) {
       pending += decoder.decode(chunk, { stream: true });
       let newline: number;
       while ((newline = pending.indexOf("\n")) >= 0) {
