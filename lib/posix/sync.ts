@@ -38,6 +38,7 @@ import {
   claimNew,
   type Kind,
   metaName,
+  reclaimStaleLocked,
   type Registration,
   STATE_OFFSET,
   withNamespaceLock,
@@ -318,6 +319,9 @@ function claim(
 ): { registration: Registration; created: boolean } {
   const bare = bareName(name);
   return withNamespaceLock(() => {
+    // Creating is when leftovers of processes that died holding objects are swept, as for
+    // shared memory: nothing stays in /dev/shm past the next create in this IPC name space.
+    if (init) reclaimStaleLocked();
     const existing = claimExisting(bare, kind, init ? "create" : "open");
     if (existing) {
       if (init && !openExisting) {

@@ -66,12 +66,12 @@ for (const spec of process.argv.slice(2)) {
   report(`gone.${kind}.${name}`, verdict);
 }
 if (process.platform === "linux") {
-  // Nothing of ours may be left in /dev/shm (data segments or ipckit metadata).
+  // Nothing of the topologies may be left in /dev/shm: data segments, or the ipckit metadata
+  // of any of their objects (objects of other tests running meanwhile are not ours to judge).
+  const topology =
+    /^(rt_|ipckit-ctl\.|(hello|shm_pipeline|workers|mailslot_log|tcp_echo|stdio_pipeline)\.)/;
   report(
     "dev_shm_ipckit_entries",
-    readdirSync("/dev/shm").filter((f) =>
-      f.startsWith("ipckit.") || f.startsWith("rt_") ||
-      /^(hello|shm_pipeline|workers|mailslot_log|tcp_echo|stdio_pipeline)\./.test(f)
-    ),
+    readdirSync("/dev/shm").filter((f) => topology.test(f.replace(/^ipckit\./, ""))),
   );
 }
