@@ -142,15 +142,24 @@ export function spawn(argv: readonly string[], options: SpawnOptions = {}): Chil
     throw new TypeError("Cannot spawn: argv must be a non-empty array of strings");
   }
   const env: Record<string, string> = {};
+  // The spelling in `env` of each variable: a later setting replaces any spelling of the
+  // same name (on Windows, names ignore case).
+  const spellings = new Map<string, string>();
+  const put = (name: string, value: string | undefined) => {
+    const key = os.envNameKey(name);
+    const previous = spellings.get(key);
+    if (previous !== undefined) delete env[previous];
+    if (value === undefined) {
+      spellings.delete(key);
+    } else {
+      env[name] = value;
+      spellings.set(key, name);
+    }
+  };
   if (!options.clearEnv) {
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined) put(k, v);
   }
-  for (const [k, v] of Object.entries(options.env ?? {})) {
-    // Replace any spelling of the same name (on Windows, names ignore case).
-    for (const existing of Object.keys(env)) if (os.sameEnvName(existing, k)) delete env[existing];
-    if (v === undefined) delete env[k];
-    else env[k] = v;
-  }
+  for (const [k, v] of Object.entries(options.env ?? {})) put(k, v);
   const file = os.resolveCommand(argv[0]!, env);
 
   const handedOver: AnonymousEnd[] = [];

@@ -36,19 +36,18 @@ const SIGNAL_NAMES: Record<number, string> = {
 };
 
 /**
- * Whether two environment variable names denote the same variable. POSIX environment names are case-sensitive.
+ * The key under which an environment variable name is unique. POSIX environment names are case-sensitive: the key is the name itself.
  *
- * @param a A name.
- * @param b Another name.
- * @returns Whether they are the same variable.
+ * @param name A variable name.
+ * @returns Its key: two names denote the same variable when their keys are equal.
  * @example
  * ```ts
- * import { sameEnvName } from "./process.ts";
- * sameEnvName("PATH", "PATH"); // true
+ * import { envNameKey } from "./process.ts";
+ * envNameKey("PATH") === envNameKey("PATH"); // true
  * ```
  */
-export function sameEnvName(a: string, b: string): boolean {
-  return a === b;
+export function envNameKey(name: string): string {
+  return name;
 }
 
 /**

@@ -39,19 +39,18 @@ const OPEN_EXISTING = 3;
 const EXECUTABLE_EXTENSIONS = [".exe", ".com"];
 
 /**
- * Whether two environment variable names denote the same variable. Windows environment names are case-insensitive: `Path` and `PATH` are one variable.
+ * The key under which an environment variable name is unique. Windows environment names are case-insensitive: `Path` and `PATH` are one variable, with one key.
  *
- * @param a A name.
- * @param b Another name.
- * @returns Whether they are the same variable.
+ * @param name A variable name.
+ * @returns Its key: two names denote the same variable when their keys are equal.
  * @example
  * ```ts
- * import { sameEnvName } from "./process.ts";
- * sameEnvName("PATH", "PATH"); // true
+ * import { envNameKey } from "./process.ts";
+ * envNameKey("PATH") === envNameKey("PATH"); // true
  * ```
  */
-export function sameEnvName(a: string, b: string): boolean {
-  return a.toUpperCase() === b.toUpperCase();
+export function envNameKey(name: string): string {
+  return name.toUpperCase();
 }
 
 /**
