@@ -2,6 +2,7 @@ import { expect, it } from "vitest";
 import { ALL_CELLS, inCells, runScenario } from "./_driver.ts";
 
 inCells(ALL_CELLS, (cell) => {
+  const windows = cell.startsWith("windows");
   it("spawn() redirects stdin/stdout through pipes, passes argv/cwd/env exactly, inherits only listed ends, and kill() ends the descendants", async () => {
     const run = await runScenario(cell, "test/scenarios/spawn_basic.ts");
     expect(run.stderr).toBe("");
@@ -14,6 +15,9 @@ inCells(ALL_CELLS, (cell) => {
       argv_roundtrip: true,
       cwd_applied: true,
       env_applied: "value=with=equals",
+      env_case: windows
+        ? ["Ipckit_Case_Var=set"]
+        : ["IPCKIT_CASE_VAR=inherited", "Ipckit_Case_Var=set"],
       exit_code: { code: 7 },
       listed_end: "listed works",
       // The unlisted value is not a handle (fd) in the child: ERROR_INVALID_HANDLE / EBADF.

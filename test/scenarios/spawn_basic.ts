@@ -52,11 +52,15 @@ const text = async (stream: AsyncIterable<Uint8Array>) => {
     "tëst-✓-𝄞",
   ];
   const cwd = tmpdir();
+  // Settings replace inherited variables: on Windows any spelling of the name, on Linux
+  // only the same spelling; undefined removes one.
+  process.env.IPCKIT_CASE_VAR = "inherited";
+  process.env.IPCKIT_GONE = "inherited";
   const proc = spawn(child("report", "7", ...tricky), {
     stdout: "pipe",
     stdin: "null",
     cwd,
-    env: { IPCKIT_TEST_VAR: "value=with=equals" },
+    env: { IPCKIT_TEST_VAR: "value=with=equals", Ipckit_Case_Var: "set", IPCKIT_GONE: undefined },
   });
   const reported = JSON.parse(await text(proc.stdout!));
   report("argv_roundtrip", JSON.stringify(reported.argv) === JSON.stringify(tricky));
@@ -65,6 +69,7 @@ const text = async (stream: AsyncIterable<Uint8Array>) => {
     reported.cwd.replace(/[\\/]+$/, "").toLowerCase() === cwd.replace(/[\\/]+$/, "").toLowerCase(),
   );
   report("env_applied", reported.env);
+  report("env_case", reported.envCase);
   report("exit_code", await proc.exited);
 }
 

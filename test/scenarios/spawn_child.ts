@@ -26,6 +26,11 @@ switch (role) {
         argv: args.slice(1),
         cwd: process.cwd(),
         env: process.env.IPCKIT_TEST_VAR ?? null,
+        // Every IPCKIT_CASE_* / IPCKIT_GONE variable, by its spelling here (sorted).
+        envCase: Object.entries(process.env)
+          .filter(([k]) => /^ipckit_(case|gone)/i.test(k))
+          .map(([k, v]) => `${k}=${v}`)
+          .sort(),
       }),
     );
     process.exitCode = Number(args[0]);
