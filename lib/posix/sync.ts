@@ -23,6 +23,13 @@
  */
 import { DedicatedThread, NativeMemory } from "../ffi/mod.ts";
 import { bareName, nameTakenBySameKind } from "../_names.ts";
+import {
+  registerWait,
+  type SharedWait,
+  SharedWatcher,
+  unregisterWait,
+  type Watched,
+} from "../_shared_wait.ts";
 import type {
   LockOutcome,
   NativeEvent,
@@ -140,132 +147,57 @@ async function sleepOnThread(
 }
 
 /** A waitAny/waitAll sleeping until one of its words may have changed. */
-interface Sleeper {
-  readonly words: readonly WatchedWord[];
-  readonly watchers: Set<FutexWatcher>;
+interface Sleeper extends SharedWait {
   done: boolean;
   /** Ends the sleep (with an error if it could not be made); it returns once no parked call still holds its words. */
   finish(error?: unknown): void;
 }
 
 /**
- * Parks one futex_waitv for up to 127 words (plus a wake word) on behalf of
- * every waitAny and waitAll in the process. One parked call per wait would
- * hold one thread each, and Deno runs its `nonblocking` calls on a small
- * pool: a few dozen concurrent waits would exhaust it and stall every other
- * blocking call, this process's I/O included. Timeouts and aborts are
- * JavaScript timers and listeners that take the sleeper out of the set.
+ * One futex_waitv over up to 127 words plus a wake word, shared by every
+ * waitAny and waitAll of the process (see lib/_shared_wait.ts for why).
+ * Timeouts and aborts are JavaScript timers and listeners that take the
+ * sleeper out of the set.
  */
-class FutexWatcher {
-  static readonly CAPACITY = FUTEX_WAITV_MAX - 1;
-  static readonly #all: FutexWatcher[] = [];
-
-  /** Sleepers by the word they watch (address and expected value). */
-  readonly #watched = new Map<string, { word: WatchedWord; sleepers: Sleeper[] }>();
+class FutexWatcher extends SharedWatcher<WatchedWord, Sleeper> {
+  static readonly pool: FutexWatcher[] = [];
   readonly #wakeWord = NativeMemory.alloc(4);
+  readonly #wakeView = new Int32Array(this.#wakeWord.bytes.buffer, 0, 1);
   /** The futex_waitv array: written only while no call is parked on it. */
   readonly #block = NativeMemory.alloc(24 * FUTEX_WAITV_MAX);
-  readonly #wakeView = new Int32Array(this.#wakeWord.bytes.buffer, 0, 1);
-  #running = false;
-  /** Resolves when the parked call returns; null while none is parked. */
-  #parked: Promise<void> | null = null;
 
-  static #key(word: FutexWait): string {
-    return `${word.address}:${word.expected}`;
+  constructor() {
+    super(FUTEX_WAITV_MAX - 1);
   }
 
-  /** Adds a sleeper (a word already watched is shared, not added twice). */
-  static register(sleeper: Sleeper): void {
-    for (const word of sleeper.words) {
-      const key = FutexWatcher.#key(word);
-      let watcher = FutexWatcher.#all.find((w) => w.#watched.has(key)) ??
-        FutexWatcher.#all.find((w) => w.#watched.size < FutexWatcher.CAPACITY);
-      if (!watcher) FutexWatcher.#all.push(watcher = new FutexWatcher());
-      let entry = watcher.#watched.get(key);
-      if (!entry) watcher.#watched.set(key, entry = { word, sleepers: [] });
-      if (!entry.sleepers.includes(sleeper)) entry.sleepers.push(sleeper);
-      sleeper.watchers.add(watcher);
-    }
-    for (const watcher of sleeper.watchers) watcher.#changed();
+  protected park(entries: Watched<WatchedWord, Sleeper>[]): Promise<number> {
+    Atomics.store(this.#wakeView, 0, 0);
+    const words = [{ address: this.#wakeWord.address, expected: 0 }, ...entries.map((e) => e.item)];
+    words.forEach((word, i) => writeWaitv(this.#block.view, i, word));
+    // Returns the index of the woken word, or -1 (a word had changed already, or EINTR).
+    return libc.symbols.syscallAsync(
+      SYS_FUTEX_WAITV,
+      this.#block.address,
+      words.length,
+      0,
+      0, // no timeout: deadlines are timers on the JavaScript side
+      CLOCK_MONOTONIC,
+      0,
+    ).then(Number);
   }
 
-  /**
-   * Removes a sleeper. Returns a promise for the return of every call that
-   * was parked on its words (after which the objects may be unmapped), or
-   * null when none was.
-   */
-  static unregister(sleeper: Sleeper): Promise<unknown> | null {
-    const parked: Promise<void>[] = [];
-    for (const watcher of sleeper.watchers) {
-      for (const [key, entry] of watcher.#watched) {
-        const i = entry.sleepers.indexOf(sleeper);
-        if (i >= 0) entry.sleepers.splice(i, 1);
-        if (entry.sleepers.length === 0) watcher.#watched.delete(key);
-      }
-      if (watcher.#parked) {
-        parked.push(watcher.#parked);
-        watcher.#changed();
-      }
-    }
-    return parked.length > 0 ? Promise.all(parked) : null;
+  protected wake(): void {
+    Atomics.store(this.#wakeView, 0, 1);
+    wake(this.#wakeWord.address, 1);
   }
 
-  /** The set changed: start sleeping, or wake the parked call so it restarts with the new set. */
-  #changed(): void {
-    if (this.#parked) {
-      Atomics.store(this.#wakeView, 0, 1);
-      wake(this.#wakeWord.address, 1);
-    } else if (!this.#running) {
-      void this.#loop();
-    }
-  }
-
-  async #loop(): Promise<void> {
-    this.#running = true;
-    try {
-      while (this.#watched.size > 0) {
-        Atomics.store(this.#wakeView, 0, 0);
-        const entries = [...this.#watched.values()];
-        const words = [
-          { address: this.#wakeWord.address, expected: 0 },
-          ...entries.map((e) => e.word),
-        ];
-        words.forEach((word, i) => writeWaitv(this.#block.view, i, word));
-        let returned = () => {};
-        this.#parked = new Promise((resolve) => (returned = resolve));
-        let woken: number;
-        try {
-          // Returns the index of the woken word, or -1 (a word had changed already, or EINTR).
-          woken = Number(
-            await libc.symbols.syscallAsync(
-              SYS_FUTEX_WAITV,
-              this.#block.address,
-              words.length,
-              0,
-              0, // no timeout: deadlines are timers on the JavaScript side
-              CLOCK_MONOTONIC,
-              0,
-            ),
-          );
-        } finally {
-          this.#parked = null;
-          returned();
-        }
-        // Everyone whose word changed or was woken looks again; the rest keep sleeping.
-        entries.forEach((entry, i) => {
-          if (woken === i + 1 || entry.word.current() !== entry.word.expected) {
-            for (const sleeper of [...entry.sleepers]) sleeper.finish();
-          }
-        });
+  protected returned(woken: number, entries: Watched<WatchedWord, Sleeper>[]): void {
+    // Everyone whose word changed or was woken looks again; the rest keep sleeping.
+    entries.forEach((entry, i) => {
+      if (woken === i + 1 || entry.item.current() !== entry.item.expected) {
+        for (const sleeper of [...entry.waits]) sleeper.finish();
       }
-    } catch (error) {
-      // The sleep could not be made at all: fail every wait rather than leave it hanging.
-      for (const entry of [...this.#watched.values()]) {
-        for (const sleeper of [...entry.sleepers]) sleeper.finish(error);
-      }
-    } finally {
-      this.#running = false;
-    }
+    });
   }
 }
 
@@ -285,7 +217,6 @@ function sleepOn(
     let timer: ReturnType<typeof setTimeout> | undefined;
     const onAbort = () => sleeper.finish();
     const sleeper: Sleeper = {
-      words,
       watchers: new Set(),
       done: false,
       finish(error?: unknown) {
@@ -293,18 +224,21 @@ function sleepOn(
         sleeper.done = true;
         clearTimeout(timer);
         signal.removeEventListener("abort", onAbort);
-        const settle = () => (error === undefined ? resolve() : reject(error));
-        const parked = FutexWatcher.unregister(sleeper);
-        if (parked) void parked.then(settle);
-        else settle();
+        unregisterWait(sleeper, () => (error === undefined ? resolve() : reject(error)));
       },
+      fail: (error) => sleeper.finish(error),
     };
     signal.addEventListener("abort", onAbort);
     if (deadline !== undefined) {
       const ms = Number(deadline - monotonicNs()) / 1e6;
       timer = setTimeout(onAbort, Math.max(0, Math.ceil(ms)));
     }
-    FutexWatcher.register(sleeper);
+    registerWait(
+      FutexWatcher.pool,
+      () => new FutexWatcher(),
+      sleeper,
+      words.map((word) => [`${word.address}:${word.expected}`, () => word]),
+    );
   });
 }
 

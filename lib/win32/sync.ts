@@ -16,6 +16,13 @@
  */
 import { DedicatedThread, encodeC, encodeWide, NativeMemory } from "../ffi/mod.ts";
 import { nameTakenBySameKind, win32ObjectName } from "../_names.ts";
+import {
+  registerWait,
+  type SharedWait,
+  SharedWatcher,
+  unregisterWait,
+  type Watched,
+} from "../_shared_wait.ts";
 import type {
   LockOutcome,
   NativeEvent,
@@ -419,159 +426,89 @@ function failed(result: number, syscall: string): Error {
   );
 }
 
-/** A waitAny call in progress, as the watchers see it. */
-interface PendingWait {
+/** A waitAny call in progress. */
+interface PendingWait extends SharedWait {
   /** The caller's objects' handles, by the caller's index. */
   readonly handles: readonly bigint[];
-  /** The watchers holding at least one of its objects. */
-  readonly watchers: Set<WaitWatcher>;
   done: boolean;
   /** Ends the wait; it settles once no parked call still holds its handles. */
   finish(outcome: { index: number } | { error: unknown }): void;
 }
 
-/** An object some waits want, as one watcher holds it. */
-interface WatchedObject {
+/** An object some waits want. */
+interface WaitTarget {
   readonly object: Win32Waitable;
   /** A manual-reset event is not consumed by a wait: every wait on it goes through. */
   readonly manualReset: boolean;
-  /** The waits that want it, first come first served. */
-  readonly waits: PendingWait[];
 }
 
 /**
- * Parks one WaitForMultipleObjects for up to 63 objects (plus a wake event)
- * on behalf of every waitAny in the process. One parked call per wait would
- * hold one thread each, and Deno runs its `nonblocking` calls on a small
- * pool: a few dozen concurrent waits would exhaust it and stall every other
- * blocking call, the I/O completion waiter included.
+ * One WaitForMultipleObjects over up to 63 objects plus a wake event, shared
+ * by every waitAny of the process (see lib/_shared_wait.ts for why).
  */
-class WaitWatcher {
-  static readonly CAPACITY = MAXIMUM_WAIT_OBJECTS - 1;
-  static readonly #all: WaitWatcher[] = [];
-
-  readonly #watched = new Map<bigint, WatchedObject>();
+class WaitWatcher extends SharedWatcher<WaitTarget, PendingWait> {
+  static readonly pool: WaitWatcher[] = [];
   readonly #wake: bigint;
+  /** The handle array: written only while no call is parked on it. */
   readonly #handles = NativeMemory.alloc(8 * MAXIMUM_WAIT_OBJECTS);
-  #running = false;
-  /** Resolves when the parked call returns; null while none is parked. */
-  #parked: Promise<void> | null = null;
 
-  private constructor() {
+  constructor() {
+    super(MAXIMUM_WAIT_OBJECTS - 1);
     this.#wake = kernel32.symbols.CreateEventW(0n, 0, 0, null);
     if (this.#wake === 0n) throw new Win32Error(kernel32.symbols.GetLastError(), "CreateEventW");
   }
 
-  /** Adds a wait for `objects` (an object already watched is shared, not added twice). */
-  static register(wait: PendingWait, objects: readonly Win32Waitable[]): void {
-    for (const object of objects) {
-      let watcher = WaitWatcher.#all.find((w) => w.#watched.has(object.handle)) ??
-        WaitWatcher.#all.find((w) => w.#watched.size < WaitWatcher.CAPACITY);
-      if (!watcher) WaitWatcher.#all.push(watcher = new WaitWatcher());
-      let entry = watcher.#watched.get(object.handle);
-      if (!entry) {
-        const manualReset = object instanceof Win32Event && object.manualReset;
-        entry = { object, manualReset, waits: [] };
-        watcher.#watched.set(object.handle, entry);
-      }
-      if (!entry.waits.includes(wait)) entry.waits.push(wait);
-      wait.watchers.add(watcher);
-    }
-    for (const watcher of wait.watchers) watcher.#changed();
+  protected park(entries: Watched<WaitTarget, PendingWait>[]): Promise<number> {
+    const handles = [this.#wake, ...entries.map((e) => e.item.object.handle)];
+    handles.forEach((h, i) => this.#handles.view.setBigUint64(8 * i, h, true));
+    return kernel32.symbols.WaitForMultipleObjectsAsync(
+      handles.length,
+      this.#handles.address,
+      0,
+      INFINITE,
+    );
   }
 
-  /**
-   * Removes a wait. Returns a promise for the return of every call that was
-   * parked on its handles (after which they may be closed), or null when
-   * none was.
-   */
-  static unregister(wait: PendingWait): Promise<unknown> | null {
-    const parked: Promise<void>[] = [];
-    for (const watcher of wait.watchers) {
-      for (const [handle, entry] of watcher.#watched) {
-        const i = entry.waits.indexOf(wait);
-        if (i >= 0) entry.waits.splice(i, 1);
-        if (entry.waits.length === 0) watcher.#watched.delete(handle);
-      }
-      if (watcher.#parked) {
-        parked.push(watcher.#parked);
-        watcher.#changed();
-      }
-    }
-    return parked.length > 0 ? Promise.all(parked) : null;
+  protected wake(): void {
+    kernel32.symbols.SetEvent(this.#wake);
   }
 
-  /** The set changed: start waiting, or wake the parked call so it restarts with the new set. */
-  #changed(): void {
-    if (this.#parked) kernel32.symbols.SetEvent(this.#wake);
-    else if (!this.#running) void this.#loop();
+  protected returned(result: number, entries: Watched<WaitTarget, PendingWait>[]): void {
+    if (result === WAIT_OBJECT_0) return; // woken: the set changed
+    const entry = entries[result - WAIT_OBJECT_0 - 1];
+    if (entry) this.#deliver(entry);
+    else this.#failBadHandles(entries, result);
   }
 
-  async #loop(): Promise<void> {
-    this.#running = true;
-    try {
-      while (this.#watched.size > 0) {
-        const entries = [...this.#watched.values()];
-        const handles = [this.#wake, ...this.#watched.keys()];
-        // The array is written only while no call is parked on it.
-        handles.forEach((h, i) => this.#handles.view.setBigUint64(8 * i, h, true));
-        let returned = () => {};
-        this.#parked = new Promise((resolve) => (returned = resolve));
-        let result: number;
-        try {
-          result = await kernel32.symbols.WaitForMultipleObjectsAsync(
-            handles.length,
-            this.#handles.address,
-            0,
-            INFINITE,
-          );
-        } finally {
-          this.#parked = null;
-          returned();
-        }
-        if (result === WAIT_OBJECT_0) continue; // woken: the set changed
-        const entry = entries[result - WAIT_OBJECT_0 - 1];
-        if (entry) this.#deliver(handles[result]!, entry);
-        else this.#failBadHandles(entries, result);
-      }
-    } catch (error) {
-      // The wait could not be made at all: fail every wait rather than leave it hanging.
-      for (const entry of [...this.#watched.values()]) {
-        for (const wait of [...entry.waits]) wait.finish({ error });
-      }
-    } finally {
-      this.#running = false;
-    }
-  }
-
-  /** `handle` was signaled (and, unless a manual-reset event, taken) by the parked call. */
-  #deliver(handle: bigint, entry: WatchedObject): void {
+  /** The entry's object was signaled (and, unless a manual-reset event, taken). */
+  #deliver(entry: Watched<WaitTarget, PendingWait>): void {
+    const handle = entry.item.object.handle;
     // Serve it last next time: WaitForMultipleObjects favours low indexes, so a busy
     // object at the front would starve the others.
-    if (this.#watched.get(handle) === entry) {
-      this.#watched.delete(handle);
-      this.#watched.set(handle, entry);
+    if (this.watched.get(handle) === entry) {
+      this.watched.delete(handle);
+      this.watched.set(handle, entry);
     }
     const waits = [...entry.waits];
-    if (entry.manualReset) {
+    if (entry.item.manualReset) {
       for (const wait of waits) wait.finish({ index: wait.handles.indexOf(handle) });
       return;
     }
     const first = waits[0];
     if (first) first.finish({ index: first.handles.indexOf(handle) });
-    else entry.object.undo(); // taken for waits that ended meanwhile: give it back
+    else entry.item.object.undo(); // taken for waits that ended meanwhile: give it back
   }
 
   /** WAIT_FAILED: fail the waits on handles that are no longer valid, keep the others. */
-  #failBadHandles(entries: WatchedObject[], result: number): void {
+  #failBadHandles(entries: Watched<WaitTarget, PendingWait>[], result: number): void {
     const flags = new Uint32Array(1);
     const bad = entries.filter((e) =>
-      !kernel32.symbols.GetHandleInformation(e.object.handle, flags)
+      !kernel32.symbols.GetHandleInformation(e.item.object.handle, flags)
     );
     const error = failed(result, "WaitForMultipleObjects");
     // Without a culprit every wait fails: waiting again would fail at once, forever.
     for (const entry of bad.length > 0 ? bad : entries) {
-      for (const wait of [...entry.waits]) wait.finish({ error });
+      for (const wait of [...entry.waits]) wait.fail(error);
     }
   }
 }
@@ -624,15 +561,24 @@ export async function waitAny(
         wait.done = true;
         clearTimeout(timer);
         signal.removeEventListener("abort", onAbort);
-        const settle = () => ("error" in outcome ? reject(outcome.error) : resolve(outcome.index));
-        const parked = WaitWatcher.unregister(wait);
-        if (parked) void parked.then(settle);
-        else settle();
+        unregisterWait(
+          wait,
+          () => ("error" in outcome ? reject(outcome.error) : resolve(outcome.index)),
+        );
       },
+      fail: (error) => wait.finish({ error }),
     };
     signal.addEventListener("abort", onAbort);
     if (timeoutMs !== undefined) timer = setTimeout(() => wait.finish({ index: -1 }), timeoutMs);
-    WaitWatcher.register(wait, objects as Win32Waitable[]);
+    registerWait(
+      WaitWatcher.pool,
+      () => new WaitWatcher(),
+      wait,
+      (objects as Win32Waitable[]).map((object) => [
+        object.handle,
+        () => ({ object, manualReset: object instanceof Win32Event && object.manualReset }),
+      ]),
+    );
   });
 }
 
