@@ -134,24 +134,31 @@ export function afterWrite(): void {
 function microtaskSweep(): void {
   microtaskSweepQueued = false;
   const round = spinning;
-  if (round.length === 0) return;
-  if (sweepSet.byteLength < round.length * POLLFD_SIZE) {
-    sweepSet = new Uint8Array(round.length * POLLFD_SIZE * 2);
+  if (round.length === 0 || pollNow(round) <= 0) return;
+  spinning = [];
+  round.forEach((w, i) => {
+    const revents = sweepView.getInt16(i * POLLFD_SIZE + 6, true);
+    if (revents & (w.events | DONE)) w.resolve(revents);
+    else spinning.push(w);
+  });
+}
+
+/**
+ * A nonblocking poll of `waits` in the shared sweep set (their revents are
+ * left there, by index). A failed poll (EINTR) counts as "nothing ready yet".
+ */
+function pollNow(waits: readonly Waiter[]): number {
+  if (sweepSet.byteLength < waits.length * POLLFD_SIZE) {
+    sweepSet = new Uint8Array(waits.length * POLLFD_SIZE * 2);
     sweepView = new DataView(sweepSet.buffer);
   }
   const view = sweepView;
-  round.forEach((w, i) => {
+  waits.forEach((w, i) => {
     view.setInt32(i * POLLFD_SIZE, w.fd, true);
     view.setInt16(i * POLLFD_SIZE + 4, w.events, true);
     view.setInt16(i * POLLFD_SIZE + 6, 0, true);
   });
-  if (libc.symbols.poll(sweepSet, BigInt(round.length), 0) <= 0) return;
-  spinning = [];
-  round.forEach((w, i) => {
-    const revents = view.getInt16(i * POLLFD_SIZE + 6, true);
-    if (revents & (w.events | DONE)) w.resolve(revents);
-    else spinning.push(w);
-  });
+  return Number(libc.symbols.poll(sweepSet, BigInt(waits.length), 0));
 }
 
 function scheduleSweep(): void {
@@ -175,23 +182,12 @@ function sweep(): void {
   if (count === 0) return;
   spinning = [];
   if (!parked) waiters = [];
-  if (sweepSet.byteLength < count * POLLFD_SIZE) {
-    sweepSet = new Uint8Array(count * POLLFD_SIZE * 2);
-    sweepView = new DataView(sweepSet.buffer);
-  }
-  const view = sweepView;
   const all = held.length === 0 ? round : round.concat(held);
-  all.forEach((w, i) => {
-    view.setInt32(i * POLLFD_SIZE, w.fd, true);
-    view.setInt16(i * POLLFD_SIZE + 4, w.events, true);
-    view.setInt16(i * POLLFD_SIZE + 6, 0, true);
-  });
-  // A failed poll (EINTR) counts as "nothing ready yet".
-  const ready = libc.symbols.poll(sweepSet, BigInt(count), 0);
+  const ready = pollNow(all);
   const now = performance.now();
   let expired = 0;
   all.forEach((w, i) => {
-    const revents = ready > 0 ? view.getInt16(i * POLLFD_SIZE + 6, true) : 0;
+    const revents = ready > 0 ? sweepView.getInt16(i * POLLFD_SIZE + 6, true) : 0;
     if (revents & (w.events | DONE)) w.resolve(revents);
     else if (i >= round.length) waiters.push(w);
     else if (now >= w.spinUntil) {
