@@ -31,6 +31,22 @@ function privateTmp() {
   return `mount --bind ${shellQuote(WINE_TMP)} ${shellQuote(WINE_ROOT + "/tmp")}`;
 }
 
+/**
+ * Shell commands that show a shared chroot's Windows runtimes at
+ * /src/.cache/wine/bin when this checkout uses another checkout's cache
+ * (IPCKIT_WINE_CACHE), since Windows processes find them under /src.
+ */
+function sharedRuntimes() {
+  const own = join(PROJECT, ".cache", "wine", "bin");
+  if (resolve(WINE_CACHE, "bin") === own) return [];
+  mkdirSync(own, { recursive: true });
+  return [
+    `mount --bind ${shellQuote(join(WINE_CACHE, "bin"))} ${
+      shellQuote(WINE_ROOT + "/src/.cache/wine/bin")
+    }`,
+  ];
+}
+
 /** Versions of the Linux runtimes; the Windows builds are pinned to the same. */
 function versionOf(name) {
   return JSON.parse(readFileSync(join(PROJECT, "node_modules", name, "package.json"), "utf8"))
@@ -113,6 +129,7 @@ export function runInCell(cell, script, args = [], options = {}) {
     `mount -t proc proc ${shellQuote(WINE_ROOT + "/proc")}`,
     `mount --rbind /dev ${shellQuote(WINE_ROOT + "/dev")}`,
     `mount --bind ${shellQuote(PROJECT)} ${shellQuote(WINE_ROOT + "/src")}`,
+    ...sharedRuntimes(),
     privateTmp(),
     `exec chroot ${shellQuote(WINE_ROOT)} /usr/bin/env -i ` +
     `PATH=/usr/bin:/bin HOME=/root WINEDEBUG=-all WINEPREFIX=/opt/wineprefix ` +
