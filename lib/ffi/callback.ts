@@ -28,7 +28,7 @@ import type { Callback, CallbackDef } from "./types.ts";
  */
 export function callback(
   def: CallbackDef,
-  fn: (...args: any[]) => any,
+  fn: (...args: unknown[]) => unknown,
   options: { threadsafe?: boolean } = {},
 ): Callback {
   if (options.threadsafe && def.returns !== "void") {
