@@ -190,7 +190,9 @@ class Ring {
 function bytesOf(data: ChannelData, what: string): Uint8Array {
   if (data instanceof Uint8Array) return data;
   if (typeof data === "string") return encoder.encode(data);
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (ArrayBuffer.isView(data)) {
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  }
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   throw new TypeError(
     `Cannot send ${typeof data} to ${what}: pass a Uint8Array, an ArrayBufferView, an ArrayBuffer or a string`,
@@ -210,7 +212,9 @@ function checkTimeout(timeout: unknown, what: string): number | undefined {
 
 function checkInteger(value: unknown, what: string, min: number, max: number): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`Cannot use ${String(value)} as ${what}: it must be an integer from ${min} to ${max}`);
+    throw new RangeError(
+      `Cannot use ${String(value)} as ${what}: it must be an integer from ${min} to ${max}`,
+    );
   }
   return value;
 }
@@ -312,25 +316,35 @@ export class Channel implements Disposable {
    */
   static create(options: ChannelCreateOptions): Channel {
     if (typeof options !== "object" || options === null) {
-      throw new TypeError("Cannot create channel: options must be an object with name, slotSize and slots");
+      throw new TypeError(
+        "Cannot create channel: options must be an object with name, slotSize and slots",
+      );
     }
     const name = checkName(options.name, "channel");
     const what = `channel '${name}'`;
     const slotSize = checkInteger(options.slotSize, `the slot size of ${what}`, 1, MAX_TOTAL);
     const slots = checkInteger(options.slots, `the slot count of ${what}`, 2, 2 ** 20);
     if ((slots & (slots - 1)) !== 0) {
-      throw new RangeError(`Cannot use ${slots} as the slot count of ${what}: it must be a power of two`);
+      throw new RangeError(
+        `Cannot use ${slots} as the slot count of ${what}: it must be a power of two`,
+      );
     }
     const mode = options.mode ?? "queue";
     if (mode !== "queue" && mode !== "broadcast") {
-      throw new TypeError(`Cannot create ${what} in mode '${String(mode)}': use "queue" or "broadcast"`);
+      throw new TypeError(
+        `Cannot create ${what} in mode '${String(mode)}': use "queue" or "broadcast"`,
+      );
     }
     const policy = options.policy ?? "wait";
     if (policy !== "wait" && policy !== "overwrite") {
-      throw new TypeError(`Cannot create ${what} with policy '${String(policy)}': use "wait" or "overwrite"`);
+      throw new TypeError(
+        `Cannot create ${what} with policy '${String(policy)}': use "wait" or "overwrite"`,
+      );
     }
     if (mode === "queue" && policy !== "wait") {
-      throw new TypeError(`Cannot create ${what} with policy '${policy}': policies are for broadcast mode`);
+      throw new TypeError(
+        `Cannot create ${what} with policy '${policy}': policies are for broadcast mode`,
+      );
     }
     const maxReaders = checkInteger(options.maxReaders ?? 16, `the reader limit of ${what}`, 1, 62);
     const stride = align64(SLOT_HEADER + slotSize);
@@ -348,7 +362,9 @@ export class Channel implements Disposable {
       if (!(error instanceof NameTakenError)) throw error;
       throw new NameTakenError(
         `Cannot create ${what}: the name is taken${
-          error.existingKind === "shared memory" ? " (pass openExisting: true to open a channel of that name)" : ` by ${error.existingKind ?? "another object"}`
+          error.existingKind === "shared memory"
+            ? " (pass openExisting: true to open a channel of that name)"
+            : ` by ${error.existingKind ?? "another object"}`
         }`,
         name,
         "channel",
@@ -419,14 +435,18 @@ export class Channel implements Disposable {
     const name = checkName(options.name, "channel");
     const role = options.role ?? "reader";
     if (role !== "reader" && role !== "writer") {
-      throw new TypeError(`Cannot open channel '${name}' as '${String(role)}': use "reader" or "writer"`);
+      throw new TypeError(
+        `Cannot open channel '${name}' as '${String(role)}': use "reader" or "writer"`,
+      );
     }
     let mapping: NativeMapping;
     try {
       mapping = shm.openSharedMemory(name, false, undefined);
     } catch (error) {
       if (error instanceof NotFoundError) {
-        throw new NotFoundError(`Cannot open channel '${name}': it does not exist`, name, { cause: error });
+        throw new NotFoundError(`Cannot open channel '${name}': it does not exist`, name, {
+          cause: error,
+        });
       }
       throw error;
     }
@@ -618,7 +638,9 @@ export class ChannelReservation implements Disposable {
 
   /** The slot's bytes (`slotSize` of them). ClosedError after commit or cancel. */
   get bytes(): Uint8Array {
-    if (!this.#bytes) throw new ClosedError("Cannot use a channel reservation: it was committed or cancelled");
+    if (!this.#bytes) {
+      throw new ClosedError("Cannot use a channel reservation: it was committed or cancelled");
+    }
     return this.#bytes;
   }
 
@@ -631,7 +653,9 @@ export class ChannelReservation implements Disposable {
   commit(length: number): void {
     const bytes = this.bytes;
     if (!Number.isInteger(length) || length < 0) {
-      throw new RangeError(`Cannot commit ${String(length)} bytes: the length must be an integer >= 0`);
+      throw new RangeError(
+        `Cannot commit ${String(length)} bytes: the length must be an integer >= 0`,
+      );
     }
     if (length > bytes.length) {
       throw new MessageTooLargeError(
@@ -764,7 +788,10 @@ export class ChannelWriter extends ChannelEnd {
     Atomics.store(i32, stamp, pos);
     this.#pos = pos;
     Atomics.store(i32, HEAD >> 2, pos);
-    if (Atomics.load(i32, WAKE_READERS >> 2) !== 0 && Atomics.exchange(i32, WAKE_READERS >> 2, 0) !== 0) {
+    if (
+      Atomics.load(i32, WAKE_READERS >> 2) !== 0 &&
+      Atomics.exchange(i32, WAKE_READERS >> 2, 0) !== 0
+    ) {
       this.#wakeReaders(false);
     }
   }
@@ -909,7 +936,11 @@ export class ChannelWriter extends ChannelEnd {
     });
   }
 
-  #waitForSpace<T>(verb: string, options: ChannelWaitOptions, attempt: () => T | undefined): Promise<T> {
+  #waitForSpace<T>(
+    verb: string,
+    options: ChannelWaitOptions,
+    attempt: () => T | undefined,
+  ): Promise<T> {
     const i32 = this.i32;
     return this.waitFor(verb, options, attempt, async (timeoutMs, signal) => {
       Atomics.store(i32, WAKE_WRITER >> 2, 1);
@@ -957,7 +988,10 @@ export class ChannelWriter extends ChannelEnd {
     const i32 = this.i32;
     const state = Atomics.load(i32, WRITER_STATE >> 2);
     if (state === ((this.#generation << 2) | STATUS_ATTACHED)) {
-      if (Atomics.compareExchange(i32, WRITER_STATE >> 2, state, (state & ~3) | STATUS_CLOSED) === state) {
+      if (
+        Atomics.compareExchange(i32, WRITER_STATE >> 2, state, (state & ~3) | STATUS_CLOSED) ===
+          state
+      ) {
         Atomics.add(i32, CLOSES >> 2, 1);
       }
     }
@@ -1060,7 +1094,9 @@ export class ChannelMessage implements Disposable {
    */
   release(): boolean {
     const release = this.#release;
-    if (!release) throw new ClosedError("Cannot release a channel message: it was released already");
+    if (!release) {
+      throw new ClosedError("Cannot release a channel message: it was released already");
+    }
     this.#release = null;
     if (this.#bytes!.byteLength > 0) detachBuffer(this.#bytes!.buffer as ArrayBuffer);
     this.#bytes = null;
@@ -1222,7 +1258,9 @@ export class ChannelReader extends ChannelEnd {
       this.#cursor = (pos + 1) | 0;
       Atomics.store(i32, ring.record(this.#index, R_CURSOR), this.#cursor);
     }
-    if (Atomics.load(i32, WAKE_WRITER >> 2) !== 0 && Atomics.exchange(i32, WAKE_WRITER >> 2, 0) !== 0) {
+    if (
+      Atomics.load(i32, WAKE_WRITER >> 2) !== 0 && Atomics.exchange(i32, WAKE_WRITER >> 2, 0) !== 0
+    ) {
       this.port.wakeWriter();
     }
     return intact;

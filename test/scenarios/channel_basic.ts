@@ -18,7 +18,9 @@ const PEER = new URL("./channel_peer.ts", import.meta.url).pathname.replace(/^\/
 const tag = `ipckit-ch-${process.pid}`;
 const ours = () =>
   platform === "linux" ? readdirSync("/dev/shm").filter((f) => f.includes(tag)) : [];
-const text = (bytes: Uint8Array | null) => (bytes === null ? null : new TextDecoder().decode(bytes));
+const text = (
+  bytes: Uint8Array | null,
+) => (bytes === null ? null : new TextDecoder().decode(bytes));
 
 async function errorOf(run: () => unknown): Promise<{ name: string; message: string } | null> {
   try {
@@ -62,24 +64,36 @@ async function errorOf(run: () => unknown): Promise<{ name: string; message: str
 
   // Bad input.
   report("too_large", await errorOf(() => writer.trySend(new Uint8Array((1 << 16) + 1))));
-  report("too_large_class", await errorOf(() => writer.send(new Uint8Array(1 << 17))).then((e) => e?.name));
-  report("too_large_is_range_error", (() => {
-    try {
-      writer.trySend(new Uint8Array(1 << 17));
-    } catch (error) {
-      return error instanceof MessageTooLargeError && error instanceof RangeError;
-    }
-  })());
-  report("bad_slots", await errorOf(() => Channel.create({ name: `${tag}-x`, slotSize: 8, slots: 3 })));
+  report(
+    "too_large_class",
+    await errorOf(() => writer.send(new Uint8Array(1 << 17))).then((e) => e?.name),
+  );
+  report(
+    "too_large_is_range_error",
+    (() => {
+      try {
+        writer.trySend(new Uint8Array(1 << 17));
+      } catch (error) {
+        return error instanceof MessageTooLargeError && error instanceof RangeError;
+      }
+    })(),
+  );
+  report(
+    "bad_slots",
+    await errorOf(() => Channel.create({ name: `${tag}-x`, slotSize: 8, slots: 3 })),
+  );
   report("bad_data", await errorOf(() => writer.trySend(42 as unknown as string)));
   report("second_writer", await errorOf(() => Channel.open({ name, role: "writer" })));
-  report("second_writer_class", (() => {
-    try {
-      Channel.open({ name, role: "writer" });
-    } catch (error) {
-      return error instanceof NameTakenError;
-    }
-  })());
+  report(
+    "second_writer_class",
+    (() => {
+      try {
+        Channel.open({ name, role: "writer" });
+      } catch (error) {
+        return error instanceof NameTakenError;
+      }
+    })(),
+  );
   report("name_taken", await errorOf(() => Channel.create({ name, slotSize: 8, slots: 2 })));
   report("not_found", await errorOf(() => Channel.open({ name: `${tag}-missing` })));
   report("receive_timeout", await errorOf(() => reader.receive({ timeout: 50 })));
@@ -110,7 +124,11 @@ async function errorOf(run: () => unknown): Promise<{ name: string; message: str
   report("own_writer_close_ends_stream", await reader.receive({ timeout: 1000 }));
   const wake = reader.receive({ timeout: 10_000 });
   const peer = startPeer(PEER, ["write-burst", name, "3"], true);
-  const seqs = [await wake, await reader.receive({ timeout: 10_000 }), await reader.receive({ timeout: 10_000 })];
+  const seqs = [
+    await wake,
+    await reader.receive({ timeout: 10_000 }),
+    await reader.receive({ timeout: 10_000 }),
+  ];
   report("woken_by_other_runtime", seqs.map((m) => m?.[0]));
   await peer.done;
   report("peer_close_ends_stream", await reader.receive({ timeout: 10_000 }));
@@ -140,5 +158,8 @@ report("after_close_open", await errorOf(() => Channel.open({ name: `${tag}-basi
   await holder.done;
   report("after_kill_open", await errorOf(() => Channel.open({ name })).then((e) => e?.name));
   report("after_kill_left", ours());
-  report("not_found_class", await errorOf(() => Channel.open({ name })).then((e) => e?.name === NotFoundError.name));
+  report(
+    "not_found_class",
+    await errorOf(() => Channel.open({ name })).then((e) => e?.name === NotFoundError.name),
+  );
 }

@@ -11,18 +11,24 @@ import { checkMessage, readSeq } from "./_channel_messages.ts";
 
 const PEER = new URL("./channel_peer.ts", import.meta.url).pathname.replace(/^\/([A-Za-z]:)/, "$1");
 const KILLS = Number(process.argv[2] ?? 50);
+const LANES = Number(process.argv[3] ?? 5);
 const tag = `ipckit-chc-${process.pid}`;
 
-{
-  const name = `${tag}-writers`;
+// LANES channels at once, each through KILLS / LANES writer deaths: the deaths are what is
+// tested, and spawning runtimes one after another would take most of the time.
+async function lane(lane: number, kills: number) {
+  const name = `${tag}-writers${lane}`;
   using _channel = Channel.create({ name, slotSize: 4096, slots: 8 });
   using reader = Channel.open({ name });
-  let messages = 0;
-  let torn = 0;
-  let gaps = 0;
-  let deaths = 0;
-  let otherErrors: string[] = [];
-  const positions: number[] = [];
+  const outcome = {
+    messages: 0,
+    torn: 0,
+    gaps: 0,
+    deaths: 0,
+    errors: [] as string[],
+    continued: true,
+  };
+  let lastPosition = -1;
   const consume = async () => {
     let expected = 0;
     for (;;) {
@@ -30,35 +36,46 @@ const tag = `ipckit-chc-${process.pid}`;
       try {
         message = await reader.receive({ timeout: 60_000 });
       } catch (error) {
-        if (error instanceof WriterGoneError) return deaths++;
-        otherErrors.push(String(error));
+        if (error instanceof WriterGoneError) return outcome.deaths++;
+        outcome.errors.push(String(error));
         return;
       }
-      if (message === null) return otherErrors.push("writer closed");
+      if (message === null) return outcome.errors.push("writer closed");
       const seq = readSeq(message);
-      if (message.length < 8 || !checkMessage(message, seq, message.length)) torn++;
-      if (seq !== expected) gaps++;
+      if (message.length < 8 || !checkMessage(message, seq, message.length)) outcome.torn++;
+      if (seq !== expected) outcome.gaps++;
       expected = seq + 1;
-      messages++;
+      outcome.messages++;
     }
   };
-  for (let k = 0; k < KILLS; k++) {
+  for (let k = 0; k < kills; k++) {
     const consumer = consume();
-    const writer = startPeer(PEER, ["write-forever", name], k % 2 === 1);
-    positions.push((await writer.line("writer_position")) as number);
+    const writer = startPeer(PEER, ["write-forever", name], (k + lane) % 2 === 1);
+    const position = (await writer.line("writer_position")) as number;
+    if (position <= lastPosition) outcome.continued = false;
+    lastPosition = position;
     await writer.line("running");
     await new Promise((resolve) => setTimeout(resolve, Math.random() * 20));
     writer.child.kill("SIGKILL");
     await writer.done;
     await consumer;
   }
+  return outcome;
+}
+
+{
+  const lanes = await Promise.all(
+    Array.from({ length: LANES }, (_, i) => lane(i, KILLS / LANES)),
+  );
+  const sum = (key: "messages" | "torn" | "gaps" | "deaths") =>
+    lanes.reduce((total, l) => total + l[key], 0);
   report("kills", KILLS);
-  report("deaths_seen", deaths);
-  report("messages_at_least_50_per_writer", messages >= 50 * KILLS);
-  report("torn", torn);
-  report("gaps", gaps);
-  report("other_errors", otherErrors);
-  report("restarted_writers_continue", positions.every((p, i) => i === 0 || p > positions[i - 1]!));
+  report("deaths_seen", sum("deaths"));
+  report("messages_at_least_50_per_writer", sum("messages") >= 50 * KILLS);
+  report("torn", sum("torn"));
+  report("gaps", sum("gaps"));
+  report("other_errors", lanes.flatMap((l) => l.errors));
+  report("restarted_writers_continue", lanes.every((l) => l.continued));
 }
 
 {

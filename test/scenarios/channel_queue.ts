@@ -17,7 +17,7 @@ const SLOT = 256;
 const name = `ipckit-chq-${process.pid}`;
 const bitmaps = [0, 1].map((i) => join(tmpdir(), `${name}-${i}.bin`));
 
-using channel = Channel.create({ name, slotSize: SLOT, slots: 1024 });
+using _channel = Channel.create({ name, slotSize: SLOT, slots: 1024 });
 const readers = bitmaps.map((bitmap, i) =>
   startPeer(PEER, ["queue-read", name, String(N), String(SLOT), bitmap], i === 1)
 );
@@ -43,7 +43,7 @@ for (const r of results) if (r.code !== 0) report("reader_stderr", r.stderr);
 const seen = bitmaps.map((path) => readFileSync(path));
 let once = 0;
 let twice = 0;
-let expectedShort = [0, 0, 0, 0];
+const expectedShort = [0, 0, 0, 0];
 for (let seq = 0; seq < N; seq++) {
   const length = lengthOf(seq, SLOT);
   if (length < 4) {
