@@ -1422,24 +1422,32 @@ export class ChannelReader extends ChannelEnd {
     });
   }
 
-  /** Ends the wait when the writer is gone: END for a close, WriterGoneError for a death. */
-  #writerEnded(): typeof END | undefined {
+  /**
+   * How many writers have died and closed, read before the ring is polled: a
+   * writer commits everything before it closes, and a dead one commits
+   * nothing more, so an empty poll after this snapshot means the stream ended.
+   * A writer that still looks attached but whose lock is free is marked dead first.
+   */
+  #writerEnds(): { deaths: number; closes: number } {
     const i32 = this.i32;
     const state = Atomics.load(i32, WRITER_STATE >> 2);
     if ((state & 3) === STATUS_ATTACHED && !this.alive(WRITER_ROLE)) {
       if (markDied(this.ring, state)) this.#wakeAll();
     }
-    const deaths = Atomics.load(i32, DEATHS >> 2);
-    if (deaths !== this.#seenDeaths) {
-      this.#seenDeaths = deaths;
-      this.#seenCloses = Atomics.load(i32, CLOSES >> 2);
+    return { deaths: Atomics.load(i32, DEATHS >> 2), closes: Atomics.load(i32, CLOSES >> 2) };
+  }
+
+  /** Ends the wait when a writer ended since the last report: END for a close, WriterGoneError for a death. */
+  #ended(ends: { deaths: number; closes: number }): typeof END | undefined {
+    if (ends.deaths !== this.#seenDeaths) {
+      this.#seenDeaths = ends.deaths;
+      this.#seenCloses = ends.closes;
       throw new WriterGoneError(
         `Cannot receive from channel '${this.name}': its writer died (a new writer may attach)`,
       );
     }
-    const closes = Atomics.load(i32, CLOSES >> 2);
-    if (closes !== this.#seenCloses) {
-      this.#seenCloses = closes;
+    if (ends.closes !== this.#seenCloses) {
+      this.#seenCloses = ends.closes;
       return END;
     }
     return undefined;
@@ -1464,9 +1472,10 @@ export class ChannelReader extends ChannelEnd {
       Atomics.store(i32, WAKE_READERS >> 2, 1);
       try {
         const head = Atomics.load(i32, HEAD >> 2);
+        const ends = this.#writerEnds();
         const found = poll();
         if (found !== undefined) return found;
-        const ended = this.#writerEnded();
+        const ended = this.#ended(ends);
         if (ended !== undefined) return ended;
         const state = Atomics.load(i32, WRITER_STATE >> 2);
         const pid = (state & 3) === STATUS_ATTACHED ? Atomics.load(i32, WRITER_PID >> 2) : 0;
