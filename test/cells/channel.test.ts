@@ -121,10 +121,12 @@ inCells(ALL_CELLS, (cell) => {
   });
 
   it(`Channel crashes: ${counts.kills} writers SIGKILLed at random points deliver no torn message, every death reaches the reader as WriterGoneError and the next writer continues; a queue reader killed holding a message does not wedge the others`, async () => {
-    const run = await runScenario(cell, "test/scenarios/channel_crash.ts", [
-      String(counts.kills),
-      String(counts.lanes),
-    ]);
+    const run = await runScenario(
+      cell,
+      "test/scenarios/channel_crash.ts",
+      [String(counts.kills), String(counts.lanes)],
+      { timeoutMs: 300_000 },
+    );
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     expect(run.results).toEqual({
