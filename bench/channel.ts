@@ -27,7 +27,11 @@ const MiB = 1 << 20;
 const tag = `ipckit-bench-ch-${process.pid}`;
 
 function peer(args: string[]) {
-  const child = spawn(scriptCommand(PEER, args), { stdin: "null", stdout: "inherit", stderr: "inherit" });
+  const child = spawn(scriptCommand(PEER, args), {
+    stdin: "null",
+    stdout: "inherit",
+    stderr: "inherit",
+  });
   return child.exited;
 }
 
