@@ -5,7 +5,7 @@
  *
  * - {@link SharedMemory} and {@link mapFile}: named shared memory and file mappings;
  * - {@link Mutex}, {@link Semaphore}, {@link Event}, {@link waitAny}, {@link waitAll};
- * - {@link NamedPipe}, {@link createPipe} and {@link spawn}; {@link Mailslot};
+ * - {@link NamedPipe}, {@link createPipe} and {@link spawn}; {@link Mailslot}; {@link CopyData};
  * - {@link attach}: the endpoints of a process started by `ipckit run`.
  *
  * Waits never block the event loop, and errors are typed ({@link Win32Error},
@@ -80,3 +80,4 @@ export {
 } from "./lib/runtime/mod.ts";
 export * from "./lib/process.ts";
 export * from "./lib/mailslot.ts";
+export * from "./lib/copydata.ts";

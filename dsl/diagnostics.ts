@@ -274,6 +274,8 @@ export const diag = {
       { span, message: `another ${role} here` },
       kind === "mailslot"
         ? "a mailslot has exactly one reading process (the server); use a named pipe for request/response"
+        : kind === "copydata"
+        ? "a copydata endpoint has exactly one receiving process, whose answers go back to the senders; give each receiver its own copydata endpoint"
         : `a ${kind} has exactly one ${role}; give the others their own ${kind}`,
       [{ span: first, message: `first ${role} here` }],
     );

@@ -240,6 +240,22 @@ export const KINDS: Readonly<Record<string, KindSpec>> = {
     },
     graph: { dot: "tab", mermaid: ["[\\", "\\]"] },
   },
+  copydata: {
+    doc: "data copy (WM_COPYDATA): many senders, one receiving process that answers each message",
+    platforms: ["windows", "linux"],
+    flow: "data",
+    readers: { min: 1, max: 1 },
+    writers: { min: 1 },
+    options: {
+      reply_timeout: {
+        type: "duration",
+        min: 0,
+        default: 10_000,
+        doc: "how long the receiver's handler may take to answer before the sender gets `false`",
+      },
+    },
+    graph: { dot: "note", mermaid: ["[/", "\\]"] },
+  },
   tcp: {
     doc: "a TCP socket",
     platforms: ["windows", "linux"],

@@ -11,6 +11,7 @@ import { closeSync, fstatSync, ftruncateSync, openSync } from "node:fs";
 import { createServer } from "node:net";
 import process from "node:process";
 import { resolve } from "node:path";
+import { CopyData } from "../copydata.ts";
 import { Mailslot } from "../mailslot.ts";
 import { NamedPipe, type NamedPipeServer, type PipeConnection } from "../pipe.ts";
 import { SharedMemory } from "../shared_memory.ts";
@@ -131,6 +132,7 @@ export async function instantiate(plan: Plan): Promise<Instantiated> {
       for (const endpoint of plan.endpoints) {
         if (endpoint.kind === "pipe") NamedPipe.reclaim(endpoint.libName);
         if (endpoint.kind === "mailslot") Mailslot.reclaim(endpoint.libName);
+        if (endpoint.kind === "copydata") CopyData.reclaim(endpoint.libName);
       }
     },
   };
@@ -187,6 +189,8 @@ async function create(
       return NamedPipe.path(name);
     case "mailslot":
       return Mailslot.path(name);
+    case "copydata":
+      return CopyData.osName(name);
     case "tcp":
     case "udp": {
       const host = String(resolved["host"]);

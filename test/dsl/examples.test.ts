@@ -10,8 +10,9 @@ const CORPUS = [
 ];
 
 describe("example corpus", () => {
-  it("contains the six documented examples", () => {
+  it("contains the seven documented examples", () => {
     expect(ipcFiles("examples").map((f) => f.split("/").pop())).toEqual([
+      "copydata.ipc",
       "hello.ipc",
       "mailslot_log.ipc",
       "shm_pipeline.ipc",
