@@ -5,7 +5,7 @@
  *
  * - {@link SharedMemory} and {@link mapFile}: named shared memory and file mappings;
  * - {@link Mutex}, {@link Semaphore}, {@link Event}, {@link waitAny}, {@link waitAll};
- * - {@link NamedPipe}, {@link createPipe} and {@link spawn}; {@link Mailslot};
+ * - {@link NamedPipe}, {@link createPipe} and {@link spawn}; {@link Mailslot}; {@link CopyData};
  * - {@link Channel}: a shared-memory message ring between processes;
  * - {@link attach}: the endpoints of a process started by `ipckit run`.
  *
@@ -94,3 +94,4 @@ export {
   type ChannelWaitOptions,
   ChannelWriter,
 } from "./lib/channel.ts";
+export * from "./lib/copydata.ts";

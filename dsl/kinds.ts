@@ -272,6 +272,22 @@ export const KINDS: Readonly<Record<string, KindSpec>> = {
     },
     graph: { dot: "box3d", mermaid: ["[[", "]]"] },
   },
+  copydata: {
+    doc: "data copy (WM_COPYDATA): many senders, one receiving process that answers each message",
+    platforms: ["windows", "linux"],
+    flow: "data",
+    readers: { min: 1, max: 1 },
+    writers: { min: 1 },
+    options: {
+      reply_timeout: {
+        type: "duration",
+        min: 0,
+        default: 10_000,
+        doc: "how long the receiver's handler may take to answer before the sender gets `false`",
+      },
+    },
+    graph: { dot: "note", mermaid: ["[/", "\\]"] },
+  },
   tcp: {
     doc: "a TCP socket",
     platforms: ["windows", "linux"],
@@ -291,6 +307,25 @@ export const KINDS: Readonly<Record<string, KindSpec>> = {
       server: { type: "process", doc: "the listening process; by default the reading side" },
     },
     graph: { dot: "ellipse", mermaid: ["([", "])"] },
+  },
+  service: {
+    doc: "an RPC service: typed methods called over a message-mode named pipe",
+    platforms: ["windows", "linux"],
+    flow: "stream",
+    writers: { min: 1 },
+    readers: { min: 1 },
+    serverInstances: { fixed: 1 },
+    options: {
+      max_message: {
+        type: "size",
+        min: 1,
+        max: 2 ** 31 - 1,
+        default: 4 * KB * 1024,
+        doc: "largest request or response message; larger ones fail with `resource_exhausted`",
+      },
+      server: { type: "process", doc: "the serving process; by default the reading side" },
+    },
+    graph: { dot: "component", mermaid: ["[[", "]]"] },
   },
   udp: {
     doc: "a UDP socket",

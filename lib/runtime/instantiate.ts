@@ -12,6 +12,7 @@ import { createServer } from "node:net";
 import process from "node:process";
 import { resolve } from "node:path";
 import { Channel } from "../channel.ts";
+import { CopyData } from "../copydata.ts";
 import { Mailslot } from "../mailslot.ts";
 import { NamedPipe, type NamedPipeServer, type PipeConnection } from "../pipe.ts";
 import { SharedMemory } from "../shared_memory.ts";
@@ -132,6 +133,7 @@ export async function instantiate(plan: Plan): Promise<Instantiated> {
       for (const endpoint of plan.endpoints) {
         if (endpoint.kind === "pipe") NamedPipe.reclaim(endpoint.libName);
         if (endpoint.kind === "mailslot") Mailslot.reclaim(endpoint.libName);
+        if (endpoint.kind === "copydata") CopyData.reclaim(endpoint.libName);
       }
     },
   };
@@ -198,6 +200,8 @@ async function create(
       return NamedPipe.path(name);
     case "mailslot":
       return Mailslot.path(name);
+    case "copydata":
+      return CopyData.osName(name);
     case "tcp":
     case "udp": {
       const host = String(resolved["host"]);

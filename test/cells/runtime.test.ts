@@ -87,6 +87,16 @@ inCells(ALL_CELLS, (cell) => {
       await expectNothingLeft(cell, ["mailslot:mailslot_log.log"]);
     });
 
+    it("copydata.ipc: two Deno senders get the Bun receiver's answers, jobs counted on both sides", async () => {
+      const run = await runScenario(cell, CLI, ["run", "examples/copydata.ipc"]);
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(linesOf(run, "receiver")).toContain("took 16 jobs and refused 4 from 2 senders");
+      for (const i of [0, 1]) {
+        expect(linesOf(run, `sender[${i}]`)).toContain(`sender[${i}]: 8 of 10 jobs accepted`);
+      }
+      await expectNothingLeft(cell, ["copydata:copydata.jobs"]);
+    });
+
     it("stdio_pipeline.ipc: the generator's stdout feeds the counter's stdin", async () => {
       const run = await runScenario(cell, CLI, ["run", "examples/stdio_pipeline.ipc"]);
       expect(run.code, run.stdout + run.stderr).toBe(0);
