@@ -69,10 +69,10 @@ async function pipeThroughput(mib: number): Promise<number> {
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
 
 // Warm-up of each.
-await copyDataRoundTrips(Math.min(200, ROUND_TRIPS));
-await pipeRoundTrips(Math.min(200, ROUND_TRIPS));
-await copyDataThroughput(4);
-await pipeThroughput(4);
+await copyDataRoundTrips(Math.min(500, ROUND_TRIPS));
+await pipeRoundTrips(Math.min(500, ROUND_TRIPS));
+await copyDataThroughput(16);
+await pipeThroughput(16);
 
 const trials = {
   cdRt: [] as number[],

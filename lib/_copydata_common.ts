@@ -55,6 +55,11 @@ export const MAX_COPYDATA_SIZE = 0xffffffff;
  *
  * @param tag The caller's tag (undefined = 0).
  * @returns The tag as a bigint.
+ * @example
+ * ```ts
+ * import { checkTag } from "./_copydata_common.ts";
+ * checkTag(7); // 7n
+ * ```
  */
 export function checkTag(tag: unknown): bigint {
   if (tag === undefined) return 0n;
@@ -77,6 +82,11 @@ export function checkTag(tag: unknown): bigint {
  * @param fallback The default.
  * @param what What waits, for the message.
  * @returns The timeout.
+ * @example
+ * ```ts
+ * import { checkTimeout } from "./_copydata_common.ts";
+ * checkTimeout(undefined, Infinity, "send"); // Infinity
+ * ```
  */
 export function checkTimeout(timeout: unknown, fallback: number, what: string): number {
   if (timeout === undefined) return fallback;

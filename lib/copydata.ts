@@ -241,7 +241,9 @@ export class CopyDataReceiver implements AsyncDisposable, AsyncIterable<CopyData
 
 /**
  * A sender connected to one receiver. Its messages arrive in the order
- * `send()` was called (each waits for the one before).
+ * `send()` was called (each waits for the one before). It stays bound to the
+ * receiver it reached: once that one closes, sends reject with ClosedError,
+ * even if a new receiver listens under the name (connect again).
  *
  * @example
  * ```ts

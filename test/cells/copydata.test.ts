@@ -47,7 +47,8 @@ inCells(ALL_CELLS, (cell) => {
       iterated: { answers: [true, true], got: ["1:one", "2:two"] },
       second_listen: "NameTakenError",
       send_after_receiver_closed: "ClosedError",
-      relisten_after_close: true,
+      old_sender_after_relisten: "ClosedError",
+      allow_lower_integrity_answer: true,
       missing: "NotFoundError",
       missing_after_wait: "NotFoundError",
       bad: {
