@@ -6,6 +6,7 @@
  * - {@link SharedMemory} and {@link mapFile}: named shared memory and file mappings;
  * - {@link Mutex}, {@link Semaphore}, {@link Event}, {@link waitAny}, {@link waitAll};
  * - {@link NamedPipe}, {@link createPipe} and {@link spawn}; {@link Mailslot}; {@link CopyData};
+ * - {@link Channel}: a shared-memory message ring between processes;
  * - {@link attach}: the endpoints of a process started by `ipckit run`.
  *
  * Waits never block the event loop, and errors are typed ({@link Win32Error},
@@ -80,4 +81,17 @@ export {
 } from "./lib/runtime/mod.ts";
 export * from "./lib/process.ts";
 export * from "./lib/mailslot.ts";
+export {
+  type BroadcastPolicy,
+  Channel,
+  type ChannelCreateOptions,
+  type ChannelData,
+  ChannelMessage,
+  type ChannelMode,
+  type ChannelOpenOptions,
+  ChannelReader,
+  ChannelReservation,
+  type ChannelWaitOptions,
+  ChannelWriter,
+} from "./lib/channel.ts";
 export * from "./lib/copydata.ts";

@@ -5,6 +5,7 @@
  * @module
  */
 import process from "node:process";
+import { Channel, type ChannelReader, type ChannelWriter } from "../channel.ts";
 import {
   CopyData,
   type CopyDataHandler,
@@ -165,6 +166,42 @@ export class Topology implements AsyncDisposable {
     const shm = SharedMemory.open(endpoint.name, { readonly: endpoint.role === "reader" });
     this.#owned.push(shm);
     return shm;
+  }
+
+  /**
+   * Attaches to the topology's channel (the supervisor created it and holds
+   * it, so a restarted process reattaches): its writer end when this process
+   * writes to it, its reader end when it reads.
+   *
+   * @param name The endpoint's topology name.
+   * @returns A ChannelWriter or a ChannelReader, closed with the topology object.
+   */
+  channel(name: string): ChannelWriter | ChannelReader {
+    return this.endpoint(name).role === "writer"
+      ? this.channelWriter(name)
+      : this.channelReader(name);
+  }
+
+  /**
+   * Attaches as the writer of a channel this process writes to.
+   *
+   * @param name The endpoint's topology name.
+   * @returns The writer end.
+   */
+  channelWriter(name: string): ChannelWriter {
+    const endpoint = this.#expect(name, "channel", ["writer"]);
+    return this.#own(Channel.open({ name: endpoint.name, role: "writer" }));
+  }
+
+  /**
+   * Attaches as a reader of a channel this process reads.
+   *
+   * @param name The endpoint's topology name.
+   * @returns The reader end.
+   */
+  channelReader(name: string): ChannelReader {
+    const endpoint = this.#expect(name, "channel", ["reader"]);
+    return this.#own(Channel.open({ name: endpoint.name, role: "reader" }));
   }
 
   /**

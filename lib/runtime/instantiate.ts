@@ -11,6 +11,7 @@ import { closeSync, fstatSync, ftruncateSync, openSync } from "node:fs";
 import { createServer } from "node:net";
 import process from "node:process";
 import { resolve } from "node:path";
+import { Channel } from "../channel.ts";
 import { CopyData } from "../copydata.ts";
 import { Mailslot } from "../mailslot.ts";
 import { NamedPipe, type NamedPipeServer, type PipeConnection } from "../pipe.ts";
@@ -149,6 +150,16 @@ async function create(
       const shm = SharedMemory.create({ name, size: Number(resolved["size"]) });
       held.push(shm);
       return shm.osName;
+    }
+    case "channel": {
+      const channel = Channel.create({
+        name,
+        slotSize: Number(resolved["slot"]),
+        slots: Number(resolved["slots"]),
+        mode: resolved["mode"] === "broadcast" ? "broadcast" : "queue",
+      });
+      held.push(channel);
+      return channel.osName;
     }
     case "filemap": {
       // The file must exist with at least `size` bytes before anyone maps it.

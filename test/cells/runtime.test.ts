@@ -66,6 +66,17 @@ inCells(ALL_CELLS, (cell) => {
       ]);
     });
 
+    it("channel_fanout.ipc: two Bun replicas and a Deno reader each get all 1000 ticks in order from one producer over a broadcast channel", async () => {
+      const run = await runScenario(cell, CLI, ["run", "examples/channel_fanout.ipc"]);
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(linesOf(run, "producer")).toContain("producer published 1000 ticks");
+      for (const reader of ["reader[0]", "reader[1]", "audit"]) {
+        expect(linesOf(run, reader)).toContain(`${reader} got 1000 ticks in order, sum 499500`);
+      }
+      // The channel is shared memory: the same check finds it by name.
+      await expectNothingLeft(cell, ["shm:channel_fanout.ticks"]);
+    });
+
     it("mailslot_log.ipc: Bun and Deno writers (and Python on Linux) reach the one collector, every line counted", async () => {
       const run = await runScenario(cell, CLI, ["run", "examples/mailslot_log.ipc"]);
       expect(run.code, run.stdout + run.stderr).toBe(0);
