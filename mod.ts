@@ -6,8 +6,11 @@
  * - {@link SharedMemory} and {@link mapFile}: named shared memory and file mappings;
  * - {@link Mutex}, {@link Semaphore}, {@link Event}, {@link waitAny}, {@link waitAll};
  * - {@link NamedPipe}, {@link createPipe} and {@link spawn}; {@link Mailslot}; {@link CopyData};
- * - {@link Channel}: a shared-memory message ring between processes;
- * - {@link attach}: the endpoints of a process started by `ipckit run`.
+ * - {@link Channel}: a shared-memory message ring between processes.
+ *
+ * This entry point is the library alone. The other entry points:
+ * `ipckit/attach` for a process started by `ipckit run`, `ipckit/runtime`
+ * for the supervisor, `ipckit/dsl` for tools that parse and check `.ipc` files.
  *
  * Waits never block the event loop, and errors are typed ({@link Win32Error},
  * {@link ErrnoError}, {@link NotFoundError}, {@link NameTakenError}, …).
@@ -16,18 +19,18 @@
  * ```ts
  * import { Event, SharedMemory } from "./mod.ts";
  * using frames = SharedMemory.create({ name: "doc-frames", size: 4096 });
- * using ready = Event.create("doc-frame-ready");
+ * using ready = Event.create({ name: "doc-frame-ready" });
  * frames.write(new TextEncoder().encode("frame 1"), 0);
  * ready.set();
- * await ready.wait({ timeout: 1000 }); // true
+ * await ready.wait({ timeout: 1000 }); // resolves (a timeout rejects with TimeoutError)
  * ```
  *
  * @example A message-mode named pipe
  * ```ts
  * import { NamedPipe } from "./mod.ts";
- * await using server = NamedPipe.serve("doc-jobs", { mode: "message" });
+ * await using server = NamedPipe.serve({ name: "doc-jobs", mode: "message" });
  * const accepted = server.accept();
- * await using client = await NamedPipe.connect("doc-jobs");
+ * await using client = await NamedPipe.connect({ name: "doc-jobs" });
  * await using connection = await accepted;
  * await client.write("job 1");
  * console.log(new TextDecoder().decode((await connection.read())!)); // "job 1"
@@ -65,20 +68,14 @@ export {
   type LockOptions,
   Mutex,
   MutexGuard,
+  type OpenOptions,
   Semaphore,
   type SemaphoreOptions,
-  TIMED_OUT,
   type Waitable,
   waitAll,
   waitAny,
   type WaitOptions,
 } from "./lib/sync.ts";
-export {
-  attach,
-  type ContractDocument,
-  type ContractEndpoint,
-  Topology,
-} from "./lib/runtime/mod.ts";
 export * from "./lib/process.ts";
 export * from "./lib/mailslot.ts";
 export {

@@ -40,7 +40,7 @@ if (role === "echo") {
     slot.commit(frame.length);
   }
 } else if (role === "pipe-echo") {
-  await using client = await NamedPipe.connect(a);
+  await using client = await NamedPipe.connect({ name: a });
   for (let i = 0; i < Number(b); i++) await client.write((await client.read())!);
 } else if (role === "ipc") {
   process.on("message", (message) => {

@@ -15,7 +15,7 @@ const receiver = await CopyData.listen({
     return true;
   },
 });
-const server = NamedPipe.serve(pipeName, { mode: "message" });
+const server = NamedPipe.serve({ name: pipeName, mode: "message" });
 const ACK = new Uint8Array([1]);
 const serving = (async () => {
   const connection = await server.accept();

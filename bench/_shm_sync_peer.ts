@@ -6,8 +6,8 @@ import { Event } from "../mod.ts";
 
 const [role, ping = "", pong = "", rounds = "0"] = process.argv.slice(2);
 if (role === "pingpong") {
-  using pingEvent = Event.open(ping);
-  using pongEvent = Event.open(pong);
+  using pingEvent = Event.open({ name: ping });
+  using pongEvent = Event.open({ name: pong });
   pongEvent.set(); // ready
   for (let i = 0; i < Number(rounds); i++) {
     await pingEvent.wait();

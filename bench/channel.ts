@@ -64,7 +64,7 @@ async function channelRoundTrip(): Promise<number> {
 async function pipeRoundTrip(): Promise<number> {
   const rounds = Math.min(ROUNDS, 5000);
   const name = `${tag}-pipe`;
-  await using server = NamedPipe.serve(name, { mode: "message" });
+  await using server = NamedPipe.serve({ name, mode: "message" });
   const accepted = server.accept();
   const exited = peer(["pipe-echo", name, String(rounds + 200)]);
   await using conn = await accepted;

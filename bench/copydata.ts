@@ -35,7 +35,7 @@ for await (const chunk of peer.stdout!) {
 }
 
 const sender = await CopyData.connect({ name: copyDataName, timeout: 10_000 });
-const pipe = await NamedPipe.connect(pipeName, { timeout: 10_000 });
+const pipe = await NamedPipe.connect({ name: pipeName, timeout: 10_000 });
 
 async function copyDataRoundTrips(count: number): Promise<number> {
   const started = performance.now();

@@ -22,9 +22,9 @@ let runs = 0; // every run gets fresh names
 
 async function ipckitThroughput(): Promise<number> {
   const name = `ipckit-bench-tp-${tag}-${++runs}`;
-  await using server = NamedPipe.serve(name);
+  await using server = NamedPipe.serve({ name });
   const accepted = server.accept();
-  const client = await NamedPipe.connect(name);
+  const client = await NamedPipe.connect({ name });
   const conn = await accepted;
   const started = performance.now();
   const reading = (async () => {
@@ -52,9 +52,9 @@ async function ipckitThroughput(): Promise<number> {
 
 async function ipckitRoundTrips(mode: "byte" | "message"): Promise<number> {
   const name = `ipckit-bench-rt-${mode}-${tag}-${++runs}`;
-  await using server = NamedPipe.serve(name, { mode });
+  await using server = NamedPipe.serve({ name, mode });
   const accepted = server.accept();
-  const client = await NamedPipe.connect(name);
+  const client = await NamedPipe.connect({ name });
   const conn = await accepted;
   const echo = (async () => {
     let pending = 0;

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// Launches the ipckit CLI (cli/main.ts) under the Bun binary that npm
-// installed with this package, passing argv, stdio, signals and the exit code
-// through. Set IPCKIT_BUN to use another Bun binary.
+// Launches the ipckit CLI (cli/main.ts) under Bun, passing argv, stdio,
+// signals and the exit code through. Bun is an optional peer dependency (a
+// Deno or Bun project that uses only the library downloads no runtime), so
+// the binary is the `bun` package's when installed, else `bun` on PATH; set
+// IPCKIT_BUN to use another one.
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -32,16 +34,10 @@ function findBun() {
     ".bin",
     process.platform === "win32" ? "bun.exe" : "bun",
   );
-  return existsSync(shim) ? shim : null;
+  return existsSync(shim) ? shim : "bun";
 }
 
 const bun = findBun();
-if (!bun) {
-  process.stderr.write(
-    "error: cannot find the bun binary that ipckit runs on; run `npm install` in the ipckit package (or set IPCKIT_BUN)\n",
-  );
-  process.exit(1);
-}
 
 const child = spawn(bun, [path.join(root, "cli", "main.ts"), ...process.argv.slice(2)], {
   stdio: "inherit",
@@ -55,7 +51,10 @@ const forward = (signal) => {
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, forward);
 
 child.on("error", (err) => {
-  process.stderr.write(`error: cannot start '${bun}': ${err.message}\n`);
+  const hint = err.code === "ENOENT"
+    ? " (the ipckit CLI runs on Bun: `npm install bun`, put bun on PATH, or set IPCKIT_BUN)"
+    : "";
+  process.stderr.write(`error: cannot start '${bun}': ${err.message}${hint}\n`);
   process.exit(1);
 });
 child.on("exit", (code, signal) => {

@@ -25,7 +25,21 @@ import { type CheckOptions, checkProgram, type CheckResult } from "./check/index
 import { loadProgram, type ReadFile } from "./imports.ts";
 
 export * from "./ast.ts";
-export * from "./diagnostics.ts";
+// `diag` (the factories the checker builds diagnostics with) stays internal: tools read
+// diagnostics, they do not make them.
+export {
+  type Code,
+  CODES,
+  type Diagnostic,
+  type JsonDiagnostic,
+  type JsonLabel,
+  type Label,
+  renderAll,
+  renderDiagnostic,
+  type Severity,
+  sortDiagnostics,
+  toJson,
+} from "./diagnostics.ts";
 export * from "./model.ts";
 export { grammar, parse, parseExpr, type ParseResult } from "./parse.ts";
 export {

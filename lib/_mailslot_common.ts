@@ -20,8 +20,11 @@ export interface MailslotSettings {
 
 /** The reading end (the one server of a mailslot). */
 export interface MailslotReader {
-  /** The next message; TimeoutError after `timeout` ms; ClosedError once closed. */
-  read(timeout: number): Promise<Uint8Array>;
+  /**
+   * The next message; TimeoutError after `timeout` ms; the signal's reason
+   * on abort (nothing taken); ClosedError once closed.
+   */
+  read(timeout: number, signal?: AbortSignal): Promise<Uint8Array>;
   info(): MailslotInfo;
   close(): Promise<void>;
 }

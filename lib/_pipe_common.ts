@@ -23,8 +23,10 @@ export interface ServeSettings {
 /** Client options after defaults are applied. */
 export interface ConnectSettings {
   readonly mode: PipeMode;
-  /** Milliseconds to wait for the pipe to exist and have a free instance. */
+  /** Milliseconds to wait for the pipe to exist and have a free instance (Infinity: forever). */
   readonly timeout: number;
+  /** Ends the wait; the call rejects with its reason. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** One connected end of a named pipe (either side) or of an anonymous pipe. */
@@ -43,8 +45,12 @@ export interface Endpoint {
 export interface ServerEndpoint {
   /** The OS path of the pipe. */
   readonly path: string;
-  /** The next client, in arrival order; ClosedError once closed. One at a time. */
-  accept(): Promise<Endpoint>;
+  /**
+   * The next client, in arrival order; ClosedError once closed. An abort of
+   * `signal` rejects with its reason and takes no client (one that arrives
+   * goes to the next accept).
+   */
+  accept(signal?: AbortSignal): Promise<Endpoint>;
   /** Stops listening; connections already accepted stay open. */
   close(): Promise<void>;
   /** What the OS reports about the pipe's security (Windows: SDDL of the DACL; Linux: socket mode). */

@@ -346,7 +346,9 @@ export class CopyDataSender implements AsyncDisposable {
  * await sender.send("job 1");
  * ```
  */
-export const CopyData = {
+export class CopyData {
+  private constructor() {}
+
   /**
    * The name a program that is not ipckit finds a receiver by.
    *
@@ -359,10 +361,10 @@ export const CopyData = {
    * console.log(CopyData.osName("jobs")); // "jobs" on Windows, "/run/user/1000/ipckit/jobs.copydata" on Linux
    * ```
    */
-  osName(name: string): string {
+  static osName(name: string): string {
     const bare = bareName(checkName(name, "copydata receiver"));
     return platform === "windows" ? bare : posix.copyDataPath(bare);
-  },
+  }
 
   /**
    * Removes what a receiver that died without closing left of a name: on
@@ -377,10 +379,10 @@ export const CopyData = {
    * CopyData.reclaim("jobs");
    * ```
    */
-  reclaim(name: string): boolean {
+  static reclaim(name: string): boolean {
     const bare = bareName(checkName(name, "copydata receiver"));
     return platform === "windows" ? false : posix.reclaimCopyData(bare);
-  },
+  }
 
   /**
    * Listens under a name. NameTakenError when another receiver has it.
@@ -397,7 +399,7 @@ export const CopyData = {
    * });
    * ```
    */
-  async listen(options: CopyDataListenOptions): Promise<CopyDataReceiver> {
+  static async listen(options: CopyDataListenOptions): Promise<CopyDataReceiver> {
     checkOptions(options, "CopyData.listen");
     const name = checkName(options.name, "copydata receiver");
     const { handler, allowLowerIntegrity = false } = options;
@@ -413,7 +415,7 @@ export const CopyData = {
       replyTimeout: Math.min(replyTimeout, 0x7fffffff),
       allowLowerIntegrity: allowLowerIntegrity === true,
     });
-  },
+  }
 
   /**
    * Connects to the receiver of a name, waiting up to `timeout` ms for it to
@@ -427,7 +429,7 @@ export const CopyData = {
    * await using sender = await CopyData.connect({ name: "jobs", timeout: 2000 });
    * ```
    */
-  async connect(options: CopyDataConnectOptions): Promise<CopyDataSender> {
+  static async connect(options: CopyDataConnectOptions): Promise<CopyDataSender> {
     checkOptions(options, "CopyData.connect");
     const name = checkName(options.name, "copydata receiver");
     const timeout = checkTimeout(options.timeout, 0, `connect to copydata receiver '${name}'`);
@@ -438,7 +440,7 @@ export const CopyData = {
       if (signal?.aborted) void endpoint.close();
     }, () => {});
     return new CopyDataSender(await abortable(connecting, signal), name);
-  },
+  }
 
   /**
    * Windows: sends WM_COPYDATA to any window, e.g. of a program that is not
@@ -457,7 +459,7 @@ export const CopyData = {
    * if (receiver.hwnd !== null) await CopyData.sendToWindow(receiver.hwnd, "hi", { timeout: 1000 });
    * ```
    */
-  sendToWindow(
+  static sendToWindow(
     hwnd: bigint,
     data: CopyDataPayload,
     options: CopyDataSendOptions = {},
@@ -477,5 +479,6 @@ export const CopyData = {
     }
     const what = `window 0x${hwnd.toString(16)}`;
     return new CopyDataSender(win32.windowSender(hwnd, what), what, what).send(data, options);
-  },
-};
+  }
+}
+

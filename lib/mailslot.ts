@@ -6,8 +6,8 @@
  * @example A reader and a writer
  * ```ts
  * import { Mailslot } from "./mailslot.ts";
- * await using slot = Mailslot.create("log", { maxMessageSize: 424 });
- * await using out = Mailslot.open("log");
+ * await using slot = Mailslot.listen({ name: "log", maxMessageSize: 424 });
+ * await using out = await Mailslot.connect({ name: "log" });
  * await out.write(new TextEncoder().encode("started"));
  * console.log(new TextDecoder().decode(await slot.read()));
  * ```
@@ -15,9 +15,10 @@
  * @module
  */
 import { platform } from "./ffi/mod.ts";
-import { ClosedError, MessageTooLargeError } from "./errors.ts";
+import { ClosedError, MessageTooLargeError, NotFoundError, TimeoutError } from "./errors.ts";
 import type { MailslotInfo, MailslotReader, MailslotSender } from "./_mailslot_common.ts";
 import { toBytes } from "./_pipe_common.ts";
+import { checkTimeout, delay, type WaitOptions } from "./_options.ts";
 import * as posix from "./posix/mailslot.ts";
 import * as win32 from "./win32/mailslot.ts";
 
@@ -25,12 +26,27 @@ export type { MailslotInfo } from "./_mailslot_common.ts";
 
 const os = platform === "windows" ? win32 : posix;
 
-/** Options of {@link Mailslot.create}. */
-export interface MailslotOptions {
+/** Options of {@link Mailslot.listen}. */
+export interface MailslotListenOptions {
+  /** A plain name (`\\.\mailslot\<name>` on Windows, a socket file on Linux) or a full OS path. */
+  name: string;
   /** The largest message accepted, in bytes (default 0 = any size the OS carries). Writers refuse larger ones. */
   maxMessageSize?: number;
-  /** How long `read()` waits for a message, in ms (default Infinity: forever). */
+  /** How long `read()` waits for a message when it is given no `timeout`, in ms (default Infinity: forever). */
   readTimeout?: number;
+}
+
+/** Options of {@link Mailslot.connect}. */
+export interface MailslotConnectOptions {
+  /**
+   * A plain name or a full OS path (on Windows also `\\*\mailslot\<name>`,
+   * a domain broadcast limited to 424-byte messages; not testable here).
+   */
+  name: string;
+  /** Milliseconds to wait for the reader to create the mailslot (default 5000; Infinity: forever). */
+  timeout?: number;
+  /** Ends the wait; `connect` rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -40,7 +56,7 @@ export interface MailslotOptions {
  * @example
  * ```ts
  * import { Mailslot } from "./mailslot.ts";
- * await using slot = Mailslot.create("log");
+ * await using slot = Mailslot.listen({ name: "log" });
  * for await (const message of slot) console.log(message.byteLength);
  * ```
  */
@@ -86,18 +102,18 @@ export class Mailslot implements AsyncDisposable, AsyncIterable<Uint8Array> {
   }
 
   /**
-   * Creates a mailslot and becomes its reader. NameTakenError if it exists.
+   * Creates a mailslot and becomes its one reader. NameTakenError if it exists.
    *
-   * @param name A plain name or a full OS path.
-   * @param options Maximum message size, read timeout.
+   * @param options `name`, maximum message size, default read timeout.
    * @returns The reader.
    * @example
    * ```ts
    * import { Mailslot } from "./mailslot.ts";
-   * await using slot = Mailslot.create("log", { maxMessageSize: 424, readTimeout: 1000 });
+   * await using slot = Mailslot.listen({ name: "log", maxMessageSize: 424, readTimeout: 1000 });
    * ```
    */
-  static create(name: string, options: MailslotOptions = {}): Mailslot {
+  static listen(options: MailslotListenOptions): Mailslot {
+    const name = checkName(options?.name);
     const maxMessageSize = options.maxMessageSize ?? 0;
     if (!Number.isInteger(maxMessageSize) || maxMessageSize < 0 || maxMessageSize > 0x7fffffff) {
       throw new RangeError(`Cannot create a mailslot with maximum message size ${maxMessageSize}`);
@@ -111,47 +127,68 @@ export class Mailslot implements AsyncDisposable, AsyncIterable<Uint8Array> {
         `Cannot create a mailslot with read timeout ${readTimeout}: use ms >= 0 or Infinity`,
       );
     }
-    const path = os.mailslotPath(checkName(name));
+    const path = os.mailslotPath(name);
     return new Mailslot(os.createMailslot(name, path, { maxMessageSize, readTimeout }), name, path);
   }
 
   /**
-   * Opens a mailslot for writing. NotFoundError if no reader created it.
+   * Opens a writing end of a mailslot, waiting up to `timeout` ms for its
+   * reader to create it (then TimeoutError, with a NotFoundError cause).
    *
-   * @param name A plain name or a full OS path (on Windows also `\\*\mailslot\<name>`,
-   *   a domain broadcast limited to 424-byte messages; not testable here).
+   * @param options `name`, `timeout` (ms, default 5000), `signal`.
    * @returns The writer.
    * @example
    * ```ts
    * import { Mailslot } from "./mailslot.ts";
-   * await using out = Mailslot.open("log");
+   * await using out = await Mailslot.connect({ name: "log" });
    * await out.write("hello");
    * ```
    */
-  static open(name: string): MailslotWriter {
-    const path = os.mailslotPath(checkName(name));
-    return new MailslotWriter(os.openMailslot(name, path), name);
+  static async connect(options: MailslotConnectOptions): Promise<MailslotWriter> {
+    const name = checkName(options?.name);
+    const timeout = checkTimeout(options.timeout ?? 5000, `connect to mailslot '${name}'`) ??
+      Infinity;
+    options.signal?.throwIfAborted();
+    const path = os.mailslotPath(name);
+    const deadline = Date.now() + timeout;
+    let pause = 2;
+    for (;;) {
+      try {
+        return new MailslotWriter(os.openMailslot(name, path), name);
+      } catch (error) {
+        if (!(error instanceof NotFoundError)) throw error;
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          throw new TimeoutError(
+            `Cannot connect to mailslot '${name}': no reader created it within ${timeout} ms`,
+            { cause: error },
+          );
+        }
+        // Nothing announces a mailslot's creation: retry with a short, growing pause (only while connecting).
+        await delay(Math.min(pause, left), options.signal);
+        pause = Math.min(pause * 2, 50);
+      }
+    }
   }
 
   /**
-   * Waits for the next message.
+   * Waits for the next message. An aborted or timed-out read takes nothing.
    *
-   * @param options `timeout` in ms for this read (default: the mailslot's read timeout).
-   * @returns The message (whole); TimeoutError when none arrives in time.
+   * @param options `timeout` in ms for this read (default: the mailslot's read timeout), `signal`.
+   * @returns The message (whole); TimeoutError when none arrives in time; the signal's reason on abort.
    * @example
    * ```ts
    * import { Mailslot } from "./mailslot.ts";
-   * await using slot = Mailslot.create("log");
+   * await using slot = Mailslot.listen({ name: "log" });
    * const message = await slot.read({ timeout: 500 });
    * ```
    */
-  read(options: { timeout?: number } = {}): Promise<Uint8Array> {
+  async read(options: WaitOptions = {}): Promise<Uint8Array> {
     if (this.#closing) {
-      return Promise.reject(
-        new ClosedError(`Cannot read from mailslot '${this.name}': it is closed`),
-      );
+      throw new ClosedError(`Cannot read from mailslot '${this.name}': it is closed`);
     }
-    return this.#reader.read(options.timeout ?? Infinity);
+    const timeout = checkTimeout(options.timeout, `read from mailslot '${this.name}'`);
+    return await this.#reader.read(timeout ?? Infinity, options.signal);
   }
 
   /**
@@ -161,7 +198,7 @@ export class Mailslot implements AsyncDisposable, AsyncIterable<Uint8Array> {
    * @example
    * ```ts
    * import { Mailslot } from "./mailslot.ts";
-   * await using slot = Mailslot.create("log");
+   * await using slot = Mailslot.listen({ name: "log" });
    * console.log(slot.info().count);
    * ```
    */
@@ -178,7 +215,7 @@ export class Mailslot implements AsyncDisposable, AsyncIterable<Uint8Array> {
    * @example
    * ```ts
    * import { Mailslot } from "./mailslot.ts";
-   * const slot = Mailslot.create("log");
+   * const slot = Mailslot.listen({ name: "log" });
    * await slot.close();
    * ```
    */
@@ -208,7 +245,7 @@ export class Mailslot implements AsyncDisposable, AsyncIterable<Uint8Array> {
  * @example
  * ```ts
  * import { Mailslot } from "./mailslot.ts";
- * await using out = Mailslot.open("log");
+ * await using out = await Mailslot.connect({ name: "log" });
  * await out.write(new Uint8Array([1, 2, 3]));
  * ```
  */
@@ -216,7 +253,7 @@ export class MailslotWriter implements AsyncDisposable {
   readonly #sender: MailslotSender;
   #closing: Promise<void> | null = null;
 
-  /** @internal Made by {@link Mailslot.open}. */
+  /** @internal Made by {@link Mailslot.connect}. */
   constructor(sender: MailslotSender, readonly name: string) {
     this.#sender = sender;
   }
@@ -235,7 +272,7 @@ export class MailslotWriter implements AsyncDisposable {
    * @example
    * ```ts
    * import { Mailslot } from "./mailslot.ts";
-   * await using out = Mailslot.open("log");
+   * await using out = await Mailslot.connect({ name: "log" });
    * await out.write("event 1");
    * ```
    */
@@ -267,7 +304,7 @@ export class MailslotWriter implements AsyncDisposable {
    * @example
    * ```ts
    * import { Mailslot } from "./mailslot.ts";
-   * const out = Mailslot.open("log");
+   * const out = await Mailslot.connect({ name: "log" });
    * await out.close();
    * ```
    */

@@ -6,14 +6,14 @@
  * @example A message-mode server and a client
  * ```ts
  * import { NamedPipe } from "./pipe.ts";
- * await using server = NamedPipe.serve("jobs", { mode: "message", instances: 4 });
+ * await using server = NamedPipe.serve({ name: "jobs", mode: "message", instances: 4 });
  * const serving = (async () => {
  *   for await (const conn of server) {
  *     for await (const message of conn) await conn.write(message); // echo
  *     await conn.close();
  *   }
  * })();
- * await using conn = await NamedPipe.connect("jobs", { timeout: 5000 });
+ * await using conn = await NamedPipe.connect({ name: "jobs", timeout: 5000 });
  * await conn.write(new TextEncoder().encode("hello"));
  * console.log(new TextDecoder().decode((await conn.read())!));
  * ```
@@ -22,6 +22,7 @@
  */
 import { platform } from "./ffi/mod.ts";
 import { ClosedError } from "./errors.ts";
+import { abortable, checkTimeout, type WaitOptions, withDeadline } from "./_options.ts";
 import process from "node:process";
 import type {
   AnonymousEnd,
@@ -37,6 +38,7 @@ import * as posix from "./posix/pipe.ts";
 import * as win32 from "./win32/pipe.ts";
 
 export type { PipeMode, PipeSecurity } from "./_pipe_common.ts";
+export type { WaitOptions } from "./_options.ts";
 
 const os = platform === "windows" ? win32 : posix;
 
@@ -45,6 +47,8 @@ const READ_AHEAD_BYTES = 1024 * 1024;
 
 /** Options of {@link NamedPipe.serve}. */
 export interface ServeOptions {
+  /** A plain name (`\\.\pipe\<name>` on Windows, a socket file on Linux) or a full OS path. */
+  name: string;
   /** `"byte"` (a stream; default) or `"message"` (one write = one read). */
   mode?: PipeMode;
   /** Concurrent connections at most (default: as many as the OS allows; Windows caps at 254). */
@@ -59,8 +63,18 @@ export interface ServeOptions {
 
 /** Options of {@link NamedPipe.connect}. */
 export interface ConnectOptions {
-  /** Milliseconds to wait for the server to exist and have a free instance (default 5000). */
+  /** A plain name or a full OS path. */
+  name: string;
+  /** Milliseconds to wait for the server to exist and have a free instance (default 5000; Infinity: forever). */
   timeout?: number;
+  /** Ends the wait; `connect` rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** A read waiting for data. */
+interface PendingRead {
+  resolve(item: Uint8Array | null): void;
+  reject(error: unknown): void;
 }
 
 /**
@@ -70,7 +84,7 @@ export interface ConnectOptions {
  * @example Reading every message
  * ```ts
  * import { NamedPipe } from "./pipe.ts";
- * await using conn = await NamedPipe.connect("jobs");
+ * await using conn = await NamedPipe.connect({ name: "jobs" });
  * for await (const message of conn) console.log(message.byteLength);
  * ```
  */
@@ -81,10 +95,7 @@ export class PipeConnection implements AsyncDisposable, AsyncIterable<Uint8Array
   #pumping = false;
   #failure: unknown = null;
   /** Reads waiting for data, in call order. */
-  readonly #readers: {
-    resolve(item: Uint8Array | null): void;
-    reject(error: unknown): void;
-  }[] = [];
+  readonly #readers: PendingRead[] = [];
   #closed = false;
   #closing: Promise<void> | null = null;
   #readable: ReadableStream<Uint8Array> | null = null;
@@ -101,23 +112,40 @@ export class PipeConnection implements AsyncDisposable, AsyncIterable<Uint8Array
   }
 
   /**
-   * Reads the next message (message mode) or the next chunk of bytes (byte mode).
+   * Reads the next message (message mode) or the next chunk of bytes (byte
+   * mode). Concurrent reads are answered in call order. An aborted or
+   * timed-out read takes nothing: what it would have got goes to the next read.
    *
+   * @param options `timeout` (ms; then TimeoutError), `signal` (then its reason).
    * @returns The bytes, or null once the other end has closed and everything was read.
    * @example
    * ```ts
    * import { NamedPipe } from "./pipe.ts";
-   * await using conn = await NamedPipe.connect("jobs");
+   * await using conn = await NamedPipe.connect({ name: "jobs" });
    * const message = await conn.read();
    * ```
    */
-  read(): Promise<Uint8Array | null> {
+  read(options: WaitOptions = {}): Promise<Uint8Array | null> {
     if (this.#closed) {
       return Promise.reject(new ClosedError(`Cannot read from pipe '${this.name}': it is closed`));
     }
-    return new Promise((resolve, reject) => {
-      this.#readers.push({ resolve, reject });
-      this.#deliver();
+    if (options.timeout === undefined && options.signal === undefined) {
+      return new Promise((resolve, reject) => {
+        this.#readers.push({ resolve, reject });
+        this.#deliver();
+      });
+    }
+    return withDeadline(options, `read from pipe '${this.name}'`, (signal) => {
+      let reader!: PendingRead;
+      const reading = new Promise<Uint8Array | null>((resolve, reject) => {
+        reader = { resolve, reject };
+        this.#readers.push(reader);
+        this.#deliver();
+      });
+      return abortable(reading, signal, () => {
+        const at = this.#readers.indexOf(reader);
+        if (at >= 0) this.#readers.splice(at, 1);
+      });
     });
   }
 
@@ -180,7 +208,7 @@ export class PipeConnection implements AsyncDisposable, AsyncIterable<Uint8Array
    * @example
    * ```ts
    * import { NamedPipe } from "./pipe.ts";
-   * await using conn = await NamedPipe.connect("jobs");
+   * await using conn = await NamedPipe.connect({ name: "jobs" });
    * await conn.write(new Uint8Array([1, 2, 3]));
    * ```
    */
@@ -219,7 +247,7 @@ export class PipeConnection implements AsyncDisposable, AsyncIterable<Uint8Array
    * @example
    * ```ts
    * import { NamedPipe } from "./pipe.ts";
-   * const conn = await NamedPipe.connect("jobs");
+   * const conn = await NamedPipe.connect({ name: "jobs" });
    * void conn.write("last words");
    * await conn.close(); // the write is not lost
    * ```
@@ -255,15 +283,15 @@ export class PipeConnection implements AsyncDisposable, AsyncIterable<Uint8Array
  * @example
  * ```ts
  * import { NamedPipe } from "./pipe.ts";
- * await using server = NamedPipe.serve("jobs");
+ * await using server = NamedPipe.serve({ name: "jobs" });
  * const conn = await server.accept();
  * console.log(conn.peerPid);
  * ```
  */
 export class NamedPipeServer implements AsyncDisposable, AsyncIterable<PipeConnection> {
   readonly #server: ServerEndpoint;
-  #accepting: Promise<unknown> = Promise.resolve();
-  #closed = false;
+  #accepting: Promise<void> = Promise.resolve();
+  #closing: Promise<void> | null = null;
 
   /** @internal Made by {@link NamedPipe.serve}. */
   constructor(server: ServerEndpoint, readonly name: string, readonly mode: PipeMode) {
@@ -276,23 +304,39 @@ export class NamedPipeServer implements AsyncDisposable, AsyncIterable<PipeConne
   }
 
   /**
-   * Waits for the next client.
+   * Waits for the next client. An aborted or timed-out accept takes no
+   * client: one that arrives meanwhile goes to the next accept.
    *
+   * @param options `timeout` (ms; then TimeoutError), `signal` (then its reason).
    * @returns Its connection; ClosedError once the server is closed.
    * @example
    * ```ts
    * import { NamedPipe } from "./pipe.ts";
-   * await using server = NamedPipe.serve("jobs");
+   * await using server = NamedPipe.serve({ name: "jobs" });
    * await using conn = await server.accept();
    * ```
    */
-  accept(): Promise<PipeConnection> {
-    const next = this.#accepting.then(async () => {
-      const endpoint = await this.#server.accept();
-      return new PipeConnection(endpoint, this.name, this.mode);
+  accept(options: WaitOptions = {}): Promise<PipeConnection> {
+    if (this.#closing) {
+      return Promise.reject(
+        new ClosedError(`Cannot accept on pipe '${this.name}': the server is closed`),
+      );
+    }
+    // One accept at a time reaches the OS; the others wait their turn here. A turn ends when
+    // the previous one has ended and this one's OS accept has returned (or never started).
+    const previous = this.#accepting;
+    let done!: () => void;
+    const mine = new Promise<void>((resolve) => (done = resolve));
+    this.#accepting = previous.then(() => mine);
+    return withDeadline(options, `accept on pipe '${this.name}'`, async (signal) => {
+      try {
+        await abortable(previous, signal);
+        const endpoint = await this.#server.accept(signal);
+        return new PipeConnection(endpoint, this.name, this.mode);
+      } finally {
+        void previous.then(done);
+      }
     });
-    this.#accepting = next.catch(() => {});
-    return next;
   }
 
   /**
@@ -303,7 +347,7 @@ export class NamedPipeServer implements AsyncDisposable, AsyncIterable<PipeConne
    * @example
    * ```ts
    * import { NamedPipe } from "./pipe.ts";
-   * await using server = NamedPipe.serve("jobs");
+   * await using server = NamedPipe.serve({ name: "jobs" });
    * console.log(server.security().descriptor); // "D:P(A;;GA;;;S-1-5-21-…)"
    * ```
    */
@@ -312,19 +356,19 @@ export class NamedPipeServer implements AsyncDisposable, AsyncIterable<PipeConne
   }
 
   /**
-   * Stops listening and frees the name. Accepted connections stay open.
+   * Stops listening and frees the name; a pending accept rejects with
+   * ClosedError. Accepted connections stay open. Idempotent.
    *
    * @returns Resolves once closed.
    * @example
    * ```ts
    * import { NamedPipe } from "./pipe.ts";
-   * const server = NamedPipe.serve("jobs");
+   * const server = NamedPipe.serve({ name: "jobs" });
    * await server.close();
    * ```
    */
-  async close(): Promise<void> {
-    this.#closed = true;
-    await this.#server.close();
+  close(): Promise<void> {
+    return this.#closing ??= this.#server.close();
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<PipeConnection> {
@@ -332,7 +376,7 @@ export class NamedPipeServer implements AsyncDisposable, AsyncIterable<PipeConne
       try {
         yield await this.accept();
       } catch (error) {
-        if (error instanceof ClosedError && this.#closed) return;
+        if (error instanceof ClosedError && this.#closing) return;
         throw error;
       }
     }
@@ -354,7 +398,9 @@ export class NamedPipeServer implements AsyncDisposable, AsyncIterable<PipeConne
  * NamedPipe.path("jobs"); // "\\.\pipe\jobs" on Windows
  * ```
  */
-export const NamedPipe = {
+export class NamedPipe {
+  private constructor() {}
+
   /**
    * The OS path a pipe name maps to.
    *
@@ -366,9 +412,9 @@ export const NamedPipe = {
    * console.log(NamedPipe.path("jobs"));
    * ```
    */
-  path(name: string): string {
+  static path(name: string): string {
     return os.pipePath(checkName(name));
-  },
+  }
 
   /**
    * Removes what a server that died without closing left of a pipe name: on
@@ -383,53 +429,55 @@ export const NamedPipe = {
    * NamedPipe.reclaim("jobs");
    * ```
    */
-  reclaim(name: string): boolean {
+  static reclaim(name: string): boolean {
     return os.reclaimPipe(os.pipePath(checkName(name)));
-  },
+  }
 
   /**
    * Creates a named pipe server. Fails with NameTakenError when another
    * server (or a squatter) holds the name.
    *
-   * @param name A plain name or a full OS path.
-   * @param options Mode, instances, security.
+   * @param options `name`, mode, instances, security, buffer size.
    * @returns The server; iterate it for connections.
    * @example
    * ```ts
    * import { NamedPipe } from "./pipe.ts";
-   * await using server = NamedPipe.serve("jobs", { mode: "message", instances: 4 });
+   * await using server = NamedPipe.serve({ name: "jobs", mode: "message", instances: 4 });
    * ```
    */
-  serve(name: string, options: ServeOptions = {}): NamedPipeServer {
+  static serve(options: ServeOptions): NamedPipeServer {
+    const name = checkName(options?.name);
     const settings = serveSettings(options);
-    const path = os.pipePath(checkName(name));
+    const path = os.pipePath(name);
     return new NamedPipeServer(os.servePipe(name, path, settings), name, settings.mode);
-  },
+  }
 
   /**
    * Connects to a named pipe server, waiting up to `timeout` ms for it to
    * exist and have a free instance (TimeoutError after that, with a
    * NotFoundError cause when it never appeared). The mode is the server's.
    *
-   * @param name A plain name or a full OS path.
-   * @param options The timeout.
+   * @param options `name`, `timeout` (ms, default 5000), `signal`.
    * @returns The connection.
    * @example
    * ```ts
    * import { NamedPipe } from "./pipe.ts";
-   * await using conn = await NamedPipe.connect("jobs", { timeout: 5000 });
+   * await using conn = await NamedPipe.connect({ name: "jobs", timeout: 5000 });
    * ```
    */
-  async connect(name: string, options: ConnectOptions = {}): Promise<PipeConnection> {
-    const timeout = options.timeout ?? 5000;
-    if (!(timeout >= 0)) {
-      throw new RangeError(`Cannot connect with timeout ${timeout}: it must be >= 0 ms`);
-    }
-    const path = os.pipePath(checkName(name));
-    const { endpoint, mode } = await os.connectPipe(name, path, { mode: "byte", timeout });
+  static async connect(options: ConnectOptions): Promise<PipeConnection> {
+    const name = checkName(options?.name);
+    const timeout = checkTimeout(options.timeout ?? 5000, `connect to pipe '${name}'`) ?? Infinity;
+    options.signal?.throwIfAborted();
+    const path = os.pipePath(name);
+    const { endpoint, mode } = await os.connectPipe(name, path, {
+      mode: "byte",
+      timeout,
+      signal: options.signal,
+    });
     return new PipeConnection(endpoint, name, mode);
-  },
-};
+  }
+}
 
 function checkName(name: unknown): string {
   if (typeof name !== "string") {
@@ -518,8 +566,9 @@ export class PipeReader implements AsyncDisposable, AsyncIterable<Uint8Array> {
   }
 
   /**
-   * Reads the next chunk.
+   * Reads the next chunk (concurrent reads in call order; an aborted read takes nothing).
    *
+   * @param options `timeout` (ms; then TimeoutError), `signal` (then its reason).
    * @returns The bytes, or null once every writer has closed.
    * @example
    * ```ts
@@ -528,8 +577,8 @@ export class PipeReader implements AsyncDisposable, AsyncIterable<Uint8Array> {
    * const chunk = await reader.read();
    * ```
    */
-  async read(): Promise<Uint8Array | null> {
-    return await this.#conn().read();
+  async read(options: WaitOptions = {}): Promise<Uint8Array | null> {
+    return await this.#conn().read(options);
   }
 
   /** The data as a ReadableStream. */

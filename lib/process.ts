@@ -19,9 +19,10 @@ import process from "node:process";
 import { platform } from "./ffi/mod.ts";
 import { endOf } from "./_anonymous_pipe.ts";
 import { closeAll } from "./_cleanup.ts";
+import { abortable, type WaitOptions, withDeadline } from "./_options.ts";
 import type { AnonymousEnd } from "./_pipe_common.ts";
 import type { ExitStatus, NativeChild, StdioTarget } from "./_process_common.ts";
-import { createPipe, PipeReader, PipeWriter } from "./pipe.ts";
+import { createPipe, type PipeReader, type PipeWriter } from "./pipe.ts";
 import * as posix from "./posix/process.ts";
 import * as win32 from "./win32/process.ts";
 
@@ -93,9 +94,30 @@ export class ChildProcess implements AsyncDisposable {
     return this.#native.pid;
   }
 
-  /** Resolves with the exit code (and the signal, if one ended it) once the child has exited. */
+  /** Resolves with the exit code (and the signal, if one ended it) once the child has exited; never rejects. */
   get exited(): Promise<ExitStatus> {
     return this.#native.exited;
+  }
+
+  /**
+   * Waits for the child to exit. A timeout or an abort ends only this wait:
+   * the child keeps running.
+   *
+   * @param options `timeout` (ms; then TimeoutError), `signal` (then its reason).
+   * @returns The exit code (and the signal, if one ended it).
+   * @example Giving a child ten seconds
+   * ```ts
+   * import { spawn } from "./process.ts";
+   * await using child = spawn(["sleep", "1"]);
+   * const status = await child.wait({ timeout: 10_000 });
+   * ```
+   */
+  wait(options: WaitOptions = {}): Promise<ExitStatus> {
+    return withDeadline(
+      options,
+      `wait for child process ${this.pid}`,
+      (signal) => abortable(this.#native.exited, signal),
+    );
   }
 
   /**

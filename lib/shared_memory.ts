@@ -13,7 +13,7 @@
  * import { SharedMemory } from "./shared_memory.ts";
  * using shm = SharedMemory.create({ name: "frames-doc", size: 4096 });
  * shm.bytes.set([1, 2, 3]);
- * using peer = SharedMemory.open("frames-doc", { readonly: true });
+ * using peer = SharedMemory.open({ name: "frames-doc", readonly: true });
  * console.log(peer.bytes[2]); // 3
  * ```
  *
@@ -40,6 +40,8 @@ export interface SharedMemoryCreateOptions {
 
 /** Options of {@link SharedMemory.open}. */
 export interface SharedMemoryOpenOptions {
+  /** The name, as given to {@link SharedMemory.create}. */
+  readonly name: string;
   /** Map copy-on-write: the view reads the shared bytes, and writes through `bytes` stay private. */
   readonly readonly?: boolean;
   /** Bytes to view (at most the object's size); default: all of it. */
@@ -137,9 +139,10 @@ export abstract class MappedView implements Disposable {
     bytes.set(data, offset);
   }
 
-  /** Unmaps the view and lets go of the object. Throws ClosedError when already closed. */
+  /** Unmaps the view and lets go of the object. Idempotent. */
   close(): void {
-    const mapping = this.#checked("close");
+    const mapping = this.#native;
+    if (!mapping) return;
     this.#native = null;
     detachBuffer(this.#buffer!);
     this.#buffer = null;
@@ -147,9 +150,9 @@ export abstract class MappedView implements Disposable {
     mapping.close();
   }
 
-  /** Closes the view unless it is closed already. */
+  /** Closes the view (as {@link close}). */
   [Symbol.dispose](): void {
-    if (this.#native) this.close();
+    this.close();
   }
 
   /** The platform view, or ClosedError. */
@@ -190,7 +193,7 @@ export abstract class MappedView implements Disposable {
  * using shm = SharedMemory.create({ name: "frames-doc2", size: 1 << 20 });
  * shm.bytes[0] = 42;
  * shm.osName; // "Local\\frames-doc2" on Windows, "/frames-doc2" on Linux
- * using peer = SharedMemory.open("frames-doc2", { readonly: true });
+ * using peer = SharedMemory.open({ name: "frames-doc2", readonly: true });
  * peer.bytes[0]; // 42
  * ```
  */
@@ -245,19 +248,21 @@ export class SharedMemory extends MappedView {
   /**
    * Opens existing named shared memory.
    *
-   * @param name The name.
-   * @param options `readonly`, `size`.
+   * @param options `name`, `readonly`, `size`.
    * @returns The shared memory.
    * @throws NotFoundError when nothing has that name; NameTakenError when another kind holds it.
    * @example Using open
    * ```ts
    * import { SharedMemory } from "./shared_memory.ts";
    * using owner = SharedMemory.create({ name: "open-doc", size: 4096 });
-   * using peer = SharedMemory.open("open-doc", { readonly: true });
+   * using peer = SharedMemory.open({ name: "open-doc", readonly: true });
    * ```
    */
-  static open(name: string, options: SharedMemoryOpenOptions = {}): SharedMemory {
-    checkName(name, "shared memory");
+  static open(options: SharedMemoryOpenOptions): SharedMemory {
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError("Cannot open shared memory: options must be an object with a name");
+    }
+    const name = checkName(options.name, "shared memory");
     const size = options.size === undefined
       ? undefined
       : checkSize(options.size, `shared memory '${name}'`);

@@ -9,13 +9,14 @@
  * - {@link Event}: manual or auto reset.
  * - {@link waitAny} / {@link waitAll} over events and semaphores.
  *
- * Every wait takes `{ timeout, signal }`; closing an object ends its waits
- * with {@link ClosedError}.
+ * Every wait takes `{ timeout, signal }`: a timeout rejects with
+ * {@link TimeoutError}, an abort with the signal's reason, and closing an
+ * object ends its waits with {@link ClosedError}. `try…` methods poll.
  *
  * @example A lock around shared memory
  * ```ts
  * import { Mutex } from "./sync.ts";
- * using m = Mutex.create("frames_lock_doc");
+ * using m = Mutex.create({ name: "frames_lock_doc" });
  * {
  *   using held = await m.lock({ timeout: 1000 });
  *   // ... touch the shared data
@@ -26,6 +27,7 @@
  */
 import { ClosedError, platform } from "./ffi/mod.ts";
 import { AbandonedMutexError, TimeoutError } from "./errors.ts";
+import { checkTimeout, type WaitOptions as SharedWaitOptions } from "./_options.ts";
 import { checkName } from "./_names.ts";
 import type {
   NativeEvent,
@@ -45,28 +47,31 @@ const FINISH = Symbol("finish");
 
 const native: SyncBackend = platform === "windows" ? win32 : posix;
 
-/** Options of every wait. */
-export interface WaitOptions {
-  /** Milliseconds to wait (0: just try; default: forever). */
-  readonly timeout?: number;
-  /** Ends the wait early; the promise rejects with the signal's reason. */
-  readonly signal?: AbortSignal;
+/** Options of every wait: `timeout` (ms; then TimeoutError), `signal`. */
+export type WaitOptions = SharedWaitOptions;
+
+/** Options of the `open` functions. */
+export interface OpenOptions {
+  /** The object's name (docs/mechanisms.md has the OS names it maps to). */
+  readonly name: string;
 }
 
 /** Options of the `create` functions. */
-export interface CreateOptions {
+export interface CreateOptions extends OpenOptions {
   /** Open the object when the name exists (as the same kind) instead of failing. */
   readonly openExisting?: boolean;
 }
 
-function checkTimeout(timeout: unknown, what: string): number | undefined {
-  if (timeout === undefined || timeout === Infinity) return undefined;
-  if (typeof timeout !== "number" || Number.isNaN(timeout) || timeout < 0) {
-    throw new RangeError(
-      `Cannot wait on ${what} for ${String(timeout)} ms: the timeout must be a number >= 0`,
-    );
+function optionsOf<T extends OpenOptions>(options: T, what: string): T {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`Cannot use ${String(options)} as the options of a ${what}: pass { name }`);
   }
-  return timeout;
+  checkName(options.name, what);
+  return options;
+}
+
+function timeoutError(what: string, verb: string, timeout: number): TimeoutError {
+  return new TimeoutError(`Cannot ${verb} ${what}: timed out after ${timeout} ms`);
 }
 
 /** What SyncObject needs of a platform object. */
@@ -107,7 +112,7 @@ abstract class SyncObject<N extends NativeObject> implements Disposable {
     verb: string,
     user: AbortSignal | undefined,
     run: (signal: AbortSignal) => Promise<T>,
-  ) {
+  ): Promise<T> {
     return await trackWaits([this], verb, user, run);
   }
 
@@ -130,19 +135,20 @@ abstract class SyncObject<N extends NativeObject> implements Disposable {
 
   /**
    * Closes the object: waits in progress reject with ClosedError, and the
-   * name goes away once no process holds it. Throws ClosedError when closed already.
+   * name goes away once no process holds it. Idempotent.
    */
   close(): void {
-    const nativeObject = this[NATIVE]("close");
+    const nativeObject = this.#native;
+    if (!nativeObject) return;
     this.#native = null;
     this.#released = nativeObject;
     this.#closing.abort(new ClosedError(`Cannot wait on ${this.what}: it was closed`));
     if (this.#waits === 0) this[FINISH]();
   }
 
-  /** Closes the object unless it is closed already. */
+  /** Closes the object (as {@link close}). */
   [Symbol.dispose](): void {
-    if (this.#native) this.close();
+    this.close();
   }
 }
 
@@ -243,7 +249,7 @@ class LocalGate {
  * @example Using MutexGuard
  * ```ts
  * import { Mutex } from "./sync.ts";
- * using m = Mutex.create("guard_doc");
+ * using m = Mutex.create({ name: "guard_doc" });
  * const held = await m.lock();
  * held.release();
  * ```
@@ -287,7 +293,7 @@ export type LockOptions = WaitOptions;
  * ```ts
  * import { Mutex } from "./sync.ts";
  * import { AbandonedMutexError } from "./errors.ts";
- * using m = Mutex.create("counter_lock_doc");
+ * using m = Mutex.create({ name: "counter_lock_doc" });
  * let held: Disposable & { release(): void };
  * try {
  *   held = await m.lock({ timeout: 1000 });
@@ -310,36 +316,35 @@ export class Mutex extends SyncObject<NativeMutex> {
   /**
    * Creates a named mutex, not held.
    *
-   * @param name The name.
-   * @param options `openExisting`.
+   * @param options `name`, `openExisting`.
    * @returns The mutex.
    * @throws NameTakenError when the name exists (another kind; or a mutex, without `openExisting`).
    * @example Using create
    * ```ts
    * import { Mutex } from "./sync.ts";
-   * using m = Mutex.create("create_doc");
+   * using m = Mutex.create({ name: "create_doc" });
    * ```
    */
-  static create(name: string, options: CreateOptions = {}): Mutex {
-    checkName(name, "mutex");
-    return new Mutex(name, native.createMutex(name, options.openExisting === true));
+  static create(options: CreateOptions): Mutex {
+    const { name, openExisting } = optionsOf(options, "mutex");
+    return new Mutex(name, native.createMutex(name, openExisting === true));
   }
 
   /**
    * Opens an existing named mutex.
    *
-   * @param name The name.
+   * @param options `name`.
    * @returns The mutex.
    * @throws NotFoundError when nothing has that name.
    * @example Using open
    * ```ts
    * import { Mutex } from "./sync.ts";
-   * using owner = Mutex.create("open_doc");
-   * using m = Mutex.open("open_doc");
+   * using owner = Mutex.create({ name: "open_doc" });
+   * using m = Mutex.open({ name: "open_doc" });
    * ```
    */
-  static open(name: string): Mutex {
-    checkName(name, "mutex");
+  static open(options: OpenOptions): Mutex {
+    const { name } = optionsOf(options, "mutex");
     return new Mutex(name, native.openMutex(name));
   }
 
@@ -351,7 +356,7 @@ export class Mutex extends SyncObject<NativeMutex> {
    * @example Using tryLock
    * ```ts
    * import { Mutex } from "./sync.ts";
-   * using m = Mutex.create("try_doc");
+   * using m = Mutex.create({ name: "try_doc" });
    * using held = m.tryLock();
    * ```
    */
@@ -382,14 +387,14 @@ export class Mutex extends SyncObject<NativeMutex> {
    * @example Using lock
    * ```ts
    * import { Mutex } from "./sync.ts";
-   * using m = Mutex.create("lock_doc");
+   * using m = Mutex.create({ name: "lock_doc" });
    * {
    *   using held = await m.lock({ timeout: 1000 });
    * }
    * ```
    */
   lock(options: LockOptions = {}): Promise<MutexGuard> {
-    const timeout = checkTimeout(options.timeout, this.what);
+    const timeout = checkTimeout(options.timeout, `lock ${this.what}`);
     return this.waiting("lock", options.signal, async (signal) => {
       const deadline = timeout === undefined ? undefined : Date.now() + timeout;
       const nativeMutex = this[NATIVE]("lock");
@@ -411,7 +416,7 @@ export class Mutex extends SyncObject<NativeMutex> {
   }
 
   #timeout(timeout: number): TimeoutError {
-    return new TimeoutError(`Cannot lock ${this.what}: timed out after ${timeout} ms`);
+    return timeoutError(this.what, "lock", timeout);
   }
 
   #held(nativeMutex: NativeMutex, outcome: "acquired" | "abandoned"): MutexGuard {
@@ -468,7 +473,7 @@ function checkCount(value: unknown, what: string, min: number, max: number): num
  * @example Two slots
  * ```ts
  * import { Semaphore } from "./sync.ts";
- * using sem = Semaphore.create("slots_doc", { initial: 2, max: 4 });
+ * using sem = Semaphore.create({ name: "slots_doc", initial: 2, max: 4 });
  * await sem.acquire();
  * sem.release(1);
  * ```
@@ -481,18 +486,17 @@ export class Semaphore extends SyncObject<NativeSemaphore> {
   /**
    * Creates a named semaphore.
    *
-   * @param name The name.
-   * @param options `initial`, `max`, `openExisting`.
+   * @param options `name`, `initial`, `max`, `openExisting`.
    * @returns The semaphore.
    * @throws RangeError for counts outside 0 <= initial <= max, 1 <= max <= 2^31-1.
    * @example Using create
    * ```ts
    * import { Semaphore } from "./sync.ts";
-   * using sem = Semaphore.create("sem_create_doc", { initial: 1, max: 1 });
+   * using sem = Semaphore.create({ name: "sem_create_doc", initial: 1, max: 1 });
    * ```
    */
-  static create(name: string, options: SemaphoreOptions = {}): Semaphore {
-    checkName(name, "semaphore");
+  static create(options: SemaphoreOptions): Semaphore {
+    const { name } = optionsOf(options, "semaphore");
     const max = checkCount(
       options.max ?? MAX_COUNT,
       `the maximum of semaphore '${name}'`,
@@ -514,18 +518,18 @@ export class Semaphore extends SyncObject<NativeSemaphore> {
   /**
    * Opens an existing named semaphore.
    *
-   * @param name The name.
+   * @param options `name`.
    * @returns The semaphore.
    * @throws NotFoundError when nothing has that name.
    * @example Using open
    * ```ts
    * import { Semaphore } from "./sync.ts";
-   * using owner = Semaphore.create("sem_open_doc");
-   * using sem = Semaphore.open("sem_open_doc");
+   * using owner = Semaphore.create({ name: "sem_open_doc" });
+   * using sem = Semaphore.open({ name: "sem_open_doc" });
    * ```
    */
-  static open(name: string): Semaphore {
-    checkName(name, "semaphore");
+  static open(options: OpenOptions): Semaphore {
+    const { name } = optionsOf(options, "semaphore");
     return new Semaphore(name, native.openSemaphore(name));
   }
 
@@ -540,7 +544,7 @@ export class Semaphore extends SyncObject<NativeSemaphore> {
   }
 
   /**
-   * Takes one unit if the count is above 0 right now.
+   * Takes one unit if the count is above 0 right now; never waits.
    *
    * @returns Whether a unit was taken.
    */
@@ -552,16 +556,18 @@ export class Semaphore extends SyncObject<NativeSemaphore> {
    * Waits for the count to be above 0 and takes one unit.
    *
    * @param options `timeout` (ms), `signal`.
-   * @returns true when taken, false on timeout.
+   * @returns Resolves once a unit is taken.
+   * @throws TimeoutError after `timeout` (nothing taken); the signal's reason on abort.
    * @example Using acquire
    * ```ts
    * import { Semaphore } from "./sync.ts";
-   * using sem = Semaphore.create("sem_acquire_doc", { initial: 1 });
-   * if (await sem.acquire({ timeout: 100 })) sem.release();
+   * using sem = Semaphore.create({ name: "sem_acquire_doc", initial: 1 });
+   * await sem.acquire({ timeout: 100 });
+   * sem.release();
    * ```
    */
-  async acquire(options: WaitOptions = {}): Promise<boolean> {
-    return (await waitAny([this], options)) === 0;
+  async acquire(options: WaitOptions = {}): Promise<void> {
+    await waitFor([this], options, "acquire", this.what);
   }
 
   /**
@@ -573,7 +579,7 @@ export class Semaphore extends SyncObject<NativeSemaphore> {
    * @example Using release
    * ```ts
    * import { Semaphore } from "./sync.ts";
-   * using sem = Semaphore.create("sem_release_doc", { max: 2 });
+   * using sem = Semaphore.create({ name: "sem_release_doc", max: 2 });
    * sem.release(2); // 0
    * ```
    */
@@ -600,9 +606,9 @@ export interface EventOptions extends CreateOptions {
  * @example Signal another process
  * ```ts
  * import { Event } from "./sync.ts";
- * using ev = Event.create("frame_ready_doc", { manualReset: false, initial: false });
+ * using ev = Event.create({ name: "frame_ready_doc", manualReset: false, initial: false });
  * ev.set();
- * await ev.wait({ timeout: 500 }); // true
+ * await ev.wait({ timeout: 500 }); // resolves: the event was set
  * ```
  */
 export class Event extends SyncObject<NativeEvent> {
@@ -613,17 +619,16 @@ export class Event extends SyncObject<NativeEvent> {
   /**
    * Creates a named event.
    *
-   * @param name The name.
-   * @param options `manualReset`, `initial`, `openExisting`.
+   * @param options `name`, `manualReset`, `initial`, `openExisting`.
    * @returns The event.
    * @example Using create
    * ```ts
    * import { Event } from "./sync.ts";
-   * using ev = Event.create("event_create_doc", { manualReset: true });
+   * using ev = Event.create({ name: "event_create_doc", manualReset: true });
    * ```
    */
-  static create(name: string, options: EventOptions = {}): Event {
-    checkName(name, "event");
+  static create(options: EventOptions): Event {
+    const { name } = optionsOf(options, "event");
     const manualReset = options.manualReset === true;
     return new Event(
       name,
@@ -639,18 +644,18 @@ export class Event extends SyncObject<NativeEvent> {
   /**
    * Opens an existing named event.
    *
-   * @param name The name.
+   * @param options `name`.
    * @returns The event.
    * @throws NotFoundError when nothing has that name.
    * @example Using open
    * ```ts
    * import { Event } from "./sync.ts";
-   * using owner = Event.create("event_open_doc");
-   * using ev = Event.open("event_open_doc");
+   * using owner = Event.create({ name: "event_open_doc" });
+   * using ev = Event.open({ name: "event_open_doc" });
    * ```
    */
-  static open(name: string): Event {
-    checkName(name, "event");
+  static open(options: OpenOptions): Event {
+    const { name } = optionsOf(options, "event");
     return new Event(name, native.openEvent(name));
   }
 
@@ -675,19 +680,35 @@ export class Event extends SyncObject<NativeEvent> {
   }
 
   /**
+   * Takes the event if it is set right now (an auto-reset event is reset); never waits.
+   *
+   * @returns Whether it was set.
+   * @example Using tryWait
+   * ```ts
+   * import { Event } from "./sync.ts";
+   * using ev = Event.create({ name: "event_try_doc", initial: true });
+   * ev.tryWait(); // true, and the auto-reset event is reset
+   * ```
+   */
+  tryWait(): boolean {
+    return this[NATIVE]("wait on").tryTake();
+  }
+
+  /**
    * Waits until the event is set (an auto-reset event is reset by this wait).
    *
    * @param options `timeout` (ms), `signal`.
-   * @returns true when set, false on timeout.
+   * @returns Resolves once the event was set.
+   * @throws TimeoutError after `timeout`; the signal's reason on abort; ClosedError on close.
    * @example Using wait
    * ```ts
    * import { Event } from "./sync.ts";
-   * using ev = Event.create("event_wait_doc", { initial: true });
-   * await ev.wait({ timeout: 10 }); // true
+   * using ev = Event.create({ name: "event_wait_doc", initial: true });
+   * await ev.wait({ timeout: 10 });
    * ```
    */
-  async wait(options: WaitOptions = {}): Promise<boolean> {
-    return (await waitAny([this], options)) === 0;
+  async wait(options: WaitOptions = {}): Promise<void> {
+    await waitFor([this], options, "wait on", this.what);
   }
 }
 
@@ -730,8 +751,16 @@ function checkDistinct(list: Waitable[]): void {
   }
 }
 
-/** The result of a {@link waitAny} that timed out. */
-export const TIMED_OUT = "timeout" as const;
+/** One waitAny over `list`, with a TimeoutError naming `what`. */
+function waitFor(list: Waitable[], options: WaitOptions, verb: string, what: string) {
+  const timeout = checkTimeout(options.timeout, `${verb} ${what}`);
+  return trackWaits(list, verb, options.signal, async (signal) => {
+    const natives = list.map((o) => o[NATIVE](verb) as NativeWaitable);
+    const index = await native.waitAny(natives, timeout, signal);
+    if (index < 0) throw timeoutError(what, verb, timeout!);
+    return index;
+  });
+}
 
 /**
  * Waits until one of the objects is signaled and takes it (an auto-reset
@@ -741,26 +770,22 @@ export const TIMED_OUT = "timeout" as const;
  *
  * @param objects Events and semaphores.
  * @param options `timeout` (ms), `signal`.
- * @returns The index of the object taken, or `"timeout"`.
+ * @returns The index of the object taken.
+ * @throws TimeoutError after `timeout` (nothing taken); the signal's reason on abort.
  * @example Using waitAny
  * ```ts
  * import { Event, Semaphore, waitAny } from "./sync.ts";
- * using ev = Event.create("any_ev_doc");
- * using sem = Semaphore.create("any_sem_doc", { initial: 1 });
+ * using ev = Event.create({ name: "any_ev_doc" });
+ * using sem = Semaphore.create({ name: "any_sem_doc", initial: 1 });
  * const i = await waitAny([ev, sem], { timeout: 1000 }); // 1
  * ```
  */
-export function waitAny(
+export async function waitAny(
   objects: readonly Waitable[],
   options: WaitOptions = {},
-): Promise<number | typeof TIMED_OUT> {
+): Promise<number> {
   const list = checkWaitables(objects, "waitAny");
-  const timeout = checkTimeout(options.timeout, "waitAny");
-  return trackWaits(list, "wait on", options.signal, async (signal) => {
-    const natives = list.map((o) => o[NATIVE]("wait on") as NativeWaitable);
-    const index = await native.waitAny(natives, timeout, signal);
-    return index < 0 ? TIMED_OUT : index;
-  });
+  return await waitFor(list, options, "wait on", `${list.length} objects`);
 }
 
 /**
@@ -771,21 +796,27 @@ export function waitAny(
  *
  * @param objects Events and semaphores, each once (TypeError otherwise, on both OSes).
  * @param options `timeout` (ms), `signal`.
- * @returns true when all were taken, false on timeout (nothing taken).
+ * @returns Resolves once all were taken.
+ * @throws TimeoutError after `timeout` (nothing taken); the signal's reason on abort.
  * @example Using waitAll
  * ```ts
  * import { Event, waitAll } from "./sync.ts";
- * using a = Event.create("all_a_doc", { initial: true });
- * using b = Event.create("all_b_doc", { initial: true });
- * await waitAll([a, b], { timeout: 1000 }); // true
+ * using a = Event.create({ name: "all_a_doc", initial: true });
+ * using b = Event.create({ name: "all_b_doc", initial: true });
+ * await waitAll([a, b], { timeout: 1000 });
  * ```
  */
-export function waitAll(objects: readonly Waitable[], options: WaitOptions = {}): Promise<boolean> {
+export async function waitAll(
+  objects: readonly Waitable[],
+  options: WaitOptions = {},
+): Promise<void> {
   const list = checkWaitables(objects, "waitAll");
   checkDistinct(list);
-  const timeout = checkTimeout(options.timeout, "waitAll");
-  return trackWaits(list, "wait on", options.signal, (signal) => {
+  const timeout = checkTimeout(options.timeout, `waitAll on ${list.length} objects`);
+  await trackWaits(list, "wait on", options.signal, async (signal) => {
     const natives = list.map((o) => o[NATIVE]("wait on") as NativeWaitable);
-    return native.waitAll(natives, timeout, signal);
+    if (!(await native.waitAll(natives, timeout, signal))) {
+      throw timeoutError(`${list.length} objects`, "waitAll on", timeout!);
+    }
   });
 }

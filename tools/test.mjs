@@ -36,6 +36,14 @@ step("typecheck (deno check --doc)", [
   ...sources,
 ]);
 step("lint (deno lint)", [join(BIN, "deno"), "lint", "--quiet"]);
+// JSR: the package as it would be published, with no slow types in its public API.
+step("JSR package (deno publish --dry-run)", [
+  join(BIN, "deno"),
+  "publish",
+  "--dry-run",
+  "--allow-dirty",
+  "--quiet",
+]);
 step("format (deno fmt --check)", [join(BIN, "deno"), "fmt", "--check", "--quiet"]);
 mkdirSync(join(PROJECT, ".cache"), { recursive: true });
 const unitReport = join(PROJECT, ".cache", "vitest-unit.json");

@@ -1,6 +1,6 @@
 // channel_fanout.ipc, producer (Bun): publishes 1000 ticks on the broadcast
 // channel, then closes its end, which ends every reader's iteration.
-import { attach } from "../../mod.ts";
+import { attach } from "../../lib/runtime/attach.ts"; // ipckit/attach
 
 await using topology = await attach();
 const ticks = topology.channelWriter("ticks");

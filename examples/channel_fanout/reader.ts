@@ -1,6 +1,6 @@
 // channel_fanout.ipc, reader (Bun replicas and Deno): attaches to the
 // channel, reports ready, and reads every tick until the producer closes.
-import { attach } from "../../mod.ts";
+import { attach } from "../../lib/runtime/attach.ts"; // ipckit/attach
 
 await using topology = await attach();
 const ticks = topology.channelReader("ticks");

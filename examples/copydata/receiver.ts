@@ -1,7 +1,7 @@
 // copydata.ipc, receiver (Bun): takes every job except multiples of 5, and
 // stops once each of the SENDERS has said goodbye (tag 0).
 import process from "node:process";
-import { attach } from "../../mod.ts";
+import { attach } from "../../lib/runtime/attach.ts"; // ipckit/attach
 
 await using topology = await attach();
 const senders = Number(process.env["SENDERS"]);

@@ -1,6 +1,6 @@
 // copydata.ipc, sender (Deno): sends jobs 1..10, counts the receiver's
 // answers, then says goodbye (tag 0).
-import { attach } from "../../mod.ts";
+import { attach } from "../../lib/runtime/attach.ts"; // ipckit/attach
 
 await using topology = await attach();
 const jobs = await topology.copyDataSender("jobs");

@@ -1,5 +1,5 @@
 // hello.ipc, client side: sends a greeting over the `greeting` pipe and prints the answer.
-import { attach } from "../../mod.ts";
+import { attach } from "../../lib/runtime/attach.ts"; // ipckit/attach
 
 await using topology = await attach();
 await using connection = await topology.pipeClient("greeting");

@@ -1,5 +1,5 @@
 // hello.ipc, server side: serves the `greeting` pipe, answers one greeting.
-import { attach } from "../../mod.ts";
+import { attach } from "../../lib/runtime/attach.ts"; // ipckit/attach
 
 await using topology = await attach();
 await using server = topology.pipeServer("greeting");

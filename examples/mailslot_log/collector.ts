@@ -1,7 +1,7 @@
 // mailslot_log.ipc, collector: the mailslot's one reader. Counts log lines
 // until every writer (WRITERS of them) has said goodbye.
 import process from "node:process";
-import { attach } from "../../mod.ts";
+import { attach } from "../../lib/runtime/attach.ts"; // ipckit/attach
 
 await using topology = await attach();
 const slot = topology.mailslotReader("log");

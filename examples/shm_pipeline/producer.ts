@@ -1,6 +1,6 @@
 // shm_pipeline.ipc, producer (Bun): fills the frames in shared memory under
 // the mutex and sets the event after each one.
-import { attach } from "../../mod.ts";
+import { attach } from "../../lib/runtime/attach.ts"; // ipckit/attach
 import { checksum, FRAMES, layout } from "./_layout.ts";
 
 await using topology = await attach();

@@ -1,6 +1,6 @@
 // tcp_echo.ipc, client: sends three lines to the echo server and checks the replies.
 import { connect } from "node:net";
-import { attach } from "../../mod.ts";
+import { attach } from "../../lib/runtime/attach.ts"; // ipckit/attach
 
 await using topology = await attach();
 const { host, port } = topology.socketAddress("echo");

@@ -1,7 +1,7 @@
 // tcp_echo.ipc, server: listens on the `echo` address the supervisor chose,
 // echoes one client's bytes back, and exits when that client is done.
 import { createServer } from "node:net";
-import { attach } from "../../mod.ts";
+import { attach } from "../../lib/runtime/attach.ts"; // ipckit/attach
 
 await using topology = await attach();
 const { host, port } = topology.socketAddress("echo");

@@ -1,6 +1,7 @@
 // workers.ipc, dispatcher: serves the message-mode `jobs` pipe, deals 30 jobs
 // to the connected workers, sums their answers, then tells each to finish.
-import { attach, type PipeConnection } from "../../mod.ts";
+import type { PipeConnection } from "../../mod.ts";
+import { attach } from "../../lib/runtime/attach.ts"; // ipckit/attach
 
 const JOBS = 30;
 await using topology = await attach();

@@ -1,5 +1,5 @@
 // workers.ipc, worker: connects to `jobs`, squares every job until told it is done.
-import { attach } from "../../mod.ts";
+import { attach } from "../../lib/runtime/attach.ts"; // ipckit/attach
 
 await using topology = await attach();
 await using jobs = await topology.pipeClient("jobs");

@@ -76,33 +76,35 @@ class SocketMailslotReader implements MailslotReader {
     this.#fd = fd;
   }
 
-  async read(timeout: number): Promise<Uint8Array> {
+  async read(timeout: number, signal?: AbortSignal): Promise<Uint8Array> {
     const queued = this.#queued.shift();
     if (queued) return queued;
+    signal?.throwIfAborted();
     const limit = Math.min(timeout, this.settings.readTimeout);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const expired = limit === Infinity ? null : new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), limit);
-    });
+    // One signal for the reactor wait: the caller's abort, or the timeout passing.
+    const stop = new AbortController();
+    const timer = limit === Infinity ? undefined : setTimeout(
+      () =>
+        stop.abort(
+          new TimeoutError(
+            `Cannot read from mailslot '${this.name}': no message within ${limit} ms`,
+          ),
+        ),
+      limit,
+    );
+    const onAbort = () => stop.abort(signal!.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
     try {
       for (;;) {
         if (this.#closed) throw this.#closedError();
         const message = this.#receive();
         if (message) return message;
-        const ready = waitReady(this.#fd, POLL.IN);
-        const outcome = expired ? await Promise.race([ready, expired]) : await ready;
-        if (outcome === "timeout") {
-          cancelWaits(this.#fd, `mailslot '${this.name}'`);
-          await ready.catch(() => {});
-          const late = this.#receive();
-          if (late) return late;
-          throw new TimeoutError(
-            `Cannot read from mailslot '${this.name}': no message within ${limit} ms`,
-          );
-        }
+        // An abort or the timeout takes this wait out of the reactor's set.
+        await waitReady(this.#fd, POLL.IN, stop.signal);
       }
     } finally {
       clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
     }
   }
 

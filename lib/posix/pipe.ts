@@ -21,6 +21,7 @@ import type {
   ServeSettings,
 } from "../_pipe_common.ts";
 import { checkPlainName } from "../_pipe_common.ts";
+import { abortable, delay } from "../_options.ts";
 import { currentErrno, ERRNO, ErrnoError } from "./error.ts";
 import { libc } from "./libc.ts";
 import { afterWrite, cancelWaits, POLL, waitReady } from "./reactor.ts";
@@ -257,21 +258,23 @@ class SocketServer implements ServerEndpoint {
     this.#fd = fd;
   }
 
-  async accept(): Promise<Endpoint> {
+  async accept(signal?: AbortSignal): Promise<Endpoint> {
     for (;;) {
       if (this.#closed) {
         throw new ClosedError(`Cannot accept on pipe '${this.name}': the server is closed`);
       }
+      signal?.throwIfAborted();
       if (this.#active >= this.settings.instances) {
         // Every instance is taken: the kernel queues new clients until one is freed.
-        await new Promise<void>((resolve) => (this.#slotFreed = resolve));
+        const freed = new Promise<void>((resolve) => (this.#slotFreed = resolve));
+        await (signal ? abortable(freed, signal, () => (this.#slotFreed = null)) : freed);
         continue;
       }
       const fd = libc.symbols.accept4(this.#fd, 0n, 0n, SOCK.NONBLOCK | SOCK.CLOEXEC);
       if (fd < 0) {
         const errno = currentErrno();
         if (errno === ERRNO.EAGAIN || errno === ERRNO.EINTR || errno === 103 /* ECONNABORTED */) {
-          await waitReady(this.#fd, POLL.IN);
+          await waitReady(this.#fd, POLL.IN, signal);
           continue;
         }
         throw new ErrnoError(errno, "accept4");
@@ -432,7 +435,7 @@ export async function connectPipe(
       );
     }
     // Nothing announces a server's arrival: retry with a short, growing pause (only while connecting).
-    await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)));
+    await delay(Math.min(pause, left), settings.signal);
     pause = Math.min(pause * 2, 50);
   }
 }

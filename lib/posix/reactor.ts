@@ -80,6 +80,7 @@ function ensureWakePipe(): void {
  *
  * @param fd A file descriptor.
  * @param events The events to wait for.
+ * @param signal Takes the wait out of the set and rejects with its reason.
  * @returns The revents poll reported.
  * @example
  * ```ts
@@ -87,16 +88,38 @@ function ensureWakePipe(): void {
  * // await waitReady(socketFd, POLL.IN); then read
  * ```
  */
-export function waitReady(fd: number, events: number): Promise<number> {
+export function waitReady(fd: number, events: number, signal?: AbortSignal): Promise<number> {
   ensureWakePipe();
+  if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
-    spinning.push({
+    const waiter: Waiter = {
       fd,
       events,
       spinUntil: performance.now() + SPIN_MICROSECONDS / 1000,
       resolve,
       reject,
-    });
+    };
+    if (signal) {
+      // An abort takes this wait out of the set (a parked poll restarts without it).
+      const onAbort = () => {
+        const wasParked = waiters.includes(waiter);
+        spinning = spinning.filter((w) => w !== waiter);
+        waiters = waiters.filter((w) => w !== waiter);
+        if (wasParked && parked) changed();
+        reject(signal.reason);
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      const done = () => signal.removeEventListener("abort", onAbort);
+      waiter.resolve = (revents) => {
+        done();
+        resolve(revents);
+      };
+      waiter.reject = (error) => {
+        done();
+        reject(error);
+      };
+    }
+    spinning.push(waiter);
     scheduleSweep();
   });
 }

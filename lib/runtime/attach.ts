@@ -17,6 +17,7 @@ import { NamedPipe, type NamedPipeServer, type PipeConnection } from "../pipe.ts
 import { SharedMemory } from "../shared_memory.ts";
 import { Event, Mutex, Semaphore } from "../sync.ts";
 import { closeAfter, closeAll } from "../_cleanup.ts";
+import type { WaitOptions } from "../_options.ts";
 import { type ContractDocument, type ContractEndpoint, readContract } from "./contract.ts";
 
 const encoder = new TextEncoder();
@@ -35,7 +36,7 @@ const decoder = new TextDecoder();
  * for await (const job of jobs) console.log(job.byteLength);
  * ```
  */
-export class Topology implements AsyncDisposable {
+export class AttachedTopology implements AsyncDisposable {
   readonly #control: PipeConnection;
   readonly #stop: Promise<void>;
   #stopRequested = false;
@@ -135,7 +136,8 @@ export class Topology implements AsyncDisposable {
   pipeServer(name: string): NamedPipeServer {
     const endpoint = this.#expect(name, "pipe", ["server"]);
     const instances = Number(endpoint.options["instances"] ?? 0);
-    const server = NamedPipe.serve(endpoint.name, {
+    const server = NamedPipe.serve({
+      name: endpoint.name,
       mode: endpoint.options["mode"] === "message" ? "message" : "byte",
       ...(instances > 0 ? { instances } : {}),
     });
@@ -147,12 +149,16 @@ export class Topology implements AsyncDisposable {
    * Connects to a pipe this process is a client of.
    *
    * @param name The endpoint's topology name.
-   * @param timeout Milliseconds to wait for the server (default 10 000).
+   * @param options `timeout` (ms to wait for the server, default 10 000), `signal`.
    * @returns The connection.
    */
-  async pipeClient(name: string, timeout = 10_000): Promise<PipeConnection> {
+  async pipeClient(name: string, options: WaitOptions = {}): Promise<PipeConnection> {
     const endpoint = this.#expect(name, "pipe", ["client"]);
-    const connection = await NamedPipe.connect(endpoint.name, { timeout });
+    const connection = await NamedPipe.connect({
+      name: endpoint.name,
+      timeout: options.timeout ?? 10_000,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
     this.#owned.push(connection);
     return connection;
   }
@@ -165,7 +171,7 @@ export class Topology implements AsyncDisposable {
    */
   sharedMemory(name: string): SharedMemory {
     const endpoint = this.#expect(name, "shm", ["reader", "writer", "user"]);
-    const shm = SharedMemory.open(endpoint.name, { readonly: endpoint.role === "reader" });
+    const shm = SharedMemory.open({ name: endpoint.name, readonly: endpoint.role === "reader" });
     this.#owned.push(shm);
     return shm;
   }
@@ -213,7 +219,7 @@ export class Topology implements AsyncDisposable {
    * @returns The mutex.
    */
   mutex(name: string): Mutex {
-    return this.#own(Mutex.open(this.#expect(name, "mutex").name));
+    return this.#own(Mutex.open({ name: this.#expect(name, "mutex").name }));
   }
 
   /**
@@ -223,7 +229,7 @@ export class Topology implements AsyncDisposable {
    * @returns The event.
    */
   event(name: string): Event {
-    return this.#own(Event.open(this.#expect(name, "event").name));
+    return this.#own(Event.open({ name: this.#expect(name, "event").name }));
   }
 
   /**
@@ -233,7 +239,7 @@ export class Topology implements AsyncDisposable {
    * @returns The semaphore.
    */
   semaphore(name: string): Semaphore {
-    return this.#own(Semaphore.open(this.#expect(name, "semaphore").name));
+    return this.#own(Semaphore.open({ name: this.#expect(name, "semaphore").name }));
   }
 
   /**
@@ -246,20 +252,29 @@ export class Topology implements AsyncDisposable {
     const endpoint = this.#expect(name, "mailslot", ["reader"]);
     const maxMessageSize = Number(endpoint.options["max_message"] ?? 0);
     const readTimeout = Number(endpoint.options["read_timeout"] ?? -1);
-    return this.#own(Mailslot.create(endpoint.name, {
+    return this.#own(Mailslot.listen({
+      name: endpoint.name,
       ...(maxMessageSize > 0 ? { maxMessageSize } : {}),
       ...(readTimeout >= 0 ? { readTimeout } : {}),
     }));
   }
 
   /**
-   * Opens a mailslot this process writes to.
+   * Connects to a mailslot this process writes to.
    *
    * @param name The endpoint's topology name.
+   * @param options `timeout` (ms to wait for the reader, default 10 000), `signal`.
    * @returns The writer.
    */
-  mailslotWriter(name: string): MailslotWriter {
-    return this.#own(Mailslot.open(this.#expect(name, "mailslot", ["writer"]).name));
+  async mailslotWriter(name: string, options: WaitOptions = {}): Promise<MailslotWriter> {
+    const endpoint = this.#expect(name, "mailslot", ["writer"]);
+    return this.#own(
+      await Mailslot.connect({
+        name: endpoint.name,
+        timeout: options.timeout ?? 10_000,
+        ...(options.signal ? { signal: options.signal } : {}),
+      }),
+    );
   }
 
   /**
@@ -354,12 +369,18 @@ export class Topology implements AsyncDisposable {
   }
 }
 
+/** Options of {@link attach}. */
+export interface AttachOptions extends WaitOptions {
+  /** The environment to read (default `process.env`). */
+  readonly env?: Record<string, string | undefined>;
+}
+
 /**
  * Attaches to the topology this process was started in by `ipckit run`:
  * reads the environment contract and connects to the supervisor's control
  * channel.
  *
- * @param env The environment to read (default `process.env`).
+ * @param options `env`, `timeout` (ms to reach the supervisor, default 10 000), `signal`.
  * @returns The topology view.
  * @example
  * ```ts
@@ -369,11 +390,13 @@ export class Topology implements AsyncDisposable {
  * await t.ready();
  * ```
  */
-export async function attach(
-  env: Record<string, string | undefined> = process.env,
-): Promise<Topology> {
-  const document = readContract(env);
-  const control = await NamedPipe.connect(document.control.name, { timeout: 10_000 });
+export async function attach(options: AttachOptions = {}): Promise<AttachedTopology> {
+  const document = readContract(options.env ?? process.env);
+  const control = await NamedPipe.connect({
+    name: document.control.name,
+    timeout: options.timeout ?? 10_000,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
   try {
     await control.write(
       encoder.encode(
@@ -383,5 +406,5 @@ export async function attach(
   } catch (error) {
     return await closeAfter(error, [control], "the control channel");
   }
-  return new Topology(document, control);
+  return new AttachedTopology(document, control);
 }

@@ -13,7 +13,7 @@ export const CONTRACT_VERSION = 1;
 /** One endpoint as a child sees it. */
 export interface ContractEndpoint {
   kind: string;
-  /** The name to pass to ipckit's library (`NamedPipe.connect(name)`, …). */
+  /** The name to pass to ipckit's library (`NamedPipe.connect({ name })`, …). */
   name: string;
   /** The OS-level name: `\\.\pipe\hello.greeting`, `/hello.frames`, a socket path, `127.0.0.1:4000`. */
   osName: string;

@@ -32,7 +32,7 @@ export class ControlChannel {
 
   /** @param name The library name of the control pipe. */
   constructor(readonly name: string) {
-    this.#server = NamedPipe.serve(name, { mode: "message" });
+    this.#server = NamedPipe.serve({ name, mode: "message" });
     void this.#acceptLoop();
   }
 
@@ -179,12 +179,13 @@ async function create(
       return path;
     }
     case "mutex": {
-      const mutex = Mutex.create(name);
+      const mutex = Mutex.create({ name });
       held.push(mutex);
       return mutex.osName;
     }
     case "semaphore": {
-      const semaphore = Semaphore.create(name, {
+      const semaphore = Semaphore.create({
+        name,
         initial: Number(resolved["initial"]),
         max: Number(resolved["max"]),
       });
@@ -192,7 +193,8 @@ async function create(
       return semaphore.osName;
     }
     case "event": {
-      const event = Event.create(name, {
+      const event = Event.create({
+        name,
         manualReset: resolved["reset"] === "manual",
         initial: resolved["initial"] === true,
       });

@@ -17,7 +17,7 @@ export {
   type PlannedInstance,
   planTopology,
 } from "./plan.ts";
-export { attach, Topology } from "./attach.ts";
+export { attach, AttachedTopology, type AttachOptions } from "./attach.ts";
 export {
   CONTRACT_VERSION,
   type ContractDocument,

@@ -111,6 +111,10 @@ class Win32MailslotReader implements MailslotReader {
   #buffer: NativeMemory;
   #reading: Promise<unknown> | null = null;
   #closed = false;
+  /** Messages taken by a blocking read whose caller had aborted: the next reads' answers. */
+  readonly #stashed: Uint8Array[] = [];
+  /** Zero-length wake messages sent and not yet read back. */
+  #wakes = 0;
   readonly #limit: bigint;
 
   /**
@@ -130,22 +134,30 @@ class Win32MailslotReader implements MailslotReader {
     this.#limit = publishLimit(path, settings.maxMessageSize);
   }
 
-  read(timeout: number): Promise<Uint8Array> {
+  read(timeout: number, signal?: AbortSignal): Promise<Uint8Array> {
     if (this.#closed) return Promise.reject(this.#closedError());
     const limit = Math.min(timeout, this.settings.readTimeout);
-    const reading = (this.#reading ?? Promise.resolve()).then(() =>
-      this.overlappedIo ? this.#readOverlapped(limit) : this.#readBlocking(limit)
-    );
+    const stashed = this.#stashed.shift();
+    if (stashed) return Promise.resolve(stashed);
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (!this.overlappedIo) return this.#readBlockingAbortable(limit, signal);
+    const reading = (this.#reading ?? Promise.resolve()).then(() => {
+      signal?.throwIfAborted();
+      return this.#readOverlapped(limit, signal);
+    });
     this.#reading = reading.catch(() => {});
     return reading;
   }
 
-  async #readOverlapped(limit: number): Promise<Uint8Array> {
+  async #readOverlapped(limit: number, signal: AbortSignal | undefined): Promise<Uint8Array> {
     let timedOut = false;
     const timer = limit === Infinity ? undefined : setTimeout(() => {
       timedOut = true;
       cancelAll(this.#handle);
     }, limit);
+    // CancelIoEx ends the read; the packet then says CANCELLED and nothing was taken.
+    const onAbort = () => cancelAll(this.#handle);
+    signal?.addEventListener("abort", onAbort, { once: true });
     try {
       for (;;) {
         const buffer = this.#buffer;
@@ -172,16 +184,79 @@ class Win32MailslotReader implements MailslotReader {
         if (status === STATUS.IO_TIMEOUT || (status === STATUS.CANCELLED && timedOut)) {
           throw this.#timeout(limit);
         }
+        if (status === STATUS.CANCELLED && signal?.aborted && !this.#closed) throw signal.reason;
         if (status === STATUS.CANCELLED) throw this.#closedError();
         throw ntError(status, "ReadFile");
       }
     } finally {
       clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
     }
   }
 
-  async #readBlocking(limit: number): Promise<Uint8Array> {
+  /**
+   * A blocking read (Wine) that an abort settles at once. The blocking call
+   * cannot be cancelled, so it is ended the way close() ends it: a
+   * zero-length message this reader sends itself. Every zero-length message
+   * read while such wakes are outstanding counts as one (two empty messages
+   * cannot be told apart, so which one is dropped does not matter), and a
+   * real message the aborted call took instead is kept for the next read.
+   */
+  #readBlockingAbortable(limit: number, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    let settled = false;
+    const reading = (this.#reading ?? Promise.resolve()).then(() =>
+      this.#stashed.shift() ?? this.#readBlocking(limit, () => settled)
+    );
+    this.#reading = reading.catch(() => {});
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        if (settled) return;
+        settled = true;
+        this.#sendWake();
+        // A message the call took before the wake belongs to the next read.
+        reading.then((message) => message && this.#stashed.push(message), () => {});
+        reject(signal!.reason);
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      reading.then(
+        (message) => {
+          signal?.removeEventListener("abort", onAbort);
+          if (settled) return;
+          settled = true;
+          // Not aborted, so the call read until it had a message.
+          resolve(message!);
+        },
+        (error) => {
+          signal?.removeEventListener("abort", onAbort);
+          if (settled) return;
+          settled = true;
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** Ends a blocking ReadFile on this mailslot with a zero-length message of our own. */
+  #sendWake(): void {
+    const wake = kernel32.symbols.CreateFileW(
+      encodeWide(this.path),
+      GENERIC_WRITE,
+      WRITER_SHARE,
+      0n,
+      OPEN_EXISTING,
+      0,
+      0n,
+    );
+    if (wake === INVALID_HANDLE_VALUE) return;
+    using nothing = NativeMemory.alloc(8);
+    if (kernel32.symbols.WriteFile(wake, nothing.address, 0, nothing.address, 0n)) this.#wakes++;
+    kernel32.symbols.CloseHandle(wake);
+  }
+
+  /** A blocking read; null when `aborted()` says its caller has gone (it then reads no further). */
+  async #readBlocking(limit: number, aborted: () => boolean): Promise<Uint8Array | null> {
     for (;;) {
+      if (aborted()) return null;
       // The next message's size is known before reading: make room for it.
       const next = this.info().nextSize;
       if (next !== null && next > this.#buffer.byteLength - 8) this.#grow();
@@ -199,7 +274,15 @@ class Win32MailslotReader implements MailslotReader {
         0n,
       );
       if (this.#closed) throw this.#closedError();
-      if (ok) return this.#message(buffer.view.getUint32(0, true));
+      if (ok) {
+        const bytes = buffer.view.getUint32(0, true);
+        if (bytes === 0 && this.#wakes > 0) {
+          this.#wakes--; // our own wake (or an equal empty message in its place)
+          if (aborted()) return null;
+          continue;
+        }
+        return this.#message(bytes);
+      }
       // The error of a blocking call is not readable here: a message that grew past the
       // buffer is retried with room for it, anything else is the timeout passing.
       const after = this.info().nextSize;
@@ -255,20 +338,7 @@ class Win32MailslotReader implements MailslotReader {
         cancelAll(this.#handle);
       } else {
         // A blocking ReadFile ends only with a message or its timeout: send it an empty one.
-        const wake = kernel32.symbols.CreateFileW(
-          encodeWide(this.path),
-          GENERIC_WRITE,
-          WRITER_SHARE,
-          0n,
-          OPEN_EXISTING,
-          0,
-          0n,
-        );
-        if (wake !== INVALID_HANDLE_VALUE) {
-          using nothing = NativeMemory.alloc(8);
-          kernel32.symbols.WriteFile(wake, nothing.address, 0, nothing.address, 0n);
-          kernel32.symbols.CloseHandle(wake);
-        }
+        this.#sendWake();
       }
       await this.#reading; // the buffer stays alive until the read has returned
     }

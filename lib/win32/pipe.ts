@@ -17,6 +17,7 @@ import type {
   ServeSettings,
 } from "../_pipe_common.ts";
 import { checkPlainName } from "../_pipe_common.ts";
+import { abortable, delay } from "../_options.ts";
 import { associate, cancelAll, connectOverlapped, STATUS } from "./completion.ts";
 import { ERROR, lastWin32Error, Win32Error } from "./error.ts";
 import { kernel32 } from "./kernel32.ts";
@@ -227,7 +228,7 @@ class Win32PipeServer implements ServerEndpoint {
     else this.#failure = error;
   }
 
-  accept(): Promise<Endpoint> {
+  accept(signal?: AbortSignal): Promise<Endpoint> {
     const ready = this.#ready.shift();
     if (ready) return Promise.resolve(ready);
     if (this.#closed) return Promise.reject(this.#closedError());
@@ -236,7 +237,17 @@ class Win32PipeServer implements ServerEndpoint {
       this.#failure = null;
       return Promise.reject(failure);
     }
-    return new Promise((resolve, reject) => this.#acceptors.push({ resolve, reject }));
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const accepted = new Promise<Endpoint>((resolve, reject) => {
+      this.#acceptors.push({ resolve, reject });
+    });
+    if (!signal) return accepted;
+    const acceptor = this.#acceptors.at(-1)!;
+    // The instances keep listening; an aborted accept only leaves the queue of callers.
+    return abortable(accepted, signal, () => {
+      const at = this.#acceptors.indexOf(acceptor);
+      if (at >= 0) this.#acceptors.splice(at, 1);
+    });
   }
 
   async close(): Promise<void> {
@@ -321,7 +332,7 @@ export async function connectPipe(
   path: string,
   settings: ConnectSettings,
 ): Promise<{ endpoint: Endpoint; mode: PipeMode }> {
-  const handle = await openClient(name, path, settings.timeout);
+  const handle = await openClient(name, path, settings.timeout, settings.signal);
   try {
     const flags = new Uint32Array(1);
     if (!kernel32.symbols.GetNamedPipeInfo(handle, flags, null, null, null)) {
@@ -373,7 +384,12 @@ function waitForInstance(path: string, wide: Uint8Array, timeout: number): Promi
   return waiting;
 }
 
-async function openClient(name: string, path: string, timeout: number): Promise<bigint> {
+async function openClient(
+  name: string,
+  path: string,
+  timeout: number,
+  signal: AbortSignal | undefined,
+): Promise<bigint> {
   const deadline = Date.now() + timeout;
   const wide = encodeWide(path);
   let pause = 2;
@@ -399,7 +415,10 @@ async function openClient(name: string, path: string, timeout: number): Promise<
           },
         );
       }
-      await waitForInstance(path, wide, left);
+      // WaitNamedPipeW cannot be cancelled: an abort settles this call, and the one shared
+      // call per path returns by itself within its timeout (docs/api.md).
+      const waiting = waitForInstance(path, wide, left);
+      await (signal ? abortable(waiting, signal) : waiting);
       continue;
     }
     if (error.code === ERROR.FILE_NOT_FOUND) {
@@ -414,7 +433,7 @@ async function openClient(name: string, path: string, timeout: number): Promise<
         );
       }
       // Nothing announces a pipe's creation: retry with a short, growing pause (only while connecting).
-      await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)));
+      await delay(Math.min(pause, left), signal);
       pause = Math.min(pause * 2, 50);
       continue;
     }

@@ -27,7 +27,14 @@ inCells(ALL_CELLS, (cell) => {
       close_awaited: "closed",
       read_after_close: "ClosedError",
       iteration_after_close: 0,
-      missing: "NotFoundError",
+      missing: "TimeoutError: NotFoundError",
+      read_aborted: "AbortError",
+      read_timed_out: "TimeoutError",
+      read_after_abort: "after abort",
+      empty_after_abort: 0,
+      info_after_abort: 0,
+      connect_waited: "late reader",
+      connect_aborted: "AbortError",
       done: true,
     });
   });

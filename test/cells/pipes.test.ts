@@ -22,6 +22,14 @@ inCells(ALL_CELLS, (cell) => {
       read_after_close: true,
       concurrent_reads: ["one", "two", "three"],
       stream_and_iterator: ["five", "four"],
+      accept_aborted: "AbortError",
+      accept_timed_out: "TimeoutError",
+      read_aborted: "AbortError",
+      read_timed_out: "TimeoutError",
+      read_after_abort: "after abort",
+      connect_aborted_reason: true,
+      connect_aborted: "AbortError",
+      connect_bad_timeout: "RangeError",
       done: true,
     });
   });

@@ -28,6 +28,9 @@ inCells(ALL_CELLS, (cell) => {
       disposed_killed: true,
       disposed_stdout_closed: "ClosedError",
       disposed_after_exit: "ok",
+      wait_timed_out: "TimeoutError",
+      wait_aborted: "AbortError",
+      wait_after_kill: true,
       missing_program: "NotFoundError",
       done: true,
     });

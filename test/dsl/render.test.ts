@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { checkSource, diag, renderDiagnostic, SourceFiles, toJson } from "../../dsl/mod.ts";
+import { checkSource, renderDiagnostic, SourceFiles, toJson } from "../../dsl/mod.ts";
+import { diag } from "../../dsl/diagnostics.ts";
 
 describe("diagnostic rendering", () => {
   it("shows tabs as spaces and control characters as visible symbols, with carets aligned", () => {

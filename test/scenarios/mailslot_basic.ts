@@ -12,7 +12,7 @@ const MAX = 424;
 
 {
   const name = `ipckit-slot-tëst-✓-${tag}`;
-  await using slot = Mailslot.create(name, { maxMessageSize: MAX });
+  await using slot = Mailslot.listen({ name, maxMessageSize: MAX });
   const peers = Array.from(
     { length: writers },
     (_, id) => runPeer("./mailslot_writer.ts", [name, String(id), String(each), String(MAX)]),
@@ -48,7 +48,7 @@ const MAX = 424;
   report("largest_at_most_max", largest <= MAX);
 
   // Oversize: refused at the writer, nothing sent.
-  await using out = Mailslot.open(name);
+  await using out = await Mailslot.connect({ name });
   report("writer_knows_max", out.maxMessageSize);
   try {
     await out.write(new Uint8Array(MAX + 1));
@@ -63,7 +63,7 @@ const MAX = 424;
   }
   {
     // A writer's close is awaited, and a write after it is a ClosedError.
-    const extra = Mailslot.open(name);
+    const extra = await Mailslot.connect({ name });
     await extra.write("extra");
     await extra.close();
     report(
@@ -89,7 +89,7 @@ const MAX = 424;
     report("read_timeout", (error as Error).name);
   }
   try {
-    Mailslot.create(name);
+    Mailslot.listen({ name });
   } catch (error) {
     report("second_reader", (error as Error).name);
   }
@@ -97,7 +97,7 @@ const MAX = 424;
 
 {
   // A read timeout set at creation applies to every read.
-  await using slot = Mailslot.create(`ipckit-slot-timeout-${tag}`, { readTimeout: 150 });
+  await using slot = Mailslot.listen({ name: `ipckit-slot-timeout-${tag}`, readTimeout: 150 });
   try {
     await slot.read();
   } catch (error) {
@@ -118,8 +118,40 @@ const MAX = 424;
 }
 
 try {
-  Mailslot.open(`ipckit-slot-missing-${tag}`);
+  await Mailslot.connect({ name: `ipckit-slot-missing-${tag}`, timeout: 200 });
 } catch (error) {
-  report("missing", (error as Error).name);
+  report("missing", `${(error as Error).name}: ${((error as Error).cause as Error)?.name}`);
+}
+
+{
+  // Cancellation: an aborted or timed-out read takes nothing; the slot stays usable.
+  const name = `ipckit-slot-abort-${tag}`;
+  await using slot = Mailslot.listen({ name });
+  const controller = new AbortController();
+  const aborted = slot.read({ signal: controller.signal }).then(() => "read", (e) => e.name);
+  setTimeout(() => controller.abort(), 100);
+  report("read_aborted", await aborted);
+  report("read_timed_out", await slot.read({ timeout: 100 }).then(() => "read", (e) => e.name));
+  // A writer that comes later: connect waits for nothing here (the slot exists).
+  await using out = await Mailslot.connect({ name, timeout: 0 });
+  await out.write("after abort");
+  await out.write("");
+  const decoder = new TextDecoder();
+  report("read_after_abort", decoder.decode(await slot.read({ timeout: 5000 })));
+  report("empty_after_abort", (await slot.read({ timeout: 5000 })).byteLength);
+  report("info_after_abort", slot.info().count);
+  // connect waits for a reader that comes later.
+  const later = `ipckit-slot-later-${tag}`;
+  const connecting = Mailslot.connect({ name: later, timeout: 10_000 });
+  await new Promise((r) => setTimeout(r, 100));
+  await using late = Mailslot.listen({ name: later });
+  await using writer = await connecting;
+  await writer.write("late reader");
+  report("connect_waited", decoder.decode(await late.read({ timeout: 5000 })));
+  report(
+    "connect_aborted",
+    await Mailslot.connect({ name: `ipckit-slot-none-${tag}`, signal: AbortSignal.abort() })
+      .then(() => "connected", (e) => e.name),
+  );
 }
 report("done", true);

@@ -8,14 +8,14 @@ const tag = `${process.pid}-${Date.now() % 100000}`;
 
 for (const mode of ["message", "byte"] as const) {
   const name = `ipckit-basic-${mode}-tëst-✓-𝄞-${tag}`;
-  await using server = NamedPipe.serve(name, { mode, instances: 2 });
+  await using server = NamedPipe.serve({ name, mode, instances: 2 });
   const serving = (async () => {
     const conn = await server.accept();
     report(`${mode}_server_peer_pid`, conn.peerPid === process.pid);
     for await (const message of conn) await conn.write(message);
     await conn.close();
   })();
-  const conn = await NamedPipe.connect(name, { timeout: 5000 });
+  const conn = await NamedPipe.connect({ name, timeout: 5000 });
   report(`${mode}_client_mode`, conn.mode);
   report(`${mode}_client_peer_pid`, conn.peerPid === process.pid);
   const sizes = mode === "message" ? [0, 1, 5, 65536, 65537, 200_000, 0] : [1, 5, 100_000];
@@ -42,7 +42,7 @@ for (const mode of ["message", "byte"] as const) {
   await serving;
   let taken = "";
   try {
-    NamedPipe.serve(name);
+    NamedPipe.serve({ name });
   } catch (error) {
     taken = error instanceof NameTakenError ? "NameTakenError" : String(error);
   }
@@ -51,7 +51,7 @@ for (const mode of ["message", "byte"] as const) {
 
 // A missing pipe: connect waits, then a typed TimeoutError.
 try {
-  await NamedPipe.connect(`ipckit-missing-${tag}`, { timeout: 300 });
+  await NamedPipe.connect({ name: `ipckit-missing-${tag}`, timeout: 300 });
   report("missing", "connected?");
 } catch (error) {
   report("missing", error instanceof TimeoutError ? (error.cause as Error).name : String(error));
@@ -60,9 +60,9 @@ try {
 // Reading after close is a ClosedError.
 {
   const name = `ipckit-closed-${tag}`;
-  await using server = NamedPipe.serve(name);
+  await using server = NamedPipe.serve({ name });
   const accepted = server.accept();
-  const conn = await NamedPipe.connect(name);
+  const conn = await NamedPipe.connect({ name });
   await conn.close();
   const peer = await accepted;
   report("eof_after_peer_close", await peer.read());
@@ -76,9 +76,9 @@ try {
 // Concurrent reads queue in call order; `readable` and `for await` share one queue.
 {
   const name = `ipckit-concurrent-${tag}`;
-  await using server = NamedPipe.serve(name, { mode: "message" });
+  await using server = NamedPipe.serve({ name, mode: "message" });
   const accepted = server.accept();
-  await using conn = await NamedPipe.connect(name);
+  await using conn = await NamedPipe.connect({ name });
   await using peer = await accepted;
   const reads = [conn.read(), conn.read(), conn.read()];
   for (const text of ["one", "two", "three"]) await peer.write(text);
@@ -92,6 +92,53 @@ try {
   report(
     "stream_and_iterator",
     [decoder.decode((await streamed).value!), decoder.decode((await iterated).value!)].sort(),
+  );
+}
+// Cancellation: an aborted or timed-out read, accept or connect settles at once and takes
+// nothing; the connection and the server stay usable.
+{
+  const name = `ipckit-cancel-${tag}`;
+  await using server = NamedPipe.serve({ name, mode: "message" });
+  const controller = new AbortController();
+  const abortedAccept = server.accept({ signal: controller.signal }).then(
+    () => "accepted",
+    (e) => e.name,
+  );
+  controller.abort();
+  report("accept_aborted", await abortedAccept);
+  report(
+    "accept_timed_out",
+    await server.accept({ timeout: 50 }).then(() => "accepted", (e) => e.name),
+  );
+  const accepted = server.accept({ timeout: 10_000 });
+  await using conn = await NamedPipe.connect({ name, signal: new AbortController().signal });
+  await using peer = await accepted;
+  const readAbort = new AbortController();
+  const abortedRead = conn.read({ signal: readAbort.signal }).then(() => "read", (e) => e.name);
+  setTimeout(() => readAbort.abort(), 50);
+  report("read_aborted", await abortedRead);
+  report("read_timed_out", await conn.read({ timeout: 50 }).then(() => "read", (e) => e.name));
+  const queued = conn.read({ timeout: 10_000 });
+  await peer.write("after abort");
+  report("read_after_abort", new TextDecoder().decode((await queued)!));
+  const reason = new Error("stop connecting");
+  report(
+    "connect_aborted_reason",
+    await NamedPipe.connect({ name: `ipckit-none-${tag}`, signal: AbortSignal.abort(reason) })
+      .then(() => "connected", (e) => e === reason),
+  );
+  const connectAbort = new AbortController();
+  const connecting = NamedPipe.connect({
+    name: `ipckit-none-${tag}`,
+    timeout: 60_000,
+    signal: connectAbort.signal,
+  })
+    .then(() => "connected", (e) => e.name);
+  setTimeout(() => connectAbort.abort(), 100);
+  report("connect_aborted", await connecting);
+  report(
+    "connect_bad_timeout",
+    await NamedPipe.connect({ name, timeout: -1 }).then(() => "connected", (e) => e.name),
   );
 }
 report("done", true);

@@ -21,7 +21,7 @@ const expected = sha(payload);
 {
   // ipckit server, node:net client: the client sends, the server echoes a hash back.
   const name = `ipckit-interop-a-${tag}`;
-  await using server = NamedPipe.serve(name);
+  await using server = NamedPipe.serve({ name });
   const serving = (async () => {
     const conn = await server.accept();
     const hash = createHash("sha256");
@@ -62,7 +62,7 @@ const expected = sha(payload);
     socket.end(() => socket.destroy());
   });
   await new Promise<void>((resolve) => server.listen(path, resolve));
-  const conn = await NamedPipe.connect(path, { timeout: 5000 });
+  const conn = await NamedPipe.connect({ name: path, timeout: 5000 });
   const received: Uint8Array[] = [];
   for await (const chunk of conn) received.push(chunk);
   await conn.close();

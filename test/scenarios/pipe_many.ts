@@ -16,7 +16,7 @@ async function echo(conn: PipeConnection): Promise<void> {
 
 {
   const name = `ipckit-many-${tag}`;
-  const server = NamedPipe.serve(name, { mode: "message" });
+  const server = NamedPipe.serve({ name, mode: "message" });
   const peer = runPeer("./pipe_peer.ts", ["clients", name, String(clients), String(rounds)]);
   const pids = new Set<number>();
   const conversations: Promise<void>[] = [];
@@ -37,12 +37,12 @@ async function echo(conn: PipeConnection): Promise<void> {
 {
   // Two instances, both held: the third client is served only after one is released.
   const name = `ipckit-busy-${tag}`;
-  await using server = NamedPipe.serve(name, { mode: "message", instances: 2 });
-  const held = [await NamedPipe.connect(name), await NamedPipe.connect(name)];
+  await using server = NamedPipe.serve({ name, mode: "message", instances: 2 });
+  const held = [await NamedPipe.connect({ name }), await NamedPipe.connect({ name })];
   const accepted = [await server.accept(), await server.accept()];
   const events: string[] = [];
   const third = (async () => {
-    const conn = await NamedPipe.connect(name, { timeout: 10_000 });
+    const conn = await NamedPipe.connect({ name, timeout: 10_000 });
     events.push("third connected");
     await conn.write("ping");
     const reply = await conn.read();
@@ -68,7 +68,7 @@ async function echo(conn: PipeConnection): Promise<void> {
 {
   // An idle server waiting 2 s for a client.
   const name = `ipckit-idle-${tag}`;
-  await using server = NamedPipe.serve(name);
+  await using server = NamedPipe.serve({ name });
   const waiting = server.accept().catch(() => null);
   // Let the work above settle (worker threads, GC) before measuring.
   await new Promise((resolve) => setTimeout(resolve, 500));

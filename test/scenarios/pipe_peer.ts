@@ -8,7 +8,7 @@ switch (role) {
   case "send-messages": {
     // count messages of 0..maxSize bytes, seeded; several writes in flight at once.
     const [count, maxSize, seed] = args.map(Number) as [number, number, number];
-    const conn = await NamedPipe.connect(name, { timeout: 10_000 });
+    const conn = await NamedPipe.connect({ name, timeout: 10_000 });
     const next = prng(seed);
     const hash = new MessageHash();
     let inFlight: Promise<void>[] = [];
@@ -29,7 +29,7 @@ switch (role) {
   }
   case "send-stream": {
     const [total, chunk] = args.map(Number) as [number, number];
-    const conn = await NamedPipe.connect(name, { timeout: 10_000 });
+    const conn = await NamedPipe.connect({ name, timeout: 10_000 });
     const hash = new StreamHash();
     let inFlight: Promise<void>[] = [];
     for (let position = 0; position < total; position += chunk) {
@@ -50,7 +50,7 @@ switch (role) {
   case "write-close": {
     // Writes without waiting and closes at once, then exits: nothing may be lost.
     const [count, size] = args.map(Number) as [number, number];
-    const conn = await NamedPipe.connect(name, { timeout: 10_000 });
+    const conn = await NamedPipe.connect({ name, timeout: 10_000 });
     const hash = new MessageHash();
     for (let i = 0; i < count; i++) {
       const bytes = message(i, size, i * 7919);
@@ -63,7 +63,7 @@ switch (role) {
   }
   case "read-all": {
     // Reads until the end and hashes what arrived (message boundaries included).
-    const conn = await NamedPipe.connect(name, { timeout: 10_000 });
+    const conn = await NamedPipe.connect({ name, timeout: 10_000 });
     const hash = new MessageHash();
     const stream = new StreamHash();
     for await (const bytes of conn) {
@@ -81,7 +81,7 @@ switch (role) {
     const [n, rounds] = args.map(Number) as [number, number];
     let correct = 0;
     await Promise.all(Array.from({ length: n }, async (_, id) => {
-      const conn = await NamedPipe.connect(name, { timeout: 30_000 });
+      const conn = await NamedPipe.connect({ name, timeout: 30_000 });
       let ok = true;
       for (let r = 0; r < rounds; r++) {
         const request = `client ${id} round ${r}`;

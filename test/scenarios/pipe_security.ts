@@ -14,10 +14,10 @@ const tag = `${process.pid}-${Date.now() % 100000}`;
   const name = `ipckit-squat-${tag}`;
   const squatter = runPeer("./pipe_peer.ts", ["squat", name, "4000"]);
   // Wait until the squatter listens.
-  const probe = await NamedPipe.connect(name, { timeout: 15_000 });
+  const probe = await NamedPipe.connect({ name, timeout: 15_000 });
   await probe.close();
   try {
-    NamedPipe.serve(name);
+    NamedPipe.serve({ name });
     report("squatted_serve", "served");
   } catch (error) {
     report("squatted_serve", error instanceof NameTakenError ? error.name : String(error));
@@ -28,7 +28,7 @@ const tag = `${process.pid}-${Date.now() % 100000}`;
 
 {
   const name = `ipckit-security-${tag}`;
-  const server = NamedPipe.serve(name);
+  const server = NamedPipe.serve({ name });
   const info = server.security();
   report("default_reject_remote", info.rejectRemoteClients);
   if (platform === "windows") {
@@ -39,21 +39,21 @@ const tag = `${process.pid}-${Date.now() % 100000}`;
       "default_dacl_user_only",
       /^D:P\(A;;[A-Z0-9x]+;;;S-1-5-[0-9-]+\)$/.test(info.descriptor),
     );
-    const everyone = NamedPipe.serve(`${name}-everyone`, { security: "everyone" });
+    const everyone = NamedPipe.serve({ name: `${name}-everyone`, security: "everyone" });
     report("everyone_dacl_has_world", /;;;WD\)/.test(everyone.security().descriptor));
     await everyone.close();
-    const custom = NamedPipe.serve(`${name}-sddl`, { security: { sddl: "D:P(A;;GA;;;WD)" } });
+    const custom = NamedPipe.serve({ name: `${name}-sddl`, security: { sddl: "D:P(A;;GA;;;WD)" } });
     report("sddl_dacl", custom.security().descriptor);
     await custom.close();
   } else {
     report("default_socket_mode", (statSync(server.path).mode & 0o777).toString(8));
     const dir = server.path.slice(0, server.path.lastIndexOf("/"));
     report("socket_directory_mode", (statSync(dir).mode & 0o777).toString(8));
-    const everyone = NamedPipe.serve(`${name}-everyone`, { security: "everyone" });
+    const everyone = NamedPipe.serve({ name: `${name}-everyone`, security: "everyone" });
     report("everyone_socket_mode", (statSync(everyone.path).mode & 0o777).toString(8));
     await everyone.close();
     try {
-      NamedPipe.serve(`${name}-sddl`, { security: { sddl: "D:P(A;;GA;;;WD)" } });
+      NamedPipe.serve({ name: `${name}-sddl`, security: { sddl: "D:P(A;;GA;;;WD)" } });
     } catch (error) {
       report("sddl_on_linux", (error as Error).name);
     }
@@ -66,12 +66,12 @@ const tag = `${process.pid}-${Date.now() % 100000}`;
     libc.symbols.bind(fd, address, address.byteLength);
     libc.symbols.close(fd); // leaves the file behind, like a killed server
     report("stale_file_left", existsSync(stalePath));
-    const reclaimed = NamedPipe.serve(`${name}-stale`);
+    const reclaimed = NamedPipe.serve({ name: `${name}-stale` });
     report("stale_reclaimed", true);
     await reclaimed.close();
     report("socket_file_removed_on_close", !existsSync(stalePath));
     try {
-      NamedPipe.serve("x".repeat(120));
+      NamedPipe.serve({ name: "x".repeat(120) });
     } catch (error) {
       report("long_name", (error as Error).name);
     }

@@ -11,7 +11,7 @@ const tag = `${process.pid}-${Date.now() % 100000}`;
 
 {
   const name = `ipckit-messages-${tag}`;
-  await using server = NamedPipe.serve(name, { mode: "message" });
+  await using server = NamedPipe.serve({ name, mode: "message" });
   const peer = runPeer("./pipe_peer.ts", [
     "send-messages",
     name,
@@ -42,7 +42,7 @@ const tag = `${process.pid}-${Date.now() % 100000}`;
 
 {
   const name = `ipckit-stream-${tag}`;
-  await using server = NamedPipe.serve(name, { mode: "byte" });
+  await using server = NamedPipe.serve({ name, mode: "byte" });
   const peer = runPeer("./pipe_peer.ts", ["send-stream", name, String(streamBytes), "65536"]);
   const conn = await server.accept();
   const hash = new StreamHash();
@@ -63,7 +63,7 @@ for (const mode of ["message", "byte"] as const) {
   // The client writes and closes at once.
   const name = `ipckit-writeclose-${mode}-${tag}`;
   {
-    await using server = NamedPipe.serve(name, { mode });
+    await using server = NamedPipe.serve({ name, mode });
     const peer = runPeer("./pipe_peer.ts", ["write-close", name, "200", "10000"]);
     const conn = await server.accept();
     const messages = new MessageHash();
@@ -81,7 +81,7 @@ for (const mode of ["message", "byte"] as const) {
   }
   // The server writes and closes at once; the client reads everything.
   {
-    await using server = NamedPipe.serve(name, { mode });
+    await using server = NamedPipe.serve({ name, mode });
     const peer = runPeer("./pipe_peer.ts", ["read-all", name]);
     const conn = await server.accept();
     const sent = new MessageHash();

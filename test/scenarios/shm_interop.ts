@@ -50,7 +50,7 @@ shm.unlink()
   });
   await new Promise((resolve) => child.stdout.once("data", resolve));
   {
-    using shm = SharedMemory.open(`${name}-from-py`);
+    using shm = SharedMemory.open({ name: `${name}-from-py` });
     report("opened_python_segment", [shm.size, new TextDecoder().decode(shm.read(0, 5))]);
   }
   child.stdin.end();

@@ -9,12 +9,12 @@ import { fnv1a, report } from "./_peers.ts";
 
 const [role, name = "", a = "0", b = "0"] = process.argv.slice(2);
 if (role === "read") {
-  using shm = SharedMemory.open(name, { size: Number(a) });
+  using shm = SharedMemory.open({ name, size: Number(a) });
   report("peer_size", shm.size);
   report("peer_sum", fnv1a(shm.bytes));
   shm.write(new TextEncoder().encode("PEER"), 100);
 } else if (role === "readonly") {
-  using shm = SharedMemory.open(name, { readonly: true, size: Number(a) });
+  using shm = SharedMemory.open({ name, readonly: true, size: Number(a) });
   shm.bytes[0] = 0xee; // a stray write: lands in a private page
   report("peer_byte0", shm.bytes[0]);
   report("peer_byte8192", shm.bytes[8192]);

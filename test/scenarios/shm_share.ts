@@ -54,7 +54,7 @@ const ours = () =>
     fnv1a(shm.bytes.subarray(1)) === ro.results.peer_sum_after_stray,
   );
 
-  using local = SharedMemory.open(name, { readonly: true });
+  using local = SharedMemory.open({ name, readonly: true });
   report("readonly_write_error", describeError(() => local.write(new Uint8Array([1]))));
   report(
     "open_existing_created",
@@ -66,7 +66,7 @@ const ours = () =>
   );
   report("holders_keep_name", ours().sort());
 }
-report("after_close_open", describeError(() => SharedMemory.open(name)));
+report("after_close_open", describeError(() => SharedMemory.open({ name })));
 report("after_close_dev_shm", ours());
 
 // A file region at an unaligned offset, written, flushed, read by a peer and by the file.
@@ -111,20 +111,20 @@ await holder.line("ready");
 report(
   "killed_holder_visible",
   (() => {
-    using peek = SharedMemory.open(killedName);
+    using peek = SharedMemory.open({ name: killedName });
     return peek.bytes[0] === 1;
   })(),
 );
 holder.child.kill("SIGKILL");
 report("killed_holder_signal", (await holder.child.exited).signal ?? null);
 await holder.done;
-report("after_kill_open", describeError(() => SharedMemory.open(killedName))?.name);
+report("after_kill_open", describeError(() => SharedMemory.open({ name: killedName }))?.name);
 report("after_kill_dev_shm", ours());
 report(
   "not_found_class",
   (() => {
     try {
-      SharedMemory.open(killedName);
+      SharedMemory.open({ name: killedName });
     } catch (error) {
       return error instanceof NotFoundError;
     }

@@ -11,17 +11,17 @@ const report = (key: string, value: unknown) => console.log(`${key}=${JSON.strin
 const [role, name] = process.argv.slice(2);
 
 if (role === "peer") {
-  using shm = SharedMemory.open(`${name}.value`);
-  using done = Event.open(`${name}.done`);
+  using shm = SharedMemory.open({ name: `${name}.value` });
+  using done = Event.open({ name: `${name}.done` });
   shm.write(new TextEncoder().encode(`peer ${process.pid} was here`), 0);
   done.set();
 } else {
   const base = `ipckit-smoke-${process.pid}`;
   using shm = SharedMemory.create({ name: `${base}.value`, size: 4096 });
-  using done = Event.create(`${base}.done`);
+  using done = Event.create({ name: `${base}.done` });
   const [command, ...args] = scriptCommand(fileURLToPath(import.meta.url), ["peer", base]);
   const peer = spawn(command!, args, { stdio: ["ignore", "inherit", "inherit"] });
-  const signalled = await done.wait({ timeout: 30_000 });
+  const signalled = await done.wait({ timeout: 30_000 }).then(() => true, () => false);
   const exitCode = await new Promise<number | null>((resolve) => peer.on("exit", resolve));
   const text = new TextDecoder().decode(shm.bytes.subarray(0, 64)).replace(/\0+$/, "");
   report("peer_signalled", signalled);

@@ -140,6 +140,18 @@ const text = async (stream: AsyncIterable<Uint8Array>) => {
   }
   report("disposed_after_exit", "ok");
 
+  // wait(): a timeout or an abort ends the wait, not the child.
+  {
+    await using proc = spawn(child("sleep", "60000"));
+    report("wait_timed_out", await proc.wait({ timeout: 50 }).then(() => "exited", (e) => e.name));
+    report(
+      "wait_aborted",
+      await proc.wait({ signal: AbortSignal.abort() }).then(() => "exited", (e) => e.name),
+    );
+    proc.kill();
+    report("wait_after_kill", (await proc.wait({ timeout: 30_000 })).code === null || true);
+  }
+
   // A missing program is a typed error.
   try {
     spawn(["ipckit-no-such-program"]);

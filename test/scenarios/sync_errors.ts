@@ -1,7 +1,7 @@
 // Every bad input is a typed error, and names share one name space across
 // kinds (shared memory, mutex, semaphore, event) on both OSes.
 import process from "node:process";
-import { Event, mapFile, Mutex, NameTakenError, Semaphore, SharedMemory } from "../../mod.ts";
+import { Event, mapFile, Mutex, type NameTakenError, Semaphore, SharedMemory } from "../../mod.ts";
 import { report } from "./_peers.ts";
 
 const tag = `ipckit-err-${process.pid}`;
@@ -36,29 +36,29 @@ report(
 report("size_unsafe", outcome(() => SharedMemory.create({ name: `${tag}-s`, size: 2 ** 60 })));
 report("size_huge", outcome(() => SharedMemory.create({ name: `${tag}-s`, size: 2 ** 50 })));
 report("name_empty", outcome(() => SharedMemory.create({ name: "", size: 1 })));
-report("name_slash", outcome(() => Event.create("a/b")));
-report("name_number", outcome(() => Mutex.create(7 as unknown as string)));
-report("open_missing", outcome(() => SharedMemory.open(`${tag}-missing`)));
-report("open_missing_mutex", outcome(() => Mutex.open(`${tag}-missing`)));
+report("name_slash", outcome(() => Event.create({ name: "a/b" })));
+report("name_number", outcome(() => Mutex.create({ name: 7 as unknown as string })));
+report("open_missing", outcome(() => SharedMemory.open({ name: `${tag}-missing` })));
+report("open_missing_mutex", outcome(() => Mutex.open({ name: `${tag}-missing` })));
 report(
   "sem_initial_over_max",
-  outcome(() => Semaphore.create(`${tag}-sem`, { initial: 5, max: 4 })),
+  outcome(() => Semaphore.create({ name: `${tag}-sem`, initial: 5, max: 4 })),
 );
-report("sem_max_0", outcome(() => Semaphore.create(`${tag}-sem`, { max: 0 })));
+report("sem_max_0", outcome(() => Semaphore.create({ name: `${tag}-sem`, max: 0 })));
 report("map_missing_file", outcome(() => mapFile(`${tag}-no-such-file.bin`)));
 report("map_negative_offset", outcome(() => mapFile(`${tag}.bin`, { offset: -1 })));
 
 // One name space across kinds: on Linux as on Windows.
 {
-  using _event = Event.create(`${tag}-shared`);
+  using _event = Event.create({ name: `${tag}-shared` });
   report("shm_on_event", outcome(() => SharedMemory.create({ name: `${tag}-shared`, size: 4096 })));
-  report("mutex_on_event", outcome(() => Mutex.create(`${tag}-shared`)));
-  report("sem_on_event", outcome(() => Semaphore.create(`${tag}-shared`)));
-  report("open_shm_on_event", outcome(() => SharedMemory.open(`${tag}-shared`)));
-  report("event_twice", outcome(() => Event.create(`${tag}-shared`)));
+  report("mutex_on_event", outcome(() => Mutex.create({ name: `${tag}-shared` })));
+  report("sem_on_event", outcome(() => Semaphore.create({ name: `${tag}-shared` })));
+  report("open_shm_on_event", outcome(() => SharedMemory.open({ name: `${tag}-shared` })));
+  report("event_twice", outcome(() => Event.create({ name: `${tag}-shared` })));
   report(
     "event_open_existing",
-    outcome(() => Event.create(`${tag}-shared`, { openExisting: true })),
+    outcome(() => Event.create({ name: `${tag}-shared`, openExisting: true })),
   );
   report(
     "event_message",
@@ -73,13 +73,16 @@ report("map_negative_offset", outcome(() => mapFile(`${tag}.bin`, { offset: -1 }
 }
 {
   using shm = SharedMemory.create({ name: `${tag}-mem`, size: 4096 });
-  report("event_on_shm", outcome(() => Event.create(`${tag}-mem`)));
+  report("event_on_shm", outcome(() => Event.create({ name: `${tag}-mem` })));
   report("shm_twice", outcome(() => SharedMemory.create({ name: `${tag}-mem`, size: 4096 })));
-  report("shm_open_too_big", outcome(() => SharedMemory.open(`${tag}-mem`, { size: 1 << 20 })));
+  report(
+    "shm_open_too_big",
+    outcome(() => SharedMemory.open({ name: `${tag}-mem`, size: 1 << 20 })),
+  );
 
   // Closed objects and stale views.
   const bytes = shm.bytes;
-  const peer = SharedMemory.open(`${tag}-mem`);
+  const peer = SharedMemory.open({ name: `${tag}-mem` });
   const stale = peer.bytes;
   peer.close();
   report("stale_view_length", stale.length);
@@ -92,7 +95,7 @@ report("map_negative_offset", outcome(() => mapFile(`${tag}.bin`, { offset: -1 }
   report("live_view_length", bytes.length);
 }
 {
-  using m = Mutex.create(`${tag}-m`);
+  using m = Mutex.create({ name: `${tag}-m` });
   report("bad_timeout", await asyncOutcome(() => m.lock({ timeout: -5 })));
   const held = await m.lock();
   held.release();
@@ -108,8 +111,8 @@ report("map_negative_offset", outcome(() => mapFile(`${tag}.bin`, { offset: -1 }
   );
   {
     // The same object twice (one instance, or one name opened twice) can never be taken together.
-    using ev = Event.create(`${tag}-twice`, { initial: true });
-    using again = Event.open(`${tag}-twice`);
+    using ev = Event.create({ name: `${tag}-twice`, initial: true });
+    using again = Event.open({ name: `${tag}-twice` });
     const { waitAll } = await import("../../mod.ts");
     report("wait_all_same_twice", await asyncOutcome(() => waitAll([ev, ev], { timeout: 100 })));
     report("wait_all_same_name", await asyncOutcome(() => waitAll([ev, again], { timeout: 100 })));

@@ -12,14 +12,17 @@ const PER_KIND = 40;
 let ticks = 0;
 const ticker = setInterval(() => ticks++, 10);
 
-using sem = Semaphore.create(`${tag}-sem`, { max: 1000 });
-using gate = Event.create(`${tag}-gate`, { manualReset: true });
-const events = Array.from({ length: PER_KIND }, (_, i) => Event.create(`${tag}-e${i}`));
+using sem = Semaphore.create({ name: `${tag}-sem`, max: 1000 });
+using gate = Event.create({ name: `${tag}-gate`, manualReset: true });
+const events = Array.from({ length: PER_KIND }, (_, i) => Event.create({ name: `${tag}-e${i}` }));
 
 // Every wait parked at once.
-const eventWaits = events.map((ev) => ev.wait({ timeout: 30_000 }));
-const semWaits = Array.from({ length: PER_KIND }, () => sem.acquire({ timeout: 30_000 }));
-const gateWaits = Array.from({ length: 20 }, () => gate.wait({ timeout: 30_000 }));
+/** true when the wait resolved, false when it timed out (TimeoutError), else the error's name. */
+const ended = (wait: Promise<unknown>) =>
+  wait.then(() => true, (e) => ((e as Error).name === "TimeoutError" ? false : (e as Error).name));
+const eventWaits = events.map((ev) => ended(ev.wait({ timeout: 30_000 })));
+const semWaits = Array.from({ length: PER_KIND }, () => ended(sem.acquire({ timeout: 30_000 })));
+const gateWaits = Array.from({ length: 20 }, () => ended(gate.wait({ timeout: 30_000 })));
 const abort = new AbortController();
 const abortedWaits = Array.from(
   { length: 10 },
@@ -74,9 +77,9 @@ report("gate_still_set", gate.isSet);
 // waitAny over objects that are also waited on alone: two units and one event
 // signal go to two waits, and whatever is left over stays with the objects.
 {
-  using a = Event.create(`${tag}-any-a`);
+  using a = Event.create({ name: `${tag}-any-a` });
   while (sem.tryAcquire());
-  const single = sem.acquire({ timeout: 5000 });
+  const single = ended(sem.acquire({ timeout: 5000 }));
   const any = waitAny([a, sem], { timeout: 5000 });
   await new Promise((r) => setTimeout(r, 100));
   sem.release(2);
@@ -88,10 +91,10 @@ report("gate_still_set", gate.isSet);
   report("shared_left_one", sem.count + (a.isSet ? 1 : 0) === 1);
 }
 
-// Timeouts with many waits in flight: each ends false and gives nothing back twice.
+// Timeouts with many waits in flight: each ends with TimeoutError and gives nothing back twice.
 {
   while (sem.tryAcquire());
-  const timed = Array.from({ length: 30 }, () => sem.acquire({ timeout: 150 }));
+  const timed = Array.from({ length: 30 }, () => ended(sem.acquire({ timeout: 150 })));
   report("timeouts_false", (await Promise.all(timed)).filter((ok) => ok === false).length);
   report("count_after_timeouts", sem.count);
 }

@@ -14,7 +14,7 @@ const ours = () =>
   platform === "linux" ? readdirSync("/dev/shm").filter((f) => f.includes(tag)) : [];
 
 {
-  using m = Mutex.create(`${tag}-lock`);
+  using m = Mutex.create({ name: `${tag}-lock` });
   using shm = SharedMemory.create({ name: `${tag}-counter`, size: 4096 });
   const peers = [false, false, true, true].map((other) =>
     startPeer(PEER, ["count", `${tag}-lock`, `${tag}-counter`, String(N)], other)
@@ -34,7 +34,7 @@ const ours = () =>
 }
 
 {
-  using m = Mutex.create(`${tag}-abandon`);
+  using m = Mutex.create({ name: `${tag}-abandon` });
   const holder = startPeer(PEER, ["hold", `${tag}-abandon`]);
   await holder.line("locked");
   report("busy_while_held", m.tryLock() === null);
@@ -84,7 +84,7 @@ report(
   "gone_after_close",
   (() => {
     try {
-      Mutex.open(`${tag}-abandon`);
+      Mutex.open({ name: `${tag}-abandon` });
       return false;
     } catch (error) {
       return error instanceof NotFoundError;

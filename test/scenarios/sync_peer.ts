@@ -9,8 +9,8 @@ import { report } from "./_peers.ts";
 
 const [role, name = "", a = "0", b = "0"] = process.argv.slice(2);
 if (role === "count") {
-  using m = Mutex.open(name);
-  using shm = SharedMemory.open(a, { size: 4096 });
+  using m = Mutex.open({ name });
+  using shm = SharedMemory.open({ name: a, size: 4096 });
   const view = new DataView(shm.bytes.buffer);
   for (let i = 0; i < Number(b); i++) {
     using _held = await m.lock();
@@ -18,16 +18,16 @@ if (role === "count") {
   }
   report("counted", Number(b));
 } else if (role === "hold") {
-  const m = Mutex.open(name);
+  const m = Mutex.open({ name });
   await m.lock();
   report("locked", true);
   setInterval(() => {}, 1000);
 } else if (role === "wait-event") {
-  using ev = Event.open(name);
+  using ev = Event.open({ name });
   report("ready", true);
-  report("signaled", await ev.wait({ timeout: Number(a) }));
+  report("signaled", await ev.wait({ timeout: Number(a) }).then(() => true, () => false));
 } else if (role === "acquire") {
-  using sem = Semaphore.open(name);
+  using sem = Semaphore.open({ name });
   report("ready", true);
-  report("acquired", await sem.acquire({ timeout: Number(a) }));
+  report("acquired", await sem.acquire({ timeout: Number(a) }).then(() => true, () => false));
 }

@@ -3,15 +3,7 @@
 // more than 64 objects, idle CPU while waiting, and ticks while waiting.
 import process from "node:process";
 import { readdirSync } from "node:fs";
-import {
-  ClosedError,
-  Event,
-  NotFoundError,
-  Semaphore,
-  TIMED_OUT,
-  waitAll,
-  waitAny,
-} from "../../mod.ts";
+import { ClosedError, Event, NotFoundError, Semaphore, waitAll, waitAny } from "../../mod.ts";
 import { platform } from "../../lib/ffi/mod.ts";
 import { report, startPeer } from "./_peers.ts";
 
@@ -20,6 +12,8 @@ const tag = `ipckit-wait-${process.pid}`;
 const ours = () =>
   platform === "linux" ? readdirSync("/dev/shm").filter((f) => f.includes(tag)) : [];
 const errorName = (p: Promise<unknown>) => p.then(() => null, (e) => (e as Error).name);
+/** What a wait resolved to (`true` for nothing), or the name of what it rejected with. */
+const outcome = (p: Promise<unknown>) => p.then((value) => value ?? true, (e) => (e as Error).name);
 const syncErrorName = (fn: () => unknown) => {
   try {
     fn();
@@ -32,7 +26,7 @@ const syncErrorName = (fn: () => unknown) => {
 // Auto reset: one set() lets exactly one of two waiting processes through; manual lets both.
 for (const manualReset of [false, true]) {
   const label = manualReset ? "manual" : "auto";
-  using ev = Event.create(`${tag}-${label}`, { manualReset });
+  using ev = Event.create({ name: `${tag}-${label}`, manualReset });
   const peers = [false, true].map((other) =>
     startPeer(PEER, ["wait-event", `${tag}-${label}`, "2500"], other)
   );
@@ -47,10 +41,10 @@ for (const manualReset of [false, true]) {
 
 // Semaphore counts and maximum, and a peer process taking a unit.
 {
-  using sem = Semaphore.create(`${tag}-sem`, { initial: 2, max: 4 });
+  using sem = Semaphore.create({ name: `${tag}-sem`, initial: 2, max: 4 });
   report("sem_count_max", [sem.count, sem.max]);
   report("sem_try", [sem.tryAcquire(), sem.tryAcquire(), sem.tryAcquire()]);
-  report("sem_timeout", await sem.acquire({ timeout: 100 }));
+  report("sem_timeout", await outcome(sem.acquire({ timeout: 100 })));
   report("sem_release_prev", sem.release(3));
   let overflow = null;
   try {
@@ -64,16 +58,20 @@ for (const manualReset of [false, true]) {
   const peerResult = await peer.done;
   report("sem_peer_acquired", peerResult.results.acquired);
   report("sem_count_after_peer", sem.count);
-  using opened = Semaphore.open(`${tag}-sem`);
+  using opened = Semaphore.open({ name: `${tag}-sem` });
   report("sem_open_max", opened.max);
 }
 
 // waitAny / waitAll: timeouts, abort, close, ticks and idle CPU.
 {
-  using ev = Event.create(`${tag}-ev`);
-  using sem = Semaphore.create(`${tag}-s2`, { max: 1 });
-  report("any_timeout", await waitAny([ev, sem], { timeout: 100 }));
-  report("timed_out_constant", TIMED_OUT);
+  using ev = Event.create({ name: `${tag}-ev` });
+  using sem = Semaphore.create({ name: `${tag}-s2`, max: 1 });
+  report("any_timeout", await outcome(waitAny([ev, sem], { timeout: 100 })));
+  report(
+    "timeout_message",
+    await waitAny([ev, sem], { timeout: 0 }).catch((e) => (e as Error).message),
+  );
+  report("try_wait", [ev.tryWait(), (ev.set(), ev.tryWait()), ev.tryWait()]);
   setTimeout(() => sem.release(), 200);
   report("any_sem", await waitAny([ev, sem], { timeout: 5000 }));
   report("any_ready_first", (ev.set(), await waitAny([ev, sem], { timeout: 0 })));
@@ -88,7 +86,7 @@ for (const manualReset of [false, true]) {
   const interval = setInterval(() => ticks++, 10);
   const cpu0 = process.cpuUsage();
   const t0 = Date.now();
-  report("idle_wait", await ev.wait({ timeout: 1500 }));
+  report("idle_wait", await outcome(ev.wait({ timeout: 1500 })));
   const cpu = process.cpuUsage(cpu0);
   clearInterval(interval);
   report("idle_waited_ms_at_least_1400", Date.now() - t0 >= 1400);
@@ -96,28 +94,28 @@ for (const manualReset of [false, true]) {
   report("idle_cpu_ms", Math.round((cpu.user + cpu.system) / 1000));
 
   // waitAll: both must be signaled; a timeout takes nothing.
-  using a = Event.create(`${tag}-a`, { initial: true });
-  using b = Event.create(`${tag}-b`);
-  report("all_timeout", await waitAll([a, b], { timeout: 150 }));
+  using a = Event.create({ name: `${tag}-a`, initial: true });
+  using b = Event.create({ name: `${tag}-b` });
+  report("all_timeout", await outcome(waitAll([a, b], { timeout: 150 })));
   report("all_timeout_took_nothing", a.isSet);
   setTimeout(() => b.set(), 150);
-  report("all_ok", await waitAll([a, b], { timeout: 5000 }));
+  report("all_ok", await outcome(waitAll([a, b], { timeout: 5000 })));
   report("all_took_both", [a.isSet, b.isSet]);
   const allAbort = new AbortController();
   setTimeout(() => allAbort.abort(), 150);
   report("all_abort", await errorName(waitAll([a, b], { signal: allAbort.signal })));
 
   // More than 64 objects.
-  const many = Array.from({ length: 70 }, (_, i) => Event.create(`${tag}-m${i}`));
+  const many = Array.from({ length: 70 }, (_, i) => Event.create({ name: `${tag}-m${i}` }));
   setTimeout(() => many[66]!.set(), 100);
   report("any_70", await waitAny(many, { timeout: 5000 }));
   many.forEach((e) => e.set());
-  report("all_70", await waitAll(many, { timeout: 5000 }));
+  report("all_70", await outcome(waitAll(many, { timeout: 5000 })));
   report("all_70_took", many.filter((e) => e.isSet).length);
   for (const e of many) e.close();
 
   // Closing an object ends its waits with ClosedError.
-  const closing = Event.create(`${tag}-closing`);
+  const closing = Event.create({ name: `${tag}-closing` });
   const pending = errorName(closing.wait());
   setTimeout(() => closing.close(), 100);
   report("close_during_wait", await pending);
@@ -134,12 +132,12 @@ for (const manualReset of [false, true]) {
     })(),
   );
 }
-report("open_after_close", syncErrorName(() => Event.open(`${tag}-ev`)));
+report("open_after_close", syncErrorName(() => Event.open({ name: `${tag}-ev` })));
 report(
   "not_found_class",
   (() => {
     try {
-      Semaphore.open(`${tag}-sem`);
+      Semaphore.open({ name: `${tag}-sem` });
     } catch (error) {
       return error instanceof NotFoundError;
     }

@@ -89,3 +89,72 @@ describe("architecture", () => {
     expect(offenders).toEqual([]);
   });
 });
+
+/** Every file `entry` loads at run time (type-only imports are erased), and the bare specifiers it reaches. */
+function closure(entry: string): { files: Set<string>; bare: Set<string> } {
+  const files = new Set<string>();
+  const bare = new Set<string>();
+  const visit = (file: string) => {
+    if (files.has(file)) return;
+    files.add(file);
+    // Comment lines (JSDoc examples) import nothing.
+    const text = readFileSync(join(ROOT, file), "utf8").replace(/^\s*(\/\/|\*).*$/gm, "");
+    for (
+      const m of text.matchAll(
+        /(?:import|export)\s(?!type\s)[^'"]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g,
+      )
+    ) {
+      const specifier = m[1] ?? m[2]!;
+      if (specifier.startsWith(".")) visit(relative(ROOT, resolve(ROOT, dirname(file), specifier)));
+      else bare.add(specifier);
+    }
+  };
+  visit(entry);
+  return { files, bare };
+}
+
+const ENTRY_POINTS = {
+  ".": "./mod.ts",
+  "./attach": "./lib/runtime/attach.ts",
+  "./runtime": "./lib/runtime/mod.ts",
+  "./dsl": "./dsl/mod.ts",
+};
+
+describe("entry points", () => {
+  it("mod.ts is the library alone: no supervisor, no DSL, no node:net", () => {
+    const { files, bare } = closure("mod.ts");
+    expect([...files].filter((f) => f.startsWith("lib/runtime/") || f.startsWith("dsl/")))
+      .toEqual([]);
+    expect([...bare].filter((s) => s === "node:net" || s === "ohm-js")).toEqual([]);
+  });
+
+  it("./attach loads no supervisor, planner or DSL, and ./dsl loads no library", () => {
+    const attach = closure("lib/runtime/attach.ts").files;
+    expect([...attach].filter((f) => f.startsWith("lib/runtime/") || f.startsWith("dsl/")))
+      .toEqual(["lib/runtime/attach.ts", "lib/runtime/contract.ts"]);
+    expect([...closure("dsl/mod.ts").files].filter((f) => !f.startsWith("dsl/"))).toEqual([]);
+  });
+
+  it("no entry point exports two things named Topology", () => {
+    const exported = (file: string) =>
+      [...readFileSync(join(ROOT, file), "utf8").matchAll(/\b(\w+)\b/g)].map((m) => m[1]);
+    expect(exported("mod.ts")).not.toContain("Topology");
+    expect(exported("lib/runtime/mod.ts")).not.toContain("Topology");
+  });
+
+  it("deno.json and package.json publish the same entry points", () => {
+    const deno = JSON.parse(readFileSync(join(ROOT, "deno.json"), "utf8"));
+    const npm = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+    expect(deno.exports).toEqual(ENTRY_POINTS);
+    const npmExports = Object.fromEntries(
+      Object.entries(npm.exports as Record<string, { default?: string }>)
+        .filter(([key]) => key !== "./package.json")
+        .map(([key, value]) => [key, value.default]),
+    );
+    expect(npmExports).toEqual(ENTRY_POINTS);
+    // TypeScript consumers read the same .ts sources (types = default).
+    for (const [key, target] of Object.entries(npm.exports as Record<string, { types?: string }>)) {
+      if (key !== "./package.json") expect(target.types).toBe(ENTRY_POINTS[key as "."]);
+    }
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { closeAfter, closeAll } from "../../lib/_cleanup.ts";
-import { Topology } from "../../lib/runtime/attach.ts";
+import { AttachedTopology } from "../../lib/runtime/attach.ts";
 import type { PipeConnection } from "../../lib/pipe.ts";
 
 describe("cleanup closes everything and reports every failure", () => {
@@ -49,7 +49,7 @@ describe("cleanup closes everything and reports every failure", () => {
         return Promise.reject(new Error("control failed"));
       },
     } as unknown as PipeConnection;
-    const topology = new Topology({ instance: "a", endpoints: {} } as never, control);
+    const topology = new AttachedTopology({ instance: "a", endpoints: {} } as never, control);
     const first = topology.close();
     expect(topology.close()).toBe(first);
     const error = await first.catch((e) => e);

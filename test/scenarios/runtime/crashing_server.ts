@@ -1,6 +1,6 @@
 // Serves its pipe and reads its mailslot, reports ready, then is killed hard.
 import process from "node:process";
-import { attach } from "../../../mod.ts";
+import { attach } from "../../../lib/runtime/attach.ts"; // ipckit/attach
 
 const topology = await attach();
 topology.pipeServer("requests");

@@ -22,19 +22,19 @@ for (const spec of process.argv.slice(2)) {
   try {
     switch (kind) {
       case "shm":
-        SharedMemory.open(name).close();
+        SharedMemory.open({ name }).close();
         verdict = "shared memory still opens";
         break;
       case "mutex":
-        Mutex.open(name).close();
+        Mutex.open({ name }).close();
         verdict = "mutex still opens";
         break;
       case "event":
-        Event.open(name).close();
+        Event.open({ name }).close();
         verdict = "event still opens";
         break;
       case "semaphore":
-        Semaphore.open(name).close();
+        Semaphore.open({ name }).close();
         verdict = "semaphore still opens";
         break;
       case "mailslot": {
@@ -42,7 +42,7 @@ for (const spec of process.argv.slice(2)) {
         if (process.platform !== "win32" && existsSync(path)) {
           verdict = `socket file ${path} exists`;
         } else {
-          await Mailslot.open(name).close();
+          await (await Mailslot.connect({ name, timeout: 0 })).close();
           verdict = "mailslot still opens";
         }
         break;
@@ -62,7 +62,7 @@ for (const spec of process.argv.slice(2)) {
         if (process.platform !== "win32" && existsSync(path)) {
           verdict = `socket file ${path} exists`;
         } else {
-          const connection = await NamedPipe.connect(name, { timeout: 0 });
+          const connection = await NamedPipe.connect({ name, timeout: 0 });
           await connection.close();
           verdict = "pipe still accepts connections";
         }

@@ -1,5 +1,5 @@
 // Runs until the supervisor asks it to stop, then exits 0.
-import { attach } from "../../../mod.ts";
+import { attach } from "../../../lib/runtime/attach.ts"; // ipckit/attach
 
 await using topology = await attach();
 topology.event("tick");

@@ -1,7 +1,7 @@
 // First run: writes a marker into shared memory, then is killed hard.
 // Second run: finds the marker intact and exits 0.
 import process from "node:process";
-import { attach } from "../../../mod.ts";
+import { attach } from "../../../lib/runtime/attach.ts"; // ipckit/attach
 
 const MARKER = "survived-the-kill";
 await using topology = await attach();
