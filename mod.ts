@@ -6,7 +6,8 @@
  * - {@link SharedMemory} and {@link mapFile}: named shared memory and file mappings;
  * - {@link Mutex}, {@link Semaphore}, {@link Event}, {@link waitAny}, {@link waitAll};
  * - {@link NamedPipe}, {@link createPipe} and {@link spawn}; {@link Mailslot};
- * - {@link attach}: the endpoints of a process started by `ipckit run`.
+ * - {@link attach}: the endpoints of a process started by `ipckit run`;
+ * - {@link rpc}: typed services declared in `.ipc`, called across processes.
  *
  * Waits never block the event loop, and errors are typed ({@link Win32Error},
  * {@link ErrnoError}, {@link NotFoundError}, {@link NameTakenError}, …).
@@ -80,3 +81,4 @@ export {
 } from "./lib/runtime/mod.ts";
 export * from "./lib/process.ts";
 export * from "./lib/mailslot.ts";
+export * from "./lib/rpc.ts";
