@@ -170,6 +170,8 @@ export class RpcServer implements AsyncDisposable {
   readonly #sessions = new Set<ServerSession>();
   readonly #accepting: Promise<void>;
   #closing: Promise<void> | null = null;
+  #served = false;
+  #idleWaiters: (() => void)[] = [];
 
   /** @internal Made by {@link rpc.serve}. */
   constructor(
@@ -184,9 +186,11 @@ export class RpcServer implements AsyncDisposable {
         for await (const connection of pipe) {
           const session = new ServerSession(connection, schema, methods, maxMessageSize);
           this.#sessions.add(session);
+          this.#served = true;
           void session.done.then(async () => {
             this.#sessions.delete(session);
             await connection.close().catch(() => {});
+            this.#checkIdle();
           });
         }
       } catch {
@@ -198,6 +202,36 @@ export class RpcServer implements AsyncDisposable {
   /** The pipe's name. */
   get name(): string {
     return this.#pipe.name;
+  }
+
+  /** How many clients are connected now. */
+  get connections(): number {
+    return this.#sessions.size;
+  }
+
+  /**
+   * Resolves once a client has connected and every client has disconnected
+   * again: for a server that serves its clients and then exits.
+   *
+   * @returns A promise of the moment the server is idle.
+   * @example Serving until the clients are done
+   * ```ts
+   * import { rpc, type ServiceDefinition } from "./rpc.ts";
+   * declare const calc: ServiceDefinition;
+   * await using server = rpc.serve(calc, {}, { name: "calc" });
+   * await server.idle();
+   * ```
+   */
+  idle(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#idleWaiters.push(resolve);
+      this.#checkIdle();
+    });
+  }
+
+  #checkIdle(): void {
+    if (!this.#served || this.#sessions.size > 0) return;
+    for (const wake of this.#idleWaiters.splice(0)) wake();
   }
 
   /** The OS path clients connect to (`\\.\pipe\…` or a socket path). */

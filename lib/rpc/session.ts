@@ -77,6 +77,14 @@ class FrameWriter {
     });
   }
 
+  /** Writes whatever waits for the next turn now (before a close). */
+  flushNow(): void {
+    if (this.#queue.length === 0 || this.#broken) return;
+    const frames = this.#queue;
+    this.#queue = [];
+    this.channel.write(batch(frames)).catch(() => {});
+  }
+
   readonly #flush = (): void => {
     this.#scheduled = false;
     if (this.#queue.length === 0 || this.#broken) return;
@@ -479,6 +487,7 @@ export class ClientSession {
    */
   async close(): Promise<void> {
     this.#closed ??= new RpcError("unavailable", `Cannot call ${this.label}: the client is closed`);
+    this.#writer.flushNow();
     await this.channel.close().catch(() => {});
     await this.#reading;
   }
@@ -759,6 +768,7 @@ export class ServerSession {
         this.#abort(id, new RpcError("unavailable", "The server is closing"));
       }
     }
+    this.#writer.flushNow();
     await this.channel.close().catch(() => {});
     await this.done;
   }

@@ -16,6 +16,7 @@ import { NamedPipe, type NamedPipeServer, type PipeConnection } from "../pipe.ts
 import { SharedMemory } from "../shared_memory.ts";
 import { Event, Mutex, Semaphore } from "../sync.ts";
 import type { Plan, PlannedEndpoint } from "./plan.ts";
+import type { SchemaModel } from "../../dsl/mod.ts";
 
 const decoder = new TextDecoder();
 
@@ -111,7 +112,10 @@ export async function instantiate(plan: Plan): Promise<Instantiated> {
   try {
     for (const endpoint of plan.endpoints) {
       const resolved = { ...endpoint.options };
-      osNames.set(endpoint.name, await create(endpoint, resolved, held));
+      osNames.set(
+        endpoint.name,
+        await create(endpoint, resolved, held, plan.topology.schema),
+      );
       options.set(endpoint.name, resolved);
     }
     control = new ControlChannel(`ipckit-ctl.${plan.topology.name}.${process.pid}`);
@@ -129,7 +133,9 @@ export async function instantiate(plan: Plan): Promise<Instantiated> {
       for (const object of held.splice(0).reverse()) object[Symbol.dispose]();
       // A server or reader that was killed could not remove its socket file; nothing may outlive the run.
       for (const endpoint of plan.endpoints) {
-        if (endpoint.kind === "pipe") NamedPipe.reclaim(endpoint.libName);
+        if (endpoint.kind === "pipe" || endpoint.kind === "service") {
+          NamedPipe.reclaim(endpoint.libName);
+        }
         if (endpoint.kind === "mailslot") Mailslot.reclaim(endpoint.libName);
       }
     },
@@ -140,6 +146,7 @@ async function create(
   endpoint: PlannedEndpoint,
   resolved: Record<string, number | string | boolean>,
   held: Disposable[],
+  schema: SchemaModel,
 ): Promise<string> {
   const name = endpoint.libName;
   switch (endpoint.kind) {
@@ -184,6 +191,10 @@ async function create(
       return event.osName;
     }
     case "pipe":
+      return NamedPipe.path(name);
+    case "service":
+      // The serving process makes the pipe; every participant gets the declarations.
+      resolved["schema"] = JSON.stringify(schema);
       return NamedPipe.path(name);
     case "mailslot":
       return Mailslot.path(name);

@@ -69,4 +69,23 @@ inCells(ALL_CELLS, (cell) => {
       );
     }
   });
+
+  it("examples/rpc_calc.ipc under ipckit run: a Bun server and a Deno client compute, stream and sum, the server exits when its client is done, nothing is left", async () => {
+    const run = await runScenario(cell, "cli/main.ts", ["run", "examples/rpc_calc.ipc"]);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    for (
+      const line of [
+        /client\s+\| 6 \* 7 = 42/,
+        /client\s+\| 1 \/ 0: invalid_argument: Cannot divide by zero/,
+        /client\s+\| running total of 1\.\.100: 5050 after 100/,
+        /client\s+\| sum of 1\.\.20 in two ranges: 210 \(20 numbers\)/,
+        /server\s+\| client done; server exiting/,
+      ]
+    ) expect(run.stdout).toMatch(line);
+    const left = await runScenario(cell, "test/scenarios/runtime/leftovers.ts", [
+      "pipe:rpc_calc.calc",
+    ]);
+    expect(left.code, left.stderr).toBe(0);
+    expect(left.results["gone.pipe.rpc_calc.calc"]).toBe(true);
+  });
 });

@@ -10,10 +10,11 @@ const CORPUS = [
 ];
 
 describe("example corpus", () => {
-  it("contains the six documented examples", () => {
+  it("contains the seven documented examples", () => {
     expect(ipcFiles("examples").map((f) => f.split("/").pop())).toEqual([
       "hello.ipc",
       "mailslot_log.ipc",
+      "rpc_calc.ipc",
       "shm_pipeline.ipc",
       "stdio_pipeline.ipc",
       "tcp_echo.ipc",

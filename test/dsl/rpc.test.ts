@@ -181,13 +181,24 @@ service calc {
     );
   });
 
-  it("keeps the generated TypeScript of the test services up to date", () => {
-    for (const name of ["lab", "evolve_v1", "evolve_v2"]) {
-      const file = `test/scenarios/rpc/${name}.ipc`;
-      const t = checkRel(file).topology!;
-      expect(toTypeScript(t.schema, file, "../../../mod.ts"), `regenerate ${name}.rpc.ts`).toBe(
-        readRel(`test/scenarios/rpc/${name}.rpc.ts`),
-      );
+  it("keeps the generated TypeScript of the test and example services up to date", () => {
+    const generated = [
+      ["test/scenarios/rpc/lab.ipc", "test/scenarios/rpc/lab.rpc.ts", "../../../mod.ts"],
+      [
+        "test/scenarios/rpc/evolve_v1.ipc",
+        "test/scenarios/rpc/evolve_v1.rpc.ts",
+        "../../../mod.ts",
+      ],
+      [
+        "test/scenarios/rpc/evolve_v2.ipc",
+        "test/scenarios/rpc/evolve_v2.rpc.ts",
+        "../../../mod.ts",
+      ],
+      ["examples/rpc_calc.ipc", "examples/rpc_calc/calc.rpc.ts", "../../mod.ts"],
+    ] as const;
+    for (const [source, output, from] of generated) {
+      const t = checkRel(source).topology!;
+      expect(toTypeScript(t.schema, source, from), `regenerate ${output}`).toBe(readRel(output));
     }
   });
 });
