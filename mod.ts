@@ -5,6 +5,9 @@
  *
  * - {@link SharedMemory} and {@link mapFile}: named shared memory and file mappings;
  * - {@link Mutex}, {@link Semaphore}, {@link Event}, {@link waitAny}, {@link waitAll};
+ * - {@link NamedPipe}, {@link createPipe} and {@link spawn}; {@link Mailslot}; {@link CopyData};
+ * - {@link Channel}: a shared-memory message ring between processes;
+ * - {@link attach}: the endpoints of a process started by `ipckit run`.
  * - {@link NamedPipe}, {@link createPipe} and {@link spawn}; {@link Mailslot};
  * - {@link attach}: the endpoints of a process started by `ipckit run`;
  * - {@link rpc}: typed services declared in `.ipc`, called across processes.
@@ -81,4 +84,18 @@ export {
 } from "./lib/runtime/mod.ts";
 export * from "./lib/process.ts";
 export * from "./lib/mailslot.ts";
+export {
+  type BroadcastPolicy,
+  Channel,
+  type ChannelCreateOptions,
+  type ChannelData,
+  ChannelMessage,
+  type ChannelMode,
+  type ChannelOpenOptions,
+  ChannelReader,
+  ChannelReservation,
+  type ChannelWaitOptions,
+  ChannelWriter,
+} from "./lib/channel.ts";
+export * from "./lib/copydata.ts";
 export * from "./lib/rpc.ts";

@@ -29,7 +29,8 @@
  *   its synchronous part may read memory that `lParam` points to; its result
  *   (a bigint, number or boolean, or a promise of one) is the message's
  *   LRESULT. The loop waits at most `replyTimeout` ms for a promise, then
- *   answers 0. Messages no handler takes go to DefWindowProcW.
+ *   answers 0 (and at most 60 s for a busy JavaScript thread to take the
+ *   message at all). Messages no handler takes go to DefWindowProcW.
  * - One slow handler delays every window of the process: the loop thread
  *   runs one window procedure at a time, as any Win32 thread does.
  *

@@ -10,8 +10,10 @@ const CORPUS = [
 ];
 
 describe("example corpus", () => {
-  it("contains the seven documented examples", () => {
+  it("contains the nine documented examples", () => {
     expect(ipcFiles("examples").map((f) => f.split("/").pop())).toEqual([
+      "channel_fanout.ipc",
+      "copydata.ipc",
       "hello.ipc",
       "mailslot_log.ipc",
       "rpc_calc.ipc",
