@@ -1,11 +1,13 @@
 // The interface each runtime backend implements. Everything above lib/ffi sees
 // only this; the backends are the only code that touches Deno.* or bun:ffi.
-import type { Callback, CallbackDef, SymbolTable } from "./types.ts";
+import type { Callback, CallbackDef, SymbolDef, SymbolTable } from "./types.ts";
 
 export interface Backend {
   readonly name: "bun" | "deno";
   /** Opens a library; returns functions taking and returning neutral values. */
   open(path: string, table: SymbolTable): Record<string, ((...args: any[]) => any) | undefined>;
+  /** A function at a native code address (not blocking), taking and returning neutral values. */
+  functionAt(address: bigint, def: SymbolDef): (...args: any[]) => any;
   /** A non-owning ArrayBuffer over native memory. */
   view(address: bigint, byteLength: number): ArrayBuffer;
   /** A native function pointer that calls `fn`. */

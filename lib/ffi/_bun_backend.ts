@@ -3,11 +3,12 @@
 // own dlopen of the symbol); docs/ffi.md has the measurements behind this.
 import type { Backend } from "./_backend.ts";
 import { DedicatedThread, type ThreadLibrary } from "./thread.ts";
-import type { Callback, CallbackDef, NativeType, SymbolTable } from "./types.ts";
+import type { Callback, CallbackDef, NativeType, SymbolDef, SymbolTable } from "./types.ts";
 
 // Only the parts of bun:ffi this backend uses (tsc has no Bun declarations).
 interface BunFfi {
   dlopen(path: string, symbols: Record<string, unknown>): { symbols: Record<string, any> };
+  CFunction(def: { ptr: number; args: string[]; returns: string }): (...args: any[]) => any;
   toArrayBuffer(address: number, byteOffset: number, byteLength: number): ArrayBuffer;
   JSCallback: new (
     fn: (...args: any[]) => any,
@@ -64,19 +65,21 @@ function openDirect(path: string, table: SymbolTable) {
   const out: Record<string, ((...args: any[]) => any) | undefined> = {};
   for (const [name, def] of Object.entries(table)) {
     const fn = raw[name] as ((...args: any[]) => any) | undefined;
-    const callbackSlots = def.args.flatMap((t, i) => (t === "callback" ? [i] : []));
-    const bufferSlots = def.args.flatMap((t, i) => (t === "buffer" ? [i] : []));
-    if (!fn || (callbackSlots.length === 0 && bufferSlots.length === 0)) {
-      out[name] = fn;
-      continue;
-    }
-    out[name] = (...args: any[]) => {
-      for (const i of callbackSlots) args[i] = (args[i] as Callback | null)?.pointer ?? 0n;
-      for (const i of bufferSlots) args[i] ??= null;
-      return fn(...args);
-    };
+    out[name] = fn ? wrap(fn, def) : undefined;
   }
   return out;
+}
+
+/** Callbacks travel as their code address; a missing buffer is NULL. */
+function wrap(fn: (...args: any[]) => any, def: SymbolDef): (...args: any[]) => any {
+  const callbackSlots = def.args.flatMap((t, i) => (t === "callback" ? [i] : []));
+  const bufferSlots = def.args.flatMap((t, i) => (t === "buffer" ? [i] : []));
+  if (callbackSlots.length === 0 && bufferSlots.length === 0) return fn;
+  return (...args: any[]) => {
+    for (const i of callbackSlots) args[i] = (args[i] as Callback | null)?.pointer ?? 0n;
+    for (const i of bufferSlots) args[i] ??= null;
+    return fn(...args);
+  };
 }
 
 // ---- Blocking calls --------------------------------------------------------
@@ -128,6 +131,14 @@ export const bunBackend: Backend = {
     }
     if (blocking) warmPool();
     return direct;
+  },
+  functionAt(address, def) {
+    const fn = ffi.CFunction({
+      ptr: Number(address),
+      args: def.args.map(bunType),
+      returns: bunType(def.returns),
+    });
+    return wrap(fn, def);
   },
   view(address, byteLength) {
     if (byteLength === 0) return new ArrayBuffer(0);

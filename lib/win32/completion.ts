@@ -75,6 +75,7 @@ let port = 0n;
 let batch: NativeMemory | null = null;
 /** Operations in flight, by the id their packet carries; the status block stays alive until the packet arrives. */
 const pending = new Map<bigint, { memory: NativeMemory; resolve(completion: Completion): void }>();
+/** Ids are odd, so they never equal a status block's (aligned) address, which Winsock packets carry. */
 let nextId = 1n;
 /** Status blocks for reuse (an operation per message would otherwise allocate and free one each). */
 const freeBlocks: NativeMemory[] = [];
@@ -167,7 +168,8 @@ function overlapped(
   issue: (statusBlock: bigint, id: bigint) => number,
 ): Promise<Completion> {
   const block = takeBlock();
-  const id = nextId++;
+  const id = nextId;
+  nextId += 2n;
   const status = issue(block.address, id) >>> 0;
   if (status === STATUS.PENDING) {
     return new Promise<Completion>((resolve) => {
@@ -182,6 +184,45 @@ function overlapped(
   }
   return Promise.resolve({ status, bytes });
 }
+
+/**
+ * Starts one overlapped Winsock operation (AcceptEx, ConnectEx,
+ * WSARecvFrom, WSASendTo). Winsock takes an OVERLAPPED, not an APC context,
+ * so the packet carries the block's address; the block is reused only after
+ * that packet has come. `issue` makes the call with the OVERLAPPED address
+ * and returns 0 when it succeeded, else the WSAGetLastError() value read
+ * right after it: WSA_IO_PENDING means a packet will come; any other error
+ * means none will (the operation never started).
+ *
+ * @param syscall The call's name, for errors.
+ * @param issue Makes the call; returns 0 or the Winsock error.
+ * @returns The completion: NTSTATUS and byte count.
+ * @example
+ * ```ts
+ * import { winsockOverlapped } from "./completion.ts";
+ * // const { status, bytes } = await winsockOverlapped("WSARecvFrom", (ov) => ...);
+ * ```
+ */
+export function winsockOverlapped(
+  syscall: string,
+  issue: (overlapped: bigint) => number,
+): Promise<Completion> {
+  const block = takeBlock();
+  const error = issue(block.address);
+  if (error === WSA_IO_PENDING) {
+    return new Promise<Completion>((resolve) => {
+      pending.set(block.address, { memory: block, resolve });
+      activity();
+    });
+  }
+  const status = Number(OVERLAPPED.get(block.view, "Internal") & 0xffffffffn);
+  const bytes = Number(OVERLAPPED.get(block.view, "InternalHigh"));
+  releaseBlock(block);
+  if (error !== 0) return Promise.reject(new Win32Error(error, syscall));
+  return Promise.resolve({ status: status === STATUS.PENDING ? STATUS.SUCCESS : status, bytes });
+}
+
+const WSA_IO_PENDING = 997;
 
 /**
  * Reads from an overlapped handle (NtReadFile, what ReadFile does). `buffer`
