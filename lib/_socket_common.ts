@@ -133,7 +133,10 @@ export function decodeSockaddr(bytes: Uint8Array, length: number, af: Families):
   }
   const path = bytes.subarray(2, Math.max(2, length));
   const end = path.indexOf(0);
-  return { family: "unix", path: new TextDecoder().decode(end >= 0 ? path.subarray(0, end) : path) };
+  return {
+    family: "unix",
+    path: new TextDecoder().decode(end >= 0 ? path.subarray(0, end) : path),
+  };
 }
 
 function parseIPv4(text: string): Uint8Array {
@@ -151,9 +154,8 @@ function parseIPv6(text: string): Uint8Array {
   const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(body);
   if (v4) {
     const b = parseIPv4(v4[1]!);
-    body = body.slice(0, v4.index) + `${((b[0]! << 8) | b[1]!).toString(16)}:${
-      ((b[2]! << 8) | b[3]!).toString(16)
-    }`;
+    body = body.slice(0, v4.index) +
+      `${((b[0]! << 8) | b[1]!).toString(16)}:${((b[2]! << 8) | b[3]!).toString(16)}`;
   }
   const [head, tail, extra] = body.split("::");
   if (extra !== undefined) throw new TypeError(`Cannot use '${text}' as an IPv6 address`);

@@ -14,7 +14,7 @@
  *   await using conn = await server.accept();
  *   for await (const chunk of conn) await conn.write(chunk);
  * })();
- * await using client = await Socket.connect({ port: server.address.port });
+ * await using client = await Socket.connect({ port: server.port });
  * await client.write("hello");
  * await client.end(); // half-close: the server's loop ends, ours keeps reading
  * for await (const chunk of client) console.log(new TextDecoder().decode(chunk));
@@ -25,12 +25,7 @@
  */
 import process from "node:process";
 import { platform } from "./ffi/mod.ts";
-import {
-  ClosedError,
-  MessageTooLargeError,
-  NotFoundError,
-  TimeoutError,
-} from "./errors.ts";
+import { ClosedError, MessageTooLargeError, NotFoundError, TimeoutError } from "./errors.ts";
 import { toBytes } from "./_pipe_common.ts";
 import { StreamConnection } from "./_stream.ts";
 import {
@@ -53,7 +48,7 @@ export type { SocketAddress } from "./_socket_common.ts";
 const os = platform === "windows" ? win32 : posix;
 
 /** Options every socket call that can wait takes. */
-export interface WaitOptions {
+export interface SocketWaitOptions {
   /** Milliseconds, `>= 0` or Infinity (default). Rejects with TimeoutError. */
   readonly timeout?: number;
   /** Ends the wait; rejects with the signal's reason. */
@@ -61,7 +56,7 @@ export interface WaitOptions {
 }
 
 /** Options of a stream connection (TCP; ignored for Unix sockets where they don't apply). */
-export interface StreamOptions {
+export interface SocketStreamOptions {
   /** Send small writes at once (TCP_NODELAY). Default true, as in node:net's servers since v22. */
   readonly noDelay?: boolean;
   /** TCP keep-alive: false (default), true (after 60 s idle) or the idle time in ms. */
@@ -89,7 +84,7 @@ export type SocketTarget =
   };
 
 /** Options of {@link Socket.listen}. */
-export type ListenOptions = SocketTarget & StreamOptions & WaitOptions & {
+export type SocketListenOptions = SocketTarget & SocketStreamOptions & SocketWaitOptions & {
   /** Pending connections the OS queues (default 511). */
   readonly backlog?: number;
   /** Rebind a port whose old connections linger in TIME_WAIT (default true; see docs/mechanisms.md for Windows). */
@@ -99,16 +94,16 @@ export type ListenOptions = SocketTarget & StreamOptions & WaitOptions & {
 };
 
 /** Options of {@link Socket.connect}. */
-export type ConnectOptions = SocketTarget & StreamOptions & WaitOptions;
+export type SocketConnectOptions = SocketTarget & SocketStreamOptions & SocketWaitOptions;
 
 /** Options of {@link Datagram.listen}. */
 export type DatagramOptions =
   & { readonly host?: string; readonly port?: number }
-  & Pick<ListenOptions, "reuseAddress" | "ipv6Only" | "sendBufferSize" | "receiveBufferSize">
-  & WaitOptions;
+  & Pick<SocketListenOptions, "reuseAddress" | "ipv6Only" | "sendBufferSize" | "receiveBufferSize">
+  & SocketWaitOptions;
 
 /** Options of {@link Socket.adopt} and {@link Datagram.adopt}. */
-export interface AdoptOptions extends StreamOptions {
+export interface SocketAdoptOptions extends SocketStreamOptions {
   /** The socket's name in `LISTEN_FDNAMES` (default: the first socket of the right kind). */
   readonly name?: string;
 }
@@ -185,7 +180,7 @@ export class SocketConnection extends StreamConnection {
    * conn.setOptions({ keepAlive: 30_000 });
    * ```
    */
-  setOptions(options: StreamOptions): void {
+  setOptions(options: SocketStreamOptions): void {
     this.#check("set options of");
     this.#endpoint.apply(streamSettings(options));
   }
@@ -231,8 +226,10 @@ class Handoff<T> {
     readonly what: string,
   ) {}
 
-  take(verb: string, options: WaitOptions): Promise<T> {
-    if (this.#closed) return Promise.reject(new ClosedError(`Cannot ${verb} ${this.what}: it is closed`));
+  take(verb: string, options: SocketWaitOptions): Promise<T> {
+    if (this.#closed) {
+      return Promise.reject(new ClosedError(`Cannot ${verb} ${this.what}: it is closed`));
+    }
     if (this.#ready.length > 0) return Promise.resolve(this.#ready.shift()!);
     const timeout = checkTimeout(options.timeout, `${verb} ${this.what}`);
     options.signal?.throwIfAborted();
@@ -256,7 +253,8 @@ class Handoff<T> {
       this.#waiters.push(waiter);
       if (timeout !== undefined) {
         timer = setTimeout(
-          () => leave(new TimeoutError(`Cannot ${verb} ${this.what}: timed out after ${timeout} ms`)),
+          () =>
+            leave(new TimeoutError(`Cannot ${verb} ${this.what}: timed out after ${timeout} ms`)),
           timeout,
         );
       }
@@ -305,7 +303,7 @@ class Handoff<T> {
  * ```ts
  * import { Socket } from "./socket.ts";
  * using server = await Socket.listen({ port: 0 });
- * console.log(server.address.port);
+ * console.log(server.port);
  * for await (const conn of server) void conn.write("hi").then(() => conn.close());
  * ```
  */
@@ -333,6 +331,11 @@ export class SocketListener implements Disposable, AsyncIterable<SocketConnectio
   /** Where it listens (the port the OS picked, for port 0). */
   readonly address: SocketAddress;
 
+  /** The TCP port it listens on (the one the OS picked, for port 0); 0 for a Unix socket. */
+  get port(): number {
+    return this.address.family === "unix" ? 0 : this.address.port;
+  }
+
   /**
    * Waits for the next client.
    *
@@ -345,7 +348,7 @@ export class SocketListener implements Disposable, AsyncIterable<SocketConnectio
    * await using conn = await server.accept({ timeout: 5000 });
    * ```
    */
-  async accept(options: WaitOptions = {}): Promise<SocketConnection> {
+  async accept(options: SocketWaitOptions = {}): Promise<SocketConnection> {
     const stream = await this.#accepts.take("accept on", options);
     try {
       stream.apply(this.#settings);
@@ -414,7 +417,7 @@ export class SocketListener implements Disposable, AsyncIterable<SocketConnectio
  * ```ts
  * import { Datagram } from "./socket.ts";
  * using udp = await Datagram.listen({ port: 0 });
- * await udp.send("ping", { port: udp.address.port });
+ * await udp.send("ping", { port: udp.port });
  * const { data, from } = await udp.receive({ timeout: 1000 });
  * ```
  */
@@ -434,6 +437,11 @@ export class DatagramSocket implements Disposable, AsyncIterable<ReceivedDatagra
 
   /** Where it is bound. */
   readonly address: SocketAddress;
+
+  /** The UDP port it is bound to (the one the OS picked, for port 0). */
+  get port(): number {
+    return this.address.family === "unix" ? 0 : this.address.port;
+  }
 
   /**
    * The largest datagram this socket sends: 65507 bytes over IPv4, 65527
@@ -488,7 +496,7 @@ export class DatagramSocket implements Disposable, AsyncIterable<ReceivedDatagra
    * const { data, from } = await udp.receive();
    * ```
    */
-  receive(options: WaitOptions = {}): Promise<ReceivedDatagram> {
+  receive(options: SocketWaitOptions = {}): Promise<ReceivedDatagram> {
     return this.#receives.take("receive on", options);
   }
 
@@ -532,7 +540,7 @@ export class DatagramSocket implements Disposable, AsyncIterable<ReceivedDatagra
  * ```ts
  * import { Socket } from "./socket.ts";
  * using server = await Socket.listen({ host: "::1", port: 0 });
- * await using client = await Socket.connect({ host: "::1", port: server.address.port });
+ * await using client = await Socket.connect({ host: "::1", port: server.port });
  * ```
  */
 export const Socket = {
@@ -549,7 +557,7 @@ export const Socket = {
    * console.log(server.address);
    * ```
    */
-  async listen(options: ListenOptions = {}): Promise<SocketListener> {
+  async listen(options: SocketListenOptions = {}): Promise<SocketListener> {
     const settings = streamSettings(options);
     const bind = bindSettings(options);
     const target = await targetOf(options, "listen on");
@@ -569,18 +577,22 @@ export const Socket = {
    * await using conn = await Socket.connect({ host: "localhost", port: 8080, timeout: 5000 });
    * ```
    */
-  async connect(options: ConnectOptions): Promise<SocketConnection> {
+  async connect(options: SocketConnectOptions): Promise<SocketConnection> {
     const settings = streamSettings(options);
     const timeout = checkTimeout(options.timeout, "connect");
     const deadline = new AbortController();
     const timer = timeout === undefined ? undefined : setTimeout(() => {
       deadline.abort(new TimeoutError(`Cannot connect: timed out after ${timeout} ms`));
     }, timeout);
-    const signal = options.signal ? AbortSignal.any([options.signal, deadline.signal]) : deadline.signal;
+    const signal = options.signal
+      ? AbortSignal.any([options.signal, deadline.signal])
+      : deadline.signal;
     try {
       const target = await targetOf(options, "connect to", signal);
       if (target.family !== "unix" && target.port === 0) {
-        throw new RangeError(`Cannot connect to ${formatAddress(target)}: port 0 is not a port to connect to`);
+        throw new RangeError(
+          `Cannot connect to ${formatAddress(target)}: port 0 is not a port to connect to`,
+        );
       }
       const stream = await os.connectStream(target, signal);
       try {
@@ -612,7 +624,7 @@ export const Socket = {
    * for await (const conn of server) void conn.close();
    * ```
    */
-  adopt(options: AdoptOptions = {}): SocketListener {
+  adopt(options: SocketAdoptOptions = {}): SocketListener {
     const settings = streamSettings(options);
     const found = inherited("listener", options.name);
     return new SocketListener(os.adoptListener(found.handle, found.name), settings);
@@ -730,7 +742,9 @@ function inherited(kind: "listener" | "datagram", name: string | undefined): Han
     const list = all.map((s) => `${s.name} (${s.kind})`).join(", ") || "none";
     const contract = platform === "windows" ? "IPCKIT_SOCKETS" : "LISTEN_FDS";
     throw new NotFoundError(
-      `Cannot adopt a ${what}${name === undefined ? "" : ` named '${name}'`}: ${contract} handed this process ${list}` +
+      `Cannot adopt a ${what}${
+        name === undefined ? "" : ` named '${name}'`
+      }: ${contract} handed this process ${list}` +
         ` (start it with systemd-socket-activate or ipckit run)`,
       name ?? contract,
     );
@@ -746,7 +760,9 @@ async function targetOf(
 ): Promise<Target> {
   if (options.path !== undefined) {
     if (typeof options.path !== "string" || options.path === "") {
-      throw new TypeError(`Cannot ${verb} socket path ${JSON.stringify(options.path)}: use a non-empty string`);
+      throw new TypeError(
+        `Cannot ${verb} socket path ${JSON.stringify(options.path)}: use a non-empty string`,
+      );
     }
     if (platform === "windows") win32.requireUnixSockets(options.path);
     return { family: "unix", path: options.path };
@@ -764,7 +780,9 @@ async function resolve(
   family?: "ipv4" | "ipv6",
 ): Promise<Target> {
   if (typeof host !== "string" || host === "") {
-    throw new TypeError(`Cannot use host ${JSON.stringify(host)}: use a host name or an IP address`);
+    throw new TypeError(
+      `Cannot use host ${JSON.stringify(host)}: use a host name or an IP address`,
+    );
   }
   const bare = host.replace(/^\[(.*)\]$/, "$1");
   if (IPV4.test(bare)) return { family: "ipv4", address: bare, port };
@@ -772,15 +790,21 @@ async function resolve(
   const dns = await import("node:dns");
   options.signal?.throwIfAborted();
   try {
-    const found = await dns.promises.lookup(bare, { family: family === "ipv6" ? 6 : family === "ipv4" ? 4 : 0 });
+    const found = await dns.promises.lookup(bare, {
+      family: family === "ipv6" ? 6 : family === "ipv4" ? 4 : 0,
+    });
     return { family: found.family === 6 ? "ipv6" : "ipv4", address: found.address, port };
   } catch (error) {
-    throw new NotFoundError(`Cannot resolve host '${host}': ${(error as Error).message}`, host, { cause: error });
+    throw new NotFoundError(`Cannot resolve host '${host}': ${(error as Error).message}`, host, {
+      cause: error,
+    });
   }
 }
 
 function checkPort(port: unknown): number {
-  if (typeof port !== "number") throw new TypeError(`Cannot use port ${String(port)}: it must be a number`);
+  if (typeof port !== "number") {
+    throw new TypeError(`Cannot use port ${String(port)}: it must be a number`);
+  }
   if (!(Number.isInteger(port) && port >= 0 && port <= 65535)) {
     throw new RangeError(`Cannot use port ${port}: use 0 to 65535`);
   }
@@ -790,7 +814,9 @@ function checkPort(port: unknown): number {
 function checkTimeout(timeout: unknown, what: string): number | undefined {
   if (timeout === undefined || timeout === Infinity) return undefined;
   if (typeof timeout !== "number" || Number.isNaN(timeout) || timeout < 0) {
-    throw new RangeError(`Cannot ${what} with timeout ${String(timeout)}: it must be a number >= 0 ms`);
+    throw new RangeError(
+      `Cannot ${what} with timeout ${String(timeout)}: it must be a number >= 0 ms`,
+    );
   }
   return timeout;
 }
@@ -803,10 +829,12 @@ function checkSize(value: unknown, what: string): number | undefined {
   return value;
 }
 
-function streamSettings(options: StreamOptions): StreamSettings {
+function streamSettings(options: SocketStreamOptions): StreamSettings {
   const keepAlive = options.keepAlive ?? false;
   if (typeof keepAlive !== "boolean" && !(typeof keepAlive === "number" && keepAlive >= 0)) {
-    throw new TypeError(`Cannot use keepAlive ${String(keepAlive)}: use a boolean or a number of ms`);
+    throw new TypeError(
+      `Cannot use keepAlive ${String(keepAlive)}: use a boolean or a number of ms`,
+    );
   }
   return {
     noDelay: options.noDelay ?? true,
@@ -816,8 +844,8 @@ function streamSettings(options: StreamOptions): StreamSettings {
   };
 }
 
-function bindSettings(options: ListenOptions | DatagramOptions): BindSettings {
-  const backlog = (options as ListenOptions).backlog ?? 511;
+function bindSettings(options: SocketListenOptions | DatagramOptions): BindSettings {
+  const backlog = (options as SocketListenOptions).backlog ?? 511;
   if (!(Number.isInteger(backlog) && backlog >= 0)) {
     throw new RangeError(`Cannot listen with backlog ${backlog}: use a count >= 0`);
   }

@@ -25,7 +25,14 @@ import { currentErrno, ERRNO, ErrnoError } from "./error.ts";
 import { libc } from "./libc.ts";
 import { SocketEndpoint } from "./pipe.ts";
 import { afterWrite, cancelWaits, POLL, waitReady } from "./reactor.ts";
-import { bindOrReclaim, MSG, peerCredentials, SOCK, trackSocketFile, unlinkIfOurs } from "./socket.ts";
+import {
+  bindOrReclaim,
+  MSG,
+  peerCredentials,
+  SOCK,
+  trackSocketFile,
+  unlinkIfOurs,
+} from "./socket.ts";
 
 /** AF_* on Linux. */
 export const AF: Families = { inet: 2, inet6: 10, unix: 1 };
@@ -89,7 +96,10 @@ function nameOf(fd: number, peer: boolean): SocketAddress {
   return decodeSockaddr(bytes, length[0]!, AF);
 }
 
-function applyBuffers(fd: number, settings: Pick<BindSettings, "sendBufferSize" | "receiveBufferSize">) {
+function applyBuffers(
+  fd: number,
+  settings: Pick<BindSettings, "sendBufferSize" | "receiveBufferSize">,
+) {
   if (settings.sendBufferSize !== undefined) {
     setInt(fd, SOL_SOCKET, SO_OPT.SNDBUF, settings.sendBufferSize, "SO_SNDBUF");
   }
@@ -99,12 +109,19 @@ function applyBuffers(fd: number, settings: Pick<BindSettings, "sendBufferSize" 
 }
 
 /** Binds `fd` to `target`; a taken address is NameTakenError naming it. */
-function bindTo(fd: number, target: Target, type: number, settings: BindSettings): number | undefined {
+function bindTo(
+  fd: number,
+  target: Target,
+  type: number,
+  settings: BindSettings,
+): number | undefined {
   if (target.family === "unix") {
     return bindOrReclaim(fd, type, target.path, "socket", target.path);
   }
   if (settings.reuseAddress) setInt(fd, SOL_SOCKET, SO_OPT.REUSEADDR, 1, "SO_REUSEADDR");
-  if (target.family === "ipv6") setInt(fd, IPPROTO_IPV6, IPV6_V6ONLY, settings.ipv6Only ? 1 : 0, "IPV6_V6ONLY");
+  if (target.family === "ipv6") {
+    setInt(fd, IPPROTO_IPV6, IPV6_V6ONLY, settings.ipv6Only ? 1 : 0, "IPV6_V6ONLY");
+  }
   const address = encodeSockaddr(target, AF);
   if (libc.symbols.bind(fd, address, address.byteLength) === 0) return undefined;
   const errno = currentErrno();
@@ -169,7 +186,11 @@ class PosixListener implements ListenerEndpoint {
   #fd: number;
   #closed = false;
 
-  constructor(fd: number, readonly what: string, readonly socketFile?: { path: string; inode: number }) {
+  constructor(
+    fd: number,
+    readonly what: string,
+    readonly socketFile?: { path: string; inode: number },
+  ) {
     this.#fd = fd;
   }
 
@@ -228,7 +249,9 @@ export function listenStream(target: Target, settings: BindSettings): ListenerEn
   try {
     applyBuffers(fd, settings);
     const inode = bindTo(fd, target, SOCK.STREAM, settings);
-    if (libc.symbols.listen(fd, settings.backlog) < 0) throw new ErrnoError(currentErrno(), "listen");
+    if (libc.symbols.listen(fd, settings.backlog) < 0) {
+      throw new ErrnoError(currentErrno(), "listen");
+    }
     if (target.family === "unix" && inode !== undefined) {
       trackSocketFile(target.path, inode);
       return new PosixListener(fd, `socket '${target.path}'`, { path: target.path, inode });
@@ -321,7 +344,16 @@ class PosixDatagram implements DatagramEndpoint {
   async send(data: Uint8Array, to: Uint8Array): Promise<void> {
     for (;;) {
       if (this.#closed) throw new ClosedError(`Cannot send on ${this.what}: it is closed`);
-      const n = Number(libc.symbols.sendto(this.#fd, data, BigInt(data.byteLength), MSG.NOSIGNAL, to, to.byteLength));
+      const n = Number(
+        libc.symbols.sendto(
+          this.#fd,
+          data,
+          BigInt(data.byteLength),
+          MSG.NOSIGNAL,
+          to,
+          to.byteLength,
+        ),
+      );
       if (n >= 0) {
         afterWrite();
         return;
@@ -342,9 +374,18 @@ class PosixDatagram implements DatagramEndpoint {
       if (this.#closed) throw new ClosedError(`Cannot receive on ${this.what}: it is closed`);
       length[0] = SOCKADDR_MAX;
       const n = Number(
-        libc.symbols.recvfrom(this.#fd, datagramScratch, BigInt(datagramScratch.byteLength), 0, from, length),
+        libc.symbols.recvfrom(
+          this.#fd,
+          datagramScratch,
+          BigInt(datagramScratch.byteLength),
+          0,
+          from,
+          length,
+        ),
       );
-      if (n >= 0) return { data: datagramScratch.slice(0, n), from: decodeSockaddr(from, length[0]!, AF) };
+      if (n >= 0) {
+        return { data: datagramScratch.slice(0, n), from: decodeSockaddr(from, length[0]!, AF) };
+      }
       const errno = currentErrno();
       if (errno === ERRNO.EAGAIN || errno === ERRNO.EINTR) {
         await waitReady(this.#fd, POLL.IN);

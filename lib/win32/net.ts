@@ -12,12 +12,7 @@
  * @module
  */
 import { functionAt, NativeMemory } from "../ffi/mod.ts";
-import {
-  ClosedError,
-  NameTakenError,
-  NotFoundError,
-  UnsupportedPlatformError,
-} from "../errors.ts";
+import { ClosedError, NameTakenError, NotFoundError, UnsupportedPlatformError } from "../errors.ts";
 import {
   type BindSettings,
   type DatagramEndpoint,
@@ -194,8 +189,13 @@ function nameOf(socket: bigint, peer: boolean): SocketAddress {
   return decodeSockaddr(bytes, length[0]!, AF);
 }
 
-function applyBuffers(socket: bigint, settings: Pick<BindSettings, "sendBufferSize" | "receiveBufferSize">) {
-  if (settings.sendBufferSize !== undefined) setInt(socket, SOL_SOCKET, SO.SNDBUF, settings.sendBufferSize, "SO_SNDBUF");
+function applyBuffers(
+  socket: bigint,
+  settings: Pick<BindSettings, "sendBufferSize" | "receiveBufferSize">,
+) {
+  if (settings.sendBufferSize !== undefined) {
+    setInt(socket, SOL_SOCKET, SO.SNDBUF, settings.sendBufferSize, "SO_SNDBUF");
+  }
   if (settings.receiveBufferSize !== undefined) {
     setInt(socket, SOL_SOCKET, SO.RCVBUF, settings.receiveBufferSize, "SO_RCVBUF");
   }
@@ -209,7 +209,17 @@ function extension(socket: bigint, id: Uint8Array, name: string): bigint {
   if (cached) return cached;
   const out = new BigUint64Array(1);
   const returned = new Uint32Array(1);
-  const result = ws2_32.symbols.WSAIoctl(socket, SIO_GET_EXTENSION_FUNCTION_POINTER, id, 16, out, 8, returned, 0n, 0n);
+  const result = ws2_32.symbols.WSAIoctl(
+    socket,
+    SIO_GET_EXTENSION_FUNCTION_POINTER,
+    id,
+    16,
+    out,
+    8,
+    returned,
+    0n,
+    0n,
+  );
   if (result !== 0) throw lastError(`WSAIoctl(${name})`);
   extensions.set(name, out[0]!);
   return out[0]!;
@@ -220,8 +230,12 @@ function bindTo(socket: bigint, target: Target, settings: BindSettings): void {
     // Windows binds a listener despite connections in TIME_WAIT without any option; its
     // SO_REUSEADDR would let another socket take over a port in use, so it is never set.
     // reuseAddress: false asks for the opposite guarantee (SO_EXCLUSIVEADDRUSE).
-    if (!settings.reuseAddress) setInt(socket, SOL_SOCKET, SO.EXCLUSIVEADDRUSE, 1, "SO_EXCLUSIVEADDRUSE");
-    if (target.family === "ipv6") setInt(socket, IPPROTO_IPV6, IPV6_V6ONLY, settings.ipv6Only ? 1 : 0, "IPV6_V6ONLY");
+    if (!settings.reuseAddress) {
+      setInt(socket, SOL_SOCKET, SO.EXCLUSIVEADDRUSE, 1, "SO_EXCLUSIVEADDRUSE");
+    }
+    if (target.family === "ipv6") {
+      setInt(socket, IPPROTO_IPV6, IPV6_V6ONLY, settings.ipv6Only ? 1 : 0, "IPV6_V6ONLY");
+    }
   }
   const address = encodeSockaddr(target, AF);
   if (ws2_32.symbols.bind(socket, address, address.byteLength) === 0) return;
@@ -269,9 +283,25 @@ class WinsockStream extends OverlappedEndpoint implements StreamEndpoint {
     if (this.family !== "unix") {
       setInt(socket, IPPROTO_TCP, TCP_NODELAY, settings.noDelay ? 1 : 0, "TCP_NODELAY");
       // struct tcp_keepalive { ULONG onoff; ULONG keepalivetime; ULONG keepaliveinterval; } (ms)
-      const values = new Uint32Array([settings.keepAlive === false ? 0 : 1, settings.keepAlive || 0, 1000]);
+      const values = new Uint32Array([
+        settings.keepAlive === false ? 0 : 1,
+        settings.keepAlive || 0,
+        1000,
+      ]);
       const returned = new Uint32Array(1);
-      if (ws2_32.symbols.WSAIoctl(socket, SIO_KEEPALIVE_VALS, values, 12, null, 0, returned, 0n, 0n) !== 0) {
+      if (
+        ws2_32.symbols.WSAIoctl(
+          socket,
+          SIO_KEEPALIVE_VALS,
+          values,
+          12,
+          null,
+          0,
+          returned,
+          0n,
+          0n,
+        ) !== 0
+      ) {
         throw lastError("WSAIoctl(SIO_KEEPALIVE_VALS)");
       }
     }
@@ -312,15 +342,15 @@ class WinsockListener implements ListenerEndpoint {
       try {
         completion = await winsockOverlapped("AcceptEx", (overlapped) =>
           acceptEx(
-            listen,
-            accepted,
-            addresses.address,
-            0,
-            ACCEPT_ADDRESS_ROOM,
-            ACCEPT_ADDRESS_ROOM,
-            addresses.address + BigInt(ACCEPT_ADDRESS_ROOM * 2),
-            overlapped,
-          )
+              listen,
+              accepted,
+              addresses.address,
+              0,
+              ACCEPT_ADDRESS_ROOM,
+              ACCEPT_ADDRESS_ROOM,
+              addresses.address + BigInt(ACCEPT_ADDRESS_ROOM * 2),
+              overlapped,
+            )
             ? 0
             : ws2_32.symbols.WSAGetLastError());
       } catch (error) {
@@ -339,7 +369,9 @@ class WinsockListener implements ListenerEndpoint {
         throw failure(completion, "AcceptEx");
       }
       const context = new BigUint64Array([listen]);
-      if (ws2_32.symbols.setsockopt(accepted, SOL_SOCKET, SO.UPDATE_ACCEPT_CONTEXT, context, 8) !== 0) {
+      if (
+        ws2_32.symbols.setsockopt(accepted, SOL_SOCKET, SO.UPDATE_ACCEPT_CONTEXT, context, 8) !== 0
+      ) {
         const error = lastError("setsockopt(SO_UPDATE_ACCEPT_CONTEXT)");
         closeSocket(accepted);
         throw error;
@@ -357,7 +389,8 @@ class WinsockListener implements ListenerEndpoint {
 }
 
 function isClientGone(status: number): boolean {
-  return status === 0xc000020d /* CONNECTION_RESET */ || status === 0xc0000241 /* CONNECTION_ABORTED */;
+  return status === 0xc000020d /* CONNECTION_RESET */ ||
+    status === 0xc0000241 /* CONNECTION_ABORTED */;
 }
 
 /**
@@ -382,7 +415,9 @@ export function listenStream(target: Target, settings: BindSettings): ListenerEn
     applyBuffers(socket, settings);
     bindTo(socket, target, settings);
     if (ws2_32.symbols.listen(socket, settings.backlog) !== 0) throw lastError("listen");
-    const where = target.family === "unix" ? `'${target.path}'` : formatAddress(nameOf(socket, false));
+    const where = target.family === "unix"
+      ? `'${target.path}'`
+      : formatAddress(nameOf(socket, false));
     return new WinsockListener(socket, target.family, `socket ${where}`);
   } catch (error) {
     closeSocket(socket);
@@ -424,19 +459,26 @@ export async function connectStream(target: Target, signal: AbortSignal): Promis
     const connectEx = functionAt(extension(socket, WSAID_CONNECTEX, "ConnectEx"), CONNECT_EX);
     let completion: Completion;
     try {
-      completion = await winsockOverlapped("ConnectEx", (overlapped) =>
-        connectEx(socket, memory.address, name.byteLength, 0n, 0, 0n, overlapped)
-          ? 0
-          : ws2_32.symbols.WSAGetLastError());
+      completion = await winsockOverlapped(
+        "ConnectEx",
+        (overlapped) =>
+          connectEx(socket, memory.address, name.byteLength, 0n, 0, 0n, overlapped)
+            ? 0
+            : ws2_32.symbols.WSAGetLastError(),
+      );
     } catch (error) {
-      if (error instanceof Win32Error && error.code === WSAECONNREFUSED) throw refusal(target, error);
+      if (error instanceof Win32Error && error.code === WSAECONNREFUSED) {
+        throw refusal(target, error);
+      }
       throw error;
     }
     if (signal.aborted) throw signal.reason;
     if (completion.status !== STATUS.SUCCESS) {
       const error = failure(completion, "ConnectEx");
       const code = ntdll.symbols.RtlNtStatusToDosError(completion.status);
-      if (code === ERROR_CONNECTION_REFUSED) throw refusal(target, new Win32Error(code, "ConnectEx"));
+      if (code === ERROR_CONNECTION_REFUSED) {
+        throw refusal(target, new Win32Error(code, "ConnectEx"));
+      }
       throw error;
     }
     if (ws2_32.symbols.setsockopt(socket, SOL_SOCKET, SO.UPDATE_CONNECT_CONTEXT, null, 0) !== 0) {
@@ -501,13 +543,28 @@ class WinsockDatagram implements DatagramEndpoint {
     memory.bytes.set(data, dataAt);
     const socket = this.#socket;
     try {
-      const completion = await winsockOverlapped("WSASendTo", (overlapped) =>
-        ws2_32.symbols.WSASendTo(socket, memory.address, 1, 0n, 0, memory.address + 16n, to.byteLength, overlapped, 0n) ===
-            0
-          ? 0
-          : ws2_32.symbols.WSAGetLastError());
+      const completion = await winsockOverlapped(
+        "WSASendTo",
+        (overlapped) =>
+          ws2_32.symbols.WSASendTo(
+              socket,
+              memory.address,
+              1,
+              0n,
+              0,
+              memory.address + 16n,
+              to.byteLength,
+              overlapped,
+              0n,
+            ) ===
+              0
+            ? 0
+            : ws2_32.symbols.WSAGetLastError(),
+      );
       if (completion.status !== STATUS.SUCCESS) {
-        if (completion.status === STATUS.CANCELLED) throw new ClosedError(`Cannot send on ${this.what}: it is closed`);
+        if (completion.status === STATUS.CANCELLED) {
+          throw new ClosedError(`Cannot send on ${this.what}: it is closed`);
+        }
         throw failure(completion, "WSASendTo");
       }
     } finally {
@@ -516,7 +573,9 @@ class WinsockDatagram implements DatagramEndpoint {
   }
 
   receive(): Promise<{ data: Uint8Array; from: SocketAddress }> {
-    if (this.#closed) return Promise.reject(new ClosedError(`Cannot receive on ${this.what}: it is closed`));
+    if (this.#closed) {
+      return Promise.reject(new ClosedError(`Cannot receive on ${this.what}: it is closed`));
+    }
     const receiving = this.#receive();
     this.#receiving = receiving.catch(() => {});
     return receiving;
@@ -532,20 +591,23 @@ class WinsockDatagram implements DatagramEndpoint {
       view.setInt32(RECEIVE.fromLength, SOCKADDR_MAX, true);
       view.setUint32(RECEIVE.flags, 0, true);
       const socket = this.#socket;
-      const completion = await winsockOverlapped("WSARecvFrom", (overlapped) =>
-        ws2_32.symbols.WSARecvFrom(
-            socket,
-            base + BigInt(RECEIVE.wsabuf),
-            1,
-            0n,
-            base + BigInt(RECEIVE.flags),
-            base + BigInt(RECEIVE.from),
-            base + BigInt(RECEIVE.fromLength),
-            overlapped,
-            0n,
-          ) === 0
-          ? 0
-          : ws2_32.symbols.WSAGetLastError());
+      const completion = await winsockOverlapped(
+        "WSARecvFrom",
+        (overlapped) =>
+          ws2_32.symbols.WSARecvFrom(
+              socket,
+              base + BigInt(RECEIVE.wsabuf),
+              1,
+              0n,
+              base + BigInt(RECEIVE.flags),
+              base + BigInt(RECEIVE.from),
+              base + BigInt(RECEIVE.fromLength),
+              overlapped,
+              0n,
+            ) === 0
+            ? 0
+            : ws2_32.symbols.WSAGetLastError(),
+      );
       if (this.#closed || completion.status === STATUS.CANCELLED) {
         throw new ClosedError(`Cannot receive on ${this.what}: it is closed`);
       }
@@ -606,7 +668,17 @@ export function bindDatagram(target: Target, settings: BindSettings): DatagramEn
 /** Windows reports an ICMP port unreachable for a sent datagram as a failed next receive; turn that off. */
 function ignorePortUnreachable(socket: bigint): void {
   const returned = new Uint32Array(1);
-  ws2_32.symbols.WSAIoctl(socket, SIO_UDP_CONNRESET, new Int32Array([0]), 4, null, 0, returned, 0n, 0n);
+  ws2_32.symbols.WSAIoctl(
+    socket,
+    SIO_UDP_CONNRESET,
+    new Int32Array([0]),
+    4,
+    null,
+    0,
+    returned,
+    0n,
+    0n,
+  );
 }
 
 /** The environment variable `ipckit run` hands sockets over in (Windows). */
@@ -638,10 +710,14 @@ export function inheritedSockets(env: Record<string, string | undefined>): Inher
   const list = (env[SOCKETS_ENV] ?? "").split(",").filter((entry) => entry !== "");
   return (inherited = list.map((entry) => {
     const at = entry.indexOf("=");
-    if (at <= 0) throw new TypeError(`Cannot adopt sockets: '${entry}' in ${SOCKETS_ENV} is not name=handle`);
+    if (at <= 0) {
+      throw new TypeError(`Cannot adopt sockets: '${entry}' in ${SOCKETS_ENV} is not name=handle`);
+    }
     const name = entry.slice(0, at);
     const value = entry.slice(at + 1);
-    const handle = value.startsWith("wsapi:") ? fromProtocolInfo(name, value.slice(6)) : BigInt(value);
+    const handle = value.startsWith("wsapi:")
+      ? fromProtocolInfo(name, value.slice(6))
+      : BigInt(value);
     return { name, handle, kind: kindOf(handle) };
   }));
 }
@@ -649,7 +725,9 @@ export function inheritedSockets(env: Record<string, string | undefined>): Inher
 function fromProtocolInfo(name: string, hex: string): bigint {
   startup();
   if (hex.length !== PROTOCOL_INFO_SIZE * 2) {
-    throw new TypeError(`Cannot adopt socket '${name}': its protocol block is not ${PROTOCOL_INFO_SIZE} bytes`);
+    throw new TypeError(
+      `Cannot adopt socket '${name}': its protocol block is not ${PROTOCOL_INFO_SIZE} bytes`,
+    );
   }
   const info = new Uint8Array(PROTOCOL_INFO_SIZE);
   for (let i = 0; i < info.length; i++) info[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
@@ -682,7 +760,9 @@ function fromProtocolInfo(name: string, hex: string): bigint {
 export function duplicateFor(socket: bigint, pid: number): string {
   startup();
   const info = new Uint8Array(PROTOCOL_INFO_SIZE);
-  if (ws2_32.symbols.WSADuplicateSocketW(socket, pid, info) !== 0) throw lastError("WSADuplicateSocketW");
+  if (ws2_32.symbols.WSADuplicateSocketW(socket, pid, info) !== 0) {
+    throw lastError("WSADuplicateSocketW");
+  }
   return Array.from(info, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 

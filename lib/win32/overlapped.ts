@@ -100,7 +100,9 @@ export class OverlappedEndpoint implements Endpoint {
       try {
         completion = await readOverlapped(this.#handle, buffer.address, READ_CHUNK);
       } catch (error) {
-        if (error instanceof Win32Error && (isEnd(error.code) || error.code === ERROR_NETNAME_DELETED)) {
+        if (
+          error instanceof Win32Error && (isEnd(error.code) || error.code === ERROR_NETNAME_DELETED)
+        ) {
           return this.#end(parts);
         }
         throw error;
