@@ -1,5 +1,6 @@
-import { expect, it } from "vitest";
-import { ALL_CELLS, inCells, runScenario } from "./_driver.ts";
+import { beforeAll, expect, it } from "vitest";
+import { provisionLinux } from "../../tools/cells.mjs";
+import { ALL_CELLS, inCells, LINUX_CELLS, runScenario } from "./_driver.ts";
 
 inCells(ALL_CELLS, (cell) => {
   const linux = cell.startsWith("linux");
@@ -86,5 +87,25 @@ inCells(ALL_CELLS, (cell) => {
         /Winsock has no AF_UNIX here .*listen on a loopback TCP port instead$/,
       );
     }
+  });
+});
+
+inCells(LINUX_CELLS, (cell) => {
+  beforeAll(() => provisionLinux());
+
+  it("a server started by systemd-socket-activate adopts the socket it was handed (LISTEN_FDS/LISTEN_FDNAMES) and answers on it", async () => {
+    const run = await runScenario(cell, "test/scenarios/socket_activation.ts", [], {
+      timeoutMs: 60_000,
+    });
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.results).toMatchObject({
+      answers: ["first answered by <pid>", "second answered by <pid>"],
+      server_pid_is_child: true,
+      server_inherited: [{ name: "web", kind: "listener" }],
+      server_answered: 2,
+      server_code: 0,
+      done: true,
+    });
   });
 });
