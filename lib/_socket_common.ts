@@ -58,6 +58,9 @@ export interface DatagramEndpoint {
   close(): void;
 }
 
+/** The variable `ipckit run` and `spawn({ sockets })` hand sockets over in on Windows: `name=handle,…`. */
+export const SOCKETS_ENV = "IPCKIT_SOCKETS";
+
 /** AF_* values of one OS. */
 export interface Families {
   readonly inet: number;

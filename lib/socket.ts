@@ -485,6 +485,22 @@ export class DatagramSocket implements Disposable, AsyncIterable<ReceivedDatagra
   }
 
   /**
+   * The OS socket (Windows SOCKET, Linux fd); it stays owned by this object.
+   *
+   * @returns The handle.
+   * @example
+   * ```ts
+   * import { Datagram } from "./socket.ts";
+   * using udp = await Datagram.listen({ port: 0 });
+   * console.log(udp.rawHandle());
+   * ```
+   */
+  rawHandle(): bigint {
+    if (this.#closed) throw new ClosedError(`Cannot use ${this.#what}: it is closed`);
+    return this.#endpoint.handle;
+  }
+
+  /**
    * Waits for the next datagram.
    *
    * @param options `timeout`, `signal`.
@@ -526,6 +542,88 @@ export class DatagramSocket implements Disposable, AsyncIterable<ReceivedDatagra
         throw error;
       }
     }
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/** Options of {@link Socket.hold}. */
+export type SocketHoldOptions = SocketTarget & {
+  /** `"stream"` (default: a listening TCP or Unix socket) or `"datagram"` (UDP). */
+  readonly type?: "stream" | "datagram";
+  /** Pending connections the OS queues (default 4096: clients wait there while a server restarts). */
+  readonly backlog?: number;
+};
+
+/**
+ * A socket bound on behalf of another process: the supervisor's side of
+ * socket activation. Hand it to children with `spawn(argv, { sockets })`;
+ * they adopt it with {@link Socket.adopt} or {@link Datagram.adopt}. It is
+ * never read here, so it outlives the processes it is handed to: clients
+ * that connect while none runs wait in its backlog.
+ *
+ * @example Handing a port to a child, which serves on it
+ * ```ts
+ * import { Socket } from "./socket.ts";
+ * import { spawn } from "./process.ts";
+ * using held = await Socket.hold({ port: 0 });
+ * const child = spawn(["python3", "server.py"], { sockets: [{ name: "web", socket: held }] });
+ * console.log(`serving on port ${held.port}`);
+ * await child.exited;
+ * ```
+ */
+export class HeldSocket implements Disposable {
+  readonly #endpoint: ListenerEndpoint | DatagramEndpoint;
+  #closed = false;
+
+  /** @internal Made by {@link Socket.hold}. */
+  constructor(endpoint: ListenerEndpoint | DatagramEndpoint, readonly type: "stream" | "datagram") {
+    this.#endpoint = endpoint;
+    this.address = endpoint.address();
+  }
+
+  /** Where it is bound. */
+  readonly address: SocketAddress;
+
+  /** Its port (the one the OS picked, for port 0); 0 for a Unix socket. */
+  get port(): number {
+    return this.address.family === "unix" ? 0 : this.address.port;
+  }
+
+  /**
+   * The OS socket (Windows SOCKET, Linux fd).
+   *
+   * @returns The handle; it stays owned by this object.
+   * @example
+   * ```ts
+   * import { Socket } from "./socket.ts";
+   * using held = await Socket.hold({ port: 0 });
+   * console.log(held.rawHandle());
+   * ```
+   */
+  rawHandle(): bigint {
+    if (this.#closed) {
+      throw new ClosedError(`Cannot use held socket ${formatAddress(this.address)}: it is closed`);
+    }
+    return this.#endpoint.handle;
+  }
+
+  /**
+   * Closes this process's copy (a Unix socket's file is removed). Idempotent.
+   *
+   * @example
+   * ```ts
+   * import { Socket } from "./socket.ts";
+   * const held = await Socket.hold({ port: 0 });
+   * held.close();
+   * ```
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#endpoint.close();
   }
 
   [Symbol.dispose](): void {
@@ -605,6 +703,36 @@ export const Socket = {
     } finally {
       clearTimeout(timer);
     }
+  },
+
+  /**
+   * Binds a socket for another process to use (socket activation): a
+   * listening stream socket, or a UDP socket with `type: "datagram"`. Port
+   * 0 is bound once, here: the port is known before any child starts.
+   *
+   * @param options Where, the type, the backlog.
+   * @returns The held socket.
+   * @example
+   * ```ts
+   * import { Socket } from "./socket.ts";
+   * using held = await Socket.hold({ host: "127.0.0.1", port: 0 });
+   * console.log(held.port);
+   * ```
+   */
+  async hold(options: SocketHoldOptions = {}): Promise<HeldSocket> {
+    const type = options.type ?? "stream";
+    if (type !== "stream" && type !== "datagram") {
+      throw new TypeError(
+        `Cannot hold a socket of type '${String(type)}': use "stream" or "datagram"`,
+      );
+    }
+    const bind = bindSettings({ ...options, backlog: options.backlog ?? 4096 });
+    const target = await targetOf(options, "listen on");
+    if (type === "datagram") {
+      if (target.family === "unix") throw new TypeError("Cannot use a path for a UDP socket");
+      return new HeldSocket(os.bindDatagram(target, bind, true), type);
+    }
+    return new HeldSocket(os.listenStream(target, bind, true), type);
   },
 
   /**

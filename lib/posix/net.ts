@@ -66,8 +66,13 @@ function afOf(family: Target["family"]): number {
   return family === "ipv4" ? AF.inet : family === "ipv6" ? AF.inet6 : AF.unix;
 }
 
-function openFd(family: Target["family"], type: number): number {
-  const fd = libc.symbols.socket(afOf(family), type | SOCK.NONBLOCK | SOCK.CLOEXEC, 0);
+/**
+ * A close-on-exec socket: nonblocking for use here; blocking when `held` for
+ * another process, which gets it as systemd hands sockets over (a program
+ * written for socket activation expects a blocking socket).
+ */
+function openFd(family: Target["family"], type: number, held = false): number {
+  const fd = libc.symbols.socket(afOf(family), type | (held ? 0 : SOCK.NONBLOCK) | SOCK.CLOEXEC, 0);
   if (fd < 0) throw new ErrnoError(currentErrno(), "socket");
   return fd;
 }
@@ -244,8 +249,12 @@ class PosixListener implements ListenerEndpoint {
  * listener.close();
  * ```
  */
-export function listenStream(target: Target, settings: BindSettings): ListenerEndpoint {
-  const fd = openFd(target.family, SOCK.STREAM);
+export function listenStream(
+  target: Target,
+  settings: BindSettings,
+  held = false,
+): ListenerEndpoint {
+  const fd = openFd(target.family, SOCK.STREAM, held);
   try {
     applyBuffers(fd, settings);
     const inode = bindTo(fd, target, SOCK.STREAM, settings);
@@ -418,8 +427,12 @@ class PosixDatagram implements DatagramEndpoint {
  * udp.close();
  * ```
  */
-export function bindDatagram(target: Target, settings: BindSettings): DatagramEndpoint {
-  const fd = openFd(target.family, SOCK.DGRAM);
+export function bindDatagram(
+  target: Target,
+  settings: BindSettings,
+  held = false,
+): DatagramEndpoint {
+  const fd = openFd(target.family, SOCK.DGRAM, held);
   try {
     applyBuffers(fd, settings);
     bindTo(fd, target, SOCK.DGRAM, settings);

@@ -118,6 +118,55 @@ export function associate(handle: bigint): void {
   }
 }
 
+/** FileReplaceCompletionInformation (Windows 8.1+): moves a file object to another port. */
+const FILE_REPLACE_COMPLETION_INFORMATION = 61;
+const STATUS_INVALID_INFO_CLASS = 0xc0000003;
+const STATUS_NOT_IMPLEMENTED = 0xc0000002;
+const STATUS_INVALID_DEVICE_REQUEST = 0xc0000010;
+
+/**
+ * Associates a handle another process already used with this process's
+ * port. A file object belongs to one completion port for its whole life
+ * (a socket handed over keeps the association its previous user made, even
+ * after that process died), so the association is replaced, not added.
+ *
+ * @param handle An overlapped handle inherited from another process.
+ * @example
+ * ```ts
+ * import { associateInherited } from "./completion.ts";
+ * // associateInherited(inheritedSocket);
+ * ```
+ */
+export function associateInherited(handle: bigint): void {
+  const info = new BigUint64Array([completionPort(), 0n]); // FILE_COMPLETION_INFORMATION { Port; Key; }
+  const status = ntdll.symbols.NtSetInformationFile(
+    handle,
+    new BigUint64Array(2),
+    info,
+    16,
+    FILE_REPLACE_COMPLETION_INFORMATION,
+  );
+  if (
+    status === STATUS_INVALID_INFO_CLASS || status === STATUS_NOT_IMPLEMENTED ||
+    status === STATUS_INVALID_DEVICE_REQUEST
+  ) {
+    // No FileReplaceCompletionInformation (before Windows 8.1; Wine): a first association works.
+    associate(handle);
+    return;
+  }
+  if (status !== 0) {
+    throw new Win32Error(ntdll.symbols.RtlNtStatusToDosError(status), "NtSetInformationFile");
+  }
+  if (
+    !kernel32.symbols.SetFileCompletionNotificationModes(
+      handle,
+      FILE_SKIP_COMPLETION_PORT_ON_SUCCESS,
+    )
+  ) {
+    throw lastWin32Error("SetFileCompletionNotificationModes");
+  }
+}
+
 /** FSCTL_PIPE_LISTEN: the control code behind ConnectNamedPipe. */
 const FSCTL_PIPE_LISTEN = 0x00110008;
 

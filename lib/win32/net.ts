@@ -22,11 +22,19 @@ import {
   formatAddress,
   type ListenerEndpoint,
   type SocketAddress,
+  SOCKETS_ENV,
   type StreamEndpoint,
   type StreamSettings,
   type Target,
 } from "../_socket_common.ts";
-import { associate, cancelAll, type Completion, STATUS, winsockOverlapped } from "./completion.ts";
+import {
+  associate,
+  associateInherited,
+  cancelAll,
+  type Completion,
+  STATUS,
+  winsockOverlapped,
+} from "./completion.ts";
 import { Win32Error } from "./error.ts";
 import { ntdll } from "./ntdll.ts";
 import { ntError, OverlappedEndpoint } from "./overlapped.ts";
@@ -101,8 +109,12 @@ function afOf(family: Target["family"]): number {
   return family === "ipv4" ? AF.inet : family === "ipv6" ? AF.inet6 : AF.unix;
 }
 
-/** A new overlapped socket, not inheritable, associated with the completion port. */
-function openSocket(family: Target["family"], type: number): bigint {
+/**
+ * A new overlapped socket, not inheritable, associated with the completion
+ * port, unless it is `held` for another process: a file object belongs to
+ * one port for life, so a socket handed over is associated by its user.
+ */
+function openSocket(family: Target["family"], type: number, held = false): bigint {
   startup();
   const flags = WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT;
   const socket = ws2_32.symbols.WSASocketW(afOf(family), type, 0, null, 0, flags);
@@ -112,7 +124,7 @@ function openSocket(family: Target["family"], type: number): bigint {
     throw error;
   }
   try {
-    associate(socket);
+    if (!held) associate(socket);
   } catch (error) {
     ws2_32.symbols.closesocket(socket);
     throw error;
@@ -171,14 +183,6 @@ function setInt(socket: bigint, level: number, option: number, value: number, wh
   if (ws2_32.symbols.setsockopt(socket, level, option, new Int32Array([value]), 4) !== 0) {
     throw lastError(`setsockopt(${what})`);
   }
-}
-
-function getInt(socket: bigint, level: number, option: number): number {
-  const value = new Int32Array(1);
-  if (ws2_32.symbols.getsockopt(socket, level, option, value, new Int32Array([4])) !== 0) {
-    throw lastError("getsockopt");
-  }
-  return value[0]!;
 }
 
 function nameOf(socket: bigint, peer: boolean): SocketAddress {
@@ -408,9 +412,13 @@ function isClientGone(status: number): boolean {
  * listener.close();
  * ```
  */
-export function listenStream(target: Target, settings: BindSettings): ListenerEndpoint {
+export function listenStream(
+  target: Target,
+  settings: BindSettings,
+  held = false,
+): ListenerEndpoint {
   if (target.family === "unix") requireUnixSockets(target.path);
-  const socket = openSocket(target.family, SOCK_STREAM);
+  const socket = openSocket(target.family, SOCK_STREAM, held);
   try {
     applyBuffers(socket, settings);
     bindTo(socket, target, settings);
@@ -652,8 +660,12 @@ class WinsockDatagram implements DatagramEndpoint {
  * udp.close();
  * ```
  */
-export function bindDatagram(target: Target, settings: BindSettings): DatagramEndpoint {
-  const socket = openSocket(target.family, SOCK_DGRAM);
+export function bindDatagram(
+  target: Target,
+  settings: BindSettings,
+  held = false,
+): DatagramEndpoint {
+  const socket = openSocket(target.family, SOCK_DGRAM, held);
   try {
     applyBuffers(socket, settings);
     bindTo(socket, target, settings);
@@ -681,9 +693,6 @@ function ignorePortUnreachable(socket: bigint): void {
   );
 }
 
-/** The environment variable `ipckit run` hands sockets over in (Windows). */
-export const SOCKETS_ENV = "IPCKIT_SOCKETS";
-
 interface Inherited {
   name: string;
   handle: bigint;
@@ -694,19 +703,21 @@ let inherited: Inherited[] | undefined;
 
 /**
  * The sockets handed to this process in `IPCKIT_SOCKETS`: a comma-separated
- * list of `name=handle` (an inherited socket handle, in decimal) or
- * `name=wsapi:<hex>` (a WSAPROTOCOL_INFOW from WSADuplicateSocketW).
+ * list of `name=<type>:<handle>` (type `stream` for a listening socket or
+ * `datagram`; handle an inherited socket handle in decimal, or `wsapi<hex>`,
+ * a WSAPROTOCOL_INFOW from WSADuplicateSocketW).
  *
  * @param env The environment.
  * @returns Each socket with its kind.
  * @example
  * ```ts
  * import { inheritedSockets } from "./net.ts";
- * inheritedSockets({ IPCKIT_SOCKETS: "web=716" });
+ * inheritedSockets({ IPCKIT_SOCKETS: "web=stream:716" });
  * ```
  */
 export function inheritedSockets(env: Record<string, string | undefined>): Inherited[] {
   if (inherited) return inherited;
+  startup();
   const list = (env[SOCKETS_ENV] ?? "").split(",").filter((entry) => entry !== "");
   return (inherited = list.map((entry) => {
     const at = entry.indexOf("=");
@@ -714,11 +725,18 @@ export function inheritedSockets(env: Record<string, string | undefined>): Inher
       throw new TypeError(`Cannot adopt sockets: '${entry}' in ${SOCKETS_ENV} is not name=handle`);
     }
     const name = entry.slice(0, at);
-    const value = entry.slice(at + 1);
-    const handle = value.startsWith("wsapi:")
-      ? fromProtocolInfo(name, value.slice(6))
+    const [type, value] = entry.slice(at + 1).split(":") as [string, string | undefined];
+    if ((type !== "stream" && type !== "datagram") || value === undefined) {
+      throw new TypeError(
+        `Cannot adopt socket '${name}': '${entry}' in ${SOCKETS_ENV} is not name=stream:<handle> or name=datagram:<handle>`,
+      );
+    }
+    const handle = value.startsWith("wsapi")
+      ? fromProtocolInfo(name, value.slice(5))
       : BigInt(value);
-    return { name, handle, kind: kindOf(handle) };
+    // The type travels with the handle: Wine's getsockopt does not know a socket this process
+    // inherited (WSAENOTSOCK), so it cannot be asked.
+    return { name, handle, kind: type === "stream" ? "listener" as const : "datagram" as const };
   }));
 }
 
@@ -746,7 +764,7 @@ function fromProtocolInfo(name: string, hex: string): bigint {
 
 /**
  * A WSAPROTOCOL_INFOW for `pid` to open `socket` with (WSADuplicateSocketW),
- * in the hex form `IPCKIT_SOCKETS` takes after `wsapi:`.
+ * in the hex form `IPCKIT_SOCKETS` takes after `wsapi`.
  *
  * @param socket The socket.
  * @param pid The process that will open it.
@@ -754,7 +772,7 @@ function fromProtocolInfo(name: string, hex: string): bigint {
  * @example
  * ```ts
  * import { duplicateFor } from "./net.ts";
- * // env.IPCKIT_SOCKETS = `web=wsapi:${duplicateFor(listener.rawHandle(), child.pid)}`;
+ * // env.IPCKIT_SOCKETS = `web=stream:wsapi${duplicateFor(listener.rawHandle(), child.pid)}`;
  * ```
  */
 export function duplicateFor(socket: bigint, pid: number): string {
@@ -766,22 +784,64 @@ export function duplicateFor(socket: bigint, pid: number): string {
   return Array.from(info, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-function kindOf(socket: bigint): Inherited["kind"] {
-  try {
-    const type = getInt(socket, SOL_SOCKET, SO.TYPE);
-    if (type === SOCK_DGRAM) return "datagram";
-    if (type === SOCK_STREAM && getInt(socket, SOL_SOCKET, SO.ACCEPTCONN) !== 0) return "listener";
-  } catch { /* not a socket */ }
-  return "other";
-}
-
 function familyOf(socket: bigint): Target["family"] {
   return nameOf(socket, false).family;
 }
 
 /**
- * Adopts a handed-over listening socket: associates it with this process's
- * completion port.
+ * A listening socket handed over by another process. A file object belongs
+ * to one completion port for its whole life, and the supervisor's socket
+ * outlives each server it is handed to: the first one's port would keep it
+ * (Windows 8.1 can move it with FileReplaceCompletionInformation; Wine
+ * cannot). So accepting is a blocking accept() off the JavaScript thread,
+ * which needs no port; each accepted connection is a new socket, associated
+ * with this process's port as usual.
+ */
+class AdoptedListener implements ListenerEndpoint {
+  #socket: bigint;
+  #closed = false;
+
+  constructor(socket: bigint, readonly family: Target["family"], readonly what: string) {
+    this.#socket = socket;
+  }
+
+  get handle(): bigint {
+    return this.#socket;
+  }
+
+  address(): SocketAddress {
+    return nameOf(this.#socket, false);
+  }
+
+  async accept(): Promise<StreamEndpoint> {
+    if (this.#closed) throw new ClosedError(`Cannot accept on ${this.what}: it is closed`);
+    const accepted = await ws2_32.symbols.acceptAsync(this.#socket, 0n, 0n);
+    if (this.#closed) {
+      if (accepted !== INVALID_SOCKET) closeSocket(accepted);
+      throw new ClosedError(`Cannot accept on ${this.what}: it is closed`);
+    }
+    if (accepted === INVALID_SOCKET) {
+      // The error code stayed on the pool thread that made the call.
+      throw new Error(`Cannot accept on ${this.what}: accept() failed`);
+    }
+    try {
+      associate(accepted);
+    } catch (error) {
+      closeSocket(accepted);
+      throw error;
+    }
+    return new WinsockStream(accepted, this.family, `socket from ${this.what}`);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    closeSocket(this.#socket); // ends a pending accept()
+  }
+}
+
+/**
+ * Adopts a handed-over listening socket (see {@link AdoptedListener}).
  *
  * @param socket The socket handle.
  * @param label Its name, for messages.
@@ -794,8 +854,7 @@ function familyOf(socket: bigint): Target["family"] {
  */
 export function adoptListener(socket: bigint, label: string): ListenerEndpoint {
   startup();
-  associate(socket);
-  return new WinsockListener(socket, familyOf(socket), `inherited socket '${label}'`);
+  return new AdoptedListener(socket, familyOf(socket), `inherited socket '${label}'`);
 }
 
 /**
@@ -812,7 +871,9 @@ export function adoptListener(socket: bigint, label: string): ListenerEndpoint {
  */
 export function adoptDatagram(socket: bigint, label: string): DatagramEndpoint {
   startup();
-  associate(socket);
+  // The first process it is handed to associates it with its port; a later one needs
+  // FileReplaceCompletionInformation (Windows 8.1+; Wine has none: then this fails).
+  associateInherited(socket);
   ignorePortUnreachable(socket);
   return new WinsockDatagram(socket, `inherited datagram socket '${label}'`);
 }

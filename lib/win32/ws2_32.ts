@@ -22,6 +22,14 @@ export const ws2_32 = new NativeLibrary(
     closesocket: { args: ["pointer"], returns: "i32" },
     bind: { args: ["pointer", "buffer", "i32"], returns: "i32" }, // int bind(SOCKET, const sockaddr*, int)
     listen: { args: ["pointer", "i32"], returns: "i32" }, // int listen(SOCKET, int backlog)
+    // SOCKET accept(SOCKET, sockaddr*, int*): the blocking twin, for listeners handed over by
+    // another process (see lib/win32/net.ts); its error is on the pool thread, not readable here
+    acceptAsync: {
+      symbol: "accept",
+      args: ["pointer", "pointer", "pointer"],
+      returns: "pointer",
+      blocking: true,
+    },
     shutdown: { args: ["pointer", "i32"], returns: "i32" }, // int shutdown(SOCKET, int how)
     // int setsockopt(SOCKET, int level, int name, const char* value, int length)
     setsockopt: { args: ["pointer", "i32", "i32", "buffer", "i32"], returns: "i32" },

@@ -1,6 +1,24 @@
 import { beforeAll, expect, it } from "vitest";
-import { provisionLinux } from "../../tools/cells.mjs";
-import { ALL_CELLS, inCells, LINUX_CELLS, runScenario } from "./_driver.ts";
+import { provisionLinux, WINE_NOISE } from "../../tools/cells.mjs";
+import { ALL_CELLS, inCells, LINUX_CELLS, runScenario, type ScenarioRun } from "./_driver.ts";
+
+const CLI = "cli/main.ts";
+
+/** Lines printed by one instance of an `ipckit run` (after its `name |` prefix). */
+function linesOf(run: ScenarioRun, instance: string): string[] {
+  const prefix = new RegExp(`^${instance}\\s+\\| `);
+  return run.stdout.split(/\r?\n/)
+    .filter((l) => l !== "" && !WINE_NOISE.some((n) => n.test(l)))
+    .filter((l) => prefix.test(l)).map((l) => l.replace(prefix, ""));
+}
+
+/** The port a run's client reported; afterwards nothing may listen there. */
+async function expectPortClosed(cell: Parameters<typeof runScenario>[0], run: ScenarioRun) {
+  const port = /^port (\d+)$/.exec(linesOf(run, "client").find((l) => l.startsWith("port ")) ?? "");
+  expect(port, run.stdout).not.toBeNull();
+  const check = await runScenario(cell, "test/scenarios/runtime/port_closed.ts", [port![1]!]);
+  expect(check.results["port_closed"], check.stdout + check.stderr).toBe(true);
+}
 
 inCells(ALL_CELLS, (cell) => {
   const linux = cell.startsWith("linux");
@@ -88,6 +106,21 @@ inCells(ALL_CELLS, (cell) => {
       );
     }
   });
+
+  it("ipckit run: 1,000 connections while the server is killed hard every 250 answers and restarted: 0 refused, all answered, the port closed afterwards", async () => {
+    const run = await runScenario(cell, CLI, ["run", "test/scenarios/runtime/socket_restart.ipc"], {
+      timeoutMs: 180_000,
+    });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(linesOf(run, "client").slice(1)).toEqual([
+      "refused 0",
+      "answered 1000/1000",
+      "unanswered []",
+    ]);
+    expect(linesOf(run, "server").filter((l) => l.startsWith("answered 250;"))).toHaveLength(4);
+    expect(linesOf(run, "ipckit").filter((l) => /^server restarting in/.test(l))).toHaveLength(4);
+    await expectPortClosed(cell, run);
+  });
 });
 
 inCells(LINUX_CELLS, (cell) => {
@@ -107,5 +140,15 @@ inCells(LINUX_CELLS, (cell) => {
       server_code: 0,
       done: true,
     });
+  });
+
+  it("ipckit run: a Python server that knows only systemd socket activation accepts on its LISTEN_FDS socket", async () => {
+    const run = await runScenario(cell, CLI, ["run", "test/scenarios/runtime/socket_python.ipc"], {
+      timeoutMs: 60_000,
+    });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(linesOf(run, "server")[0]).toMatch(/^python adopted web on port [1-9]\d*$/);
+    expect(linesOf(run, "client").slice(1)).toEqual(["refused 0", "answered 3/3", "unanswered []"]);
+    await expectPortClosed(cell, run);
   });
 });
