@@ -5,7 +5,8 @@
  *
  * - {@link SharedMemory} and {@link mapFile}: named shared memory and file mappings;
  * - {@link Mutex}, {@link Semaphore}, {@link Event}, {@link waitAny}, {@link waitAll};
- * - {@link NamedPipe}, {@link createPipe} and {@link spawn}; {@link Mailslot};
+ * - {@link NamedPipe}, {@link createPipe} and {@link spawn}; {@link Mailslot}; {@link CopyData};
+ * - {@link Channel}: a shared-memory message ring between processes;
  * - {@link Socket} and {@link Datagram}: TCP, UDP and Unix sockets, and adopting handed-over ones;
  * - {@link attach}: the endpoints of a process started by `ipckit run`.
  *
@@ -81,4 +82,18 @@ export {
 } from "./lib/runtime/mod.ts";
 export * from "./lib/process.ts";
 export * from "./lib/mailslot.ts";
+export {
+  type BroadcastPolicy,
+  Channel,
+  type ChannelCreateOptions,
+  type ChannelData,
+  ChannelMessage,
+  type ChannelMode,
+  type ChannelOpenOptions,
+  ChannelReader,
+  ChannelReservation,
+  type ChannelWaitOptions,
+  ChannelWriter,
+} from "./lib/channel.ts";
+export * from "./lib/copydata.ts";
 export * from "./lib/socket.ts";

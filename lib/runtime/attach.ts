@@ -5,6 +5,13 @@
  * @module
  */
 import process from "node:process";
+import { Channel, type ChannelReader, type ChannelWriter } from "../channel.ts";
+import {
+  CopyData,
+  type CopyDataHandler,
+  type CopyDataReceiver,
+  type CopyDataSender,
+} from "../copydata.ts";
 import { Mailslot, type MailslotWriter } from "../mailslot.ts";
 import { NamedPipe, type NamedPipeServer, type PipeConnection } from "../pipe.ts";
 import { SharedMemory } from "../shared_memory.ts";
@@ -163,6 +170,42 @@ export class Topology implements AsyncDisposable {
   }
 
   /**
+   * Attaches to the topology's channel (the supervisor created it and holds
+   * it, so a restarted process reattaches): its writer end when this process
+   * writes to it, its reader end when it reads.
+   *
+   * @param name The endpoint's topology name.
+   * @returns A ChannelWriter or a ChannelReader, closed with the topology object.
+   */
+  channel(name: string): ChannelWriter | ChannelReader {
+    return this.endpoint(name).role === "writer"
+      ? this.channelWriter(name)
+      : this.channelReader(name);
+  }
+
+  /**
+   * Attaches as the writer of a channel this process writes to.
+   *
+   * @param name The endpoint's topology name.
+   * @returns The writer end.
+   */
+  channelWriter(name: string): ChannelWriter {
+    const endpoint = this.#expect(name, "channel", ["writer"]);
+    return this.#own(Channel.open({ name: endpoint.name, role: "writer" }));
+  }
+
+  /**
+   * Attaches as a reader of a channel this process reads.
+   *
+   * @param name The endpoint's topology name.
+   * @returns The reader end.
+   */
+  channelReader(name: string): ChannelReader {
+    const endpoint = this.#expect(name, "channel", ["reader"]);
+    return this.#own(Channel.open({ name: endpoint.name, role: "reader" }));
+  }
+
+  /**
    * Opens the topology's mutex.
    *
    * @param name The endpoint's topology name.
@@ -216,6 +259,40 @@ export class Topology implements AsyncDisposable {
    */
   mailslotWriter(name: string): MailslotWriter {
     return this.#own(Mailslot.open(this.#expect(name, "mailslot", ["writer"]).name));
+  }
+
+  /**
+   * Listens on the copydata endpoint this process receives (its one
+   * receiver), with the topology's reply timeout.
+   *
+   * @param name The endpoint's topology name.
+   * @param handler Answers each message (true/false to its sender); without one, iterate the receiver.
+   * @returns The receiver; closed with the topology object.
+   */
+  async copyDataReceiver(name: string, handler?: CopyDataHandler): Promise<CopyDataReceiver> {
+    const endpoint = this.#expect(name, "copydata", ["reader"]);
+    const replyTimeout = Number(endpoint.options["reply_timeout"] ?? -1);
+    const receiver = await CopyData.listen({
+      name: endpoint.name,
+      ...(handler ? { handler } : {}),
+      ...(replyTimeout >= 0 ? { replyTimeout } : {}),
+    });
+    this.#owned.push(receiver);
+    return receiver;
+  }
+
+  /**
+   * Connects to the receiver of a copydata endpoint this process sends to.
+   *
+   * @param name The endpoint's topology name.
+   * @param timeout Milliseconds to wait for the receiver (default 10 000).
+   * @returns The sender; closed with the topology object.
+   */
+  async copyDataSender(name: string, timeout = 10_000): Promise<CopyDataSender> {
+    const endpoint = this.#expect(name, "copydata", ["writer"]);
+    const sender = await CopyData.connect({ name: endpoint.name, timeout });
+    this.#owned.push(sender);
+    return sender;
   }
 
   /**

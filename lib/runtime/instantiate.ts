@@ -13,6 +13,8 @@ import { closeSync, fstatSync, ftruncateSync, openSync } from "node:fs";
 import { createServer } from "node:net";
 import process from "node:process";
 import { resolve } from "node:path";
+import { Channel } from "../channel.ts";
+import { CopyData } from "../copydata.ts";
 import { Mailslot } from "../mailslot.ts";
 import { type HeldSocket, Socket } from "../socket.ts";
 import { NamedPipe, type NamedPipeServer, type PipeConnection } from "../pipe.ts";
@@ -138,6 +140,7 @@ export async function instantiate(plan: Plan): Promise<Instantiated> {
       for (const endpoint of plan.endpoints) {
         if (endpoint.kind === "pipe") NamedPipe.reclaim(endpoint.libName);
         if (endpoint.kind === "mailslot") Mailslot.reclaim(endpoint.libName);
+        if (endpoint.kind === "copydata") CopyData.reclaim(endpoint.libName);
       }
     },
   };
@@ -155,6 +158,16 @@ async function create(
       const shm = SharedMemory.create({ name, size: Number(resolved["size"]) });
       held.push(shm);
       return shm.osName;
+    }
+    case "channel": {
+      const channel = Channel.create({
+        name,
+        slotSize: Number(resolved["slot"]),
+        slots: Number(resolved["slots"]),
+        mode: resolved["mode"] === "broadcast" ? "broadcast" : "queue",
+      });
+      held.push(channel);
+      return channel.osName;
     }
     case "filemap": {
       // The file must exist with at least `size` bytes before anyone maps it.
@@ -195,6 +208,8 @@ async function create(
       return NamedPipe.path(name);
     case "mailslot":
       return Mailslot.path(name);
+    case "copydata":
+      return CopyData.osName(name);
     case "tcp":
     case "udp": {
       const host = String(resolved["host"]);

@@ -10,8 +10,10 @@ const CORPUS = [
 ];
 
 describe("example corpus", () => {
-  it("contains the six documented examples", () => {
+  it("contains the eight documented examples", () => {
     expect(ipcFiles("examples").map((f) => f.split("/").pop())).toEqual([
+      "channel_fanout.ipc",
+      "copydata.ipc",
       "hello.ipc",
       "mailslot_log.ipc",
       "shm_pipeline.ipc",
