@@ -19,7 +19,11 @@ export class StreamConnection implements AsyncDisposable, AsyncIterable<Uint8Arr
   #queuedBytes = 0;
   #pumping = false;
   #failure: unknown = null;
-  #wake: (() => void) | null = null;
+  /** Reads waiting for data, in call order. */
+  readonly #readers: {
+    resolve(item: Uint8Array | null): void;
+    reject(error: unknown): void;
+  }[] = [];
   #closed = false;
   #closing: Promise<void> | null = null;
   #readable: ReadableStream<Uint8Array> | null = null;
@@ -40,27 +44,54 @@ export class StreamConnection implements AsyncDisposable, AsyncIterable<Uint8Arr
   }
 
   /**
-   * Reads the next message (message mode) or the next chunk of bytes (byte mode).
+   * Reads the next message (message mode) or the next chunk of bytes (byte
+   * mode). Concurrent reads are answered in call order.
    *
    * @returns The bytes, or null once the other end has closed and everything was read.
+   * @example
+   * ```ts
+   * import { NamedPipe } from "./pipe.ts";
+   * await using conn = await NamedPipe.connect("jobs");
+   * const message = await conn.read();
+   * ```
    */
-  async read(): Promise<Uint8Array | null> {
-    for (;;) {
-      if (this.#queue.length > 0) {
-        const item = this.#queue.shift()!;
-        if (item === null) {
-          this.#queue.unshift(null); // end of stream stays the answer
-          return null;
-        }
-        this.#queuedBytes -= item.byteLength;
-        this.#pump();
-        return item;
-      }
-      if (this.#failure) throw this.#failure;
-      if (this.#closed) throw new ClosedError(`Cannot read from ${this.#what}: it is closed`);
-      this.#pump();
-      await new Promise<void>((resolve) => (this.#wake = resolve));
+  read(): Promise<Uint8Array | null> {
+    if (this.#closed) {
+      return Promise.reject(new ClosedError(`Cannot read from ${this.#what}: it is closed`));
     }
+    return new Promise((resolve, reject) => {
+      this.#readers.push({ resolve, reject });
+      this.#deliver();
+    });
+  }
+
+  /** Hands queued data (or the end, a failure, the close) to waiting reads, first come first served. */
+  #deliver(): void {
+    while (this.#readers.length > 0) {
+      const item = this.#queue[0];
+      if (item !== undefined) {
+        const reader = this.#readers.shift()!;
+        if (item === null) {
+          reader.resolve(null); // the end of the stream stays queued: it is every later answer
+          continue;
+        }
+        this.#queue.shift();
+        this.#queuedBytes -= item.byteLength;
+        reader.resolve(item);
+        continue;
+      }
+      if (this.#failure) {
+        for (const reader of this.#readers.splice(0)) reader.reject(this.#failure);
+        return;
+      }
+      if (this.#closed) {
+        const error = new ClosedError(`Cannot read from ${this.#what}: it is closed`);
+        for (const reader of this.#readers.splice(0)) reader.reject(error);
+        return;
+      }
+      break;
+    }
+    this.#pump();
   }
 
   /** Keeps one read in flight while the queue is short, so the OS fills while JavaScript works. */
@@ -73,21 +104,14 @@ export class StreamConnection implements AsyncDisposable, AsyncIterable<Uint8Arr
         this.#pumping = false;
         this.#queue.push(item);
         if (item) this.#queuedBytes += item.byteLength;
-        this.#signal();
-        if (item) this.#pump();
+        this.#deliver();
       },
       (error) => {
         this.#pumping = false;
         if (!(error instanceof ClosedError && this.#closed)) this.#failure = error;
-        this.#signal();
+        this.#deliver();
       },
     );
-  }
-
-  #signal(): void {
-    const wake = this.#wake;
-    this.#wake = null;
-    wake?.();
   }
 
   /**
@@ -132,8 +156,14 @@ export class StreamConnection implements AsyncDisposable, AsyncIterable<Uint8Arr
    * @returns Resolves once closed.
    */
   close(): Promise<void> {
-    this.#closed = true;
-    return (this.#closing ??= this.#endpoint.close().finally(() => this.#signal()));
+    return this.#closing ??= (async () => {
+      this.#closed = true;
+      try {
+        await this.#endpoint.close();
+      } finally {
+        this.#deliver();
+      }
+    })();
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {

@@ -366,8 +366,8 @@ export class PipeReader implements AsyncDisposable, AsyncIterable<Uint8Array> {
    * const chunk = await reader.read();
    * ```
    */
-  read(): Promise<Uint8Array | null> {
-    return this.#conn().read();
+  async read(): Promise<Uint8Array | null> {
+    return await this.#conn().read();
   }
 
   /** The data as a ReadableStream. */
@@ -467,8 +467,8 @@ export class PipeWriter implements AsyncDisposable {
    * await writer.write("line\n");
    * ```
    */
-  write(data: Uint8Array | ArrayBufferView | ArrayBuffer | string): Promise<void> {
-    return this.#conn().write(data);
+  async write(data: Uint8Array | ArrayBufferView | ArrayBuffer | string): Promise<void> {
+    return await this.#conn().write(data);
   }
 
   /** A WritableStream over `write()`; closing it closes this end. */

@@ -6,13 +6,16 @@ import type { Callback, CallbackDef, NativeType, SymbolDef, SymbolTable } from "
 // Only the parts of the Deno namespace this backend uses; tsc runs without
 // Deno's own declarations, and `deno check` sees the real ones.
 interface DenoFfi {
-  dlopen(path: string, symbols: Record<string, unknown>): { symbols: Record<string, any> };
+  dlopen(path: string, symbols: Record<string, unknown>): { symbols: Record<string, unknown> };
   UnsafePointer: { create(value: bigint): unknown; value(pointer: unknown): bigint | number };
   UnsafePointerView: { getArrayBuffer(pointer: unknown, byteLength: number): ArrayBuffer };
-  UnsafeFnPointer: new (pointer: unknown, def: unknown) => { call(...args: any[]): any };
+  UnsafeFnPointer: new (pointer: unknown, def: unknown) => { call(...args: unknown[]): unknown };
   UnsafeCallback: {
-    new (def: unknown, fn: (...args: any[]) => any): { pointer: unknown; close(): void };
-    threadSafe(def: unknown, fn: (...args: any[]) => any): { pointer: unknown; close(): void };
+    new (def: unknown, fn: (...args: unknown[]) => unknown): { pointer: unknown; close(): void };
+    threadSafe(
+      def: unknown,
+      fn: (...args: unknown[]) => unknown,
+    ): { pointer: unknown; close(): void };
   };
   execPath(): string;
 }
@@ -46,20 +49,23 @@ function open(path: string, table: SymbolTable) {
     };
   }
   const raw = Deno.dlopen(path, defs).symbols;
-  const out: Record<string, ((...args: any[]) => any) | undefined> = {};
+  const out: Record<string, ((...args: unknown[]) => unknown) | undefined> = {};
   for (const [name, def] of Object.entries(table)) {
-    const fn = raw[name] as ((...args: any[]) => any) | undefined | null;
+    const fn = raw[name] as ((...args: unknown[]) => unknown) | undefined | null;
     out[name] = fn ? wrap(fn, def) : undefined;
   }
   return out;
 }
 
 /** Callbacks travel as their code address; wide results always as bigint. */
-function wrap(fn: (...args: any[]) => any, def: SymbolDef): (...args: any[]) => any {
+function wrap(
+  fn: (...args: unknown[]) => unknown,
+  def: SymbolDef,
+): (...args: unknown[]) => unknown {
   const callbackSlots = def.args.flatMap((t, i) => (t === "callback" ? [i] : []));
   const returnsWide = WIDE_INTS.has(def.returns);
   if (callbackSlots.length === 0 && !returnsWide) return fn;
-  return (...args: any[]) => {
+  return (...args: unknown[]) => {
     for (const i of callbackSlots) args[i] = (args[i] as Callback | null)?.pointer ?? 0n;
     const result = fn(...args);
     if (!returnsWide) return result;
@@ -67,22 +73,27 @@ function wrap(fn: (...args: any[]) => any, def: SymbolDef): (...args: any[]) => 
   };
 }
 
-function functionAt(address: bigint, def: SymbolDef): (...args: any[]) => any {
+function functionAt(address: bigint, def: SymbolDef): (...args: unknown[]) => unknown {
   const pointer = new Deno.UnsafeFnPointer(Deno.UnsafePointer.create(address), {
     parameters: def.args.map(denoType),
     result: denoType(def.returns),
   });
-  return wrap((...args: any[]) => pointer.call(...args), def);
+  return wrap((...args: unknown[]) => pointer.call(...args), def);
 }
 
 function toBigInt(value: unknown): bigint {
   return typeof value === "bigint" ? value : BigInt(value as number);
 }
 
-function callback(def: CallbackDef, fn: (...args: any[]) => any, threadsafe: boolean): Callback {
+function callback(
+  def: CallbackDef,
+  fn: (...args: unknown[]) => unknown,
+  threadsafe: boolean,
+): Callback {
   const wideArgs = def.args.map((t) => WIDE_INTS.has(t));
   const denoDef = { parameters: def.args.map(denoType), result: denoType(def.returns) };
-  const wrapped = (...args: any[]) => fn(...args.map((a, i) => (wideArgs[i] ? toBigInt(a) : a)));
+  const wrapped = (...args: unknown[]) =>
+    fn(...args.map((a, i) => (wideArgs[i] ? toBigInt(a) : a)));
   const cb = threadsafe
     ? Deno.UnsafeCallback.threadSafe(denoDef, wrapped)
     : new Deno.UnsafeCallback(denoDef, wrapped);
@@ -99,7 +110,7 @@ export const denoBackend: Backend = {
     for (const [name, def] of Object.entries(table)) {
       const fn = symbols[name];
       if (!def.blocking || !fn) continue;
-      symbols[name] = (...args: any[]) => {
+      symbols[name] = (...args: unknown[]) => {
         inFlight++;
         return (fn(...args) as Promise<unknown>).finally(() => inFlight--);
       };

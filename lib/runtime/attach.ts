@@ -17,6 +17,7 @@ import { NamedPipe, type NamedPipeServer, type PipeConnection } from "../pipe.ts
 import { SharedMemory } from "../shared_memory.ts";
 import { Datagram, type DatagramSocket, Socket, type SocketListener } from "../socket.ts";
 import { Event, Mutex, Semaphore } from "../sync.ts";
+import { closeAfter, closeAll } from "../_cleanup.ts";
 import { type ContractDocument, type ContractEndpoint, readContract } from "./contract.ts";
 
 const encoder = new TextEncoder();
@@ -40,6 +41,7 @@ export class Topology implements AsyncDisposable {
   readonly #stop: Promise<void>;
   #stopRequested = false;
   readonly #owned: (Disposable | AsyncDisposable)[] = [];
+  #closing: Promise<void> | null = null;
 
   /** @internal Made by {@link attach}. */
   constructor(readonly document: ContractDocument, control: PipeConnection) {
@@ -355,20 +357,25 @@ export class Topology implements AsyncDisposable {
     return this.#own(Datagram.adopt({ name }));
   }
 
-  /** Closes every endpoint opened through this object, and the control channel. */
-  async close(): Promise<void> {
-    for (const owned of this.#owned.splice(0).reverse()) {
-      if (Symbol.asyncDispose in owned) await owned[Symbol.asyncDispose]();
-      else owned[Symbol.dispose]();
-    }
-    await this.#control.close();
+  /**
+   * Closes every endpoint opened through this object, and the control
+   * channel: all of them, even when one fails. Idempotent.
+   *
+   * @returns Resolves once all are closed.
+   * @throws AggregateError with every close that failed.
+   */
+  close(): Promise<void> {
+    return this.#closing ??= closeAll(
+      [...this.#owned.splice(0).reverse(), this.#control],
+      `the endpoints of ${this.instance}`,
+    );
   }
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
 
-  #own<T extends Disposable>(object: T): T {
+  #own<T extends Disposable | AsyncDisposable>(object: T): T {
     this.#owned.push(object);
     return object;
   }
@@ -409,10 +416,14 @@ export async function attach(
 ): Promise<Topology> {
   const document = readContract(env);
   const control = await NamedPipe.connect(document.control.name, { timeout: 10_000 });
-  await control.write(
-    encoder.encode(
-      JSON.stringify({ type: "hello", instance: document.instance, pid: process.pid }),
-    ),
-  );
+  try {
+    await control.write(
+      encoder.encode(
+        JSON.stringify({ type: "hello", instance: document.instance, pid: process.pid }),
+      ),
+    );
+  } catch (error) {
+    return await closeAfter(error, [control], "the control channel");
+  }
   return new Topology(document, control);
 }
