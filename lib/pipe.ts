@@ -80,8 +80,13 @@ export class PipeConnection implements AsyncDisposable, AsyncIterable<Uint8Array
   #queuedBytes = 0;
   #pumping = false;
   #failure: unknown = null;
-  #wake: (() => void) | null = null;
+  /** Reads waiting for data, in call order. */
+  readonly #readers: {
+    resolve(item: Uint8Array | null): void;
+    reject(error: unknown): void;
+  }[] = [];
   #closed = false;
+  #closing: Promise<void> | null = null;
   #readable: ReadableStream<Uint8Array> | null = null;
   #writable: WritableStream<Uint8Array> | null = null;
 
@@ -106,23 +111,43 @@ export class PipeConnection implements AsyncDisposable, AsyncIterable<Uint8Array
    * const message = await conn.read();
    * ```
    */
-  async read(): Promise<Uint8Array | null> {
-    for (;;) {
-      if (this.#queue.length > 0) {
-        const item = this.#queue.shift()!;
-        if (item === null) {
-          this.#queue.unshift(null); // end of stream stays the answer
-          return null;
-        }
-        this.#queuedBytes -= item.byteLength;
-        this.#pump();
-        return item;
-      }
-      if (this.#failure) throw this.#failure;
-      if (this.#closed) throw new ClosedError(`Cannot read from pipe '${this.name}': it is closed`);
-      this.#pump();
-      await new Promise<void>((resolve) => (this.#wake = resolve));
+  read(): Promise<Uint8Array | null> {
+    if (this.#closed) {
+      return Promise.reject(new ClosedError(`Cannot read from pipe '${this.name}': it is closed`));
     }
+    return new Promise((resolve, reject) => {
+      this.#readers.push({ resolve, reject });
+      this.#deliver();
+    });
+  }
+
+  /** Hands queued data (or the end, a failure, the close) to waiting reads, first come first served. */
+  #deliver(): void {
+    while (this.#readers.length > 0) {
+      const item = this.#queue[0];
+      if (item !== undefined) {
+        const reader = this.#readers.shift()!;
+        if (item === null) {
+          reader.resolve(null); // the end of the stream stays queued: it is every later answer
+          continue;
+        }
+        this.#queue.shift();
+        this.#queuedBytes -= item.byteLength;
+        reader.resolve(item);
+        continue;
+      }
+      if (this.#failure) {
+        for (const reader of this.#readers.splice(0)) reader.reject(this.#failure);
+        return;
+      }
+      if (this.#closed) {
+        const error = new ClosedError(`Cannot read from pipe '${this.name}': it is closed`);
+        for (const reader of this.#readers.splice(0)) reader.reject(error);
+        return;
+      }
+      break;
+    }
+    this.#pump();
   }
 
   /** Keeps one read in flight while the queue is short, so the OS fills while JavaScript works. */
@@ -135,21 +160,14 @@ export class PipeConnection implements AsyncDisposable, AsyncIterable<Uint8Array
         this.#pumping = false;
         this.#queue.push(item);
         if (item) this.#queuedBytes += item.byteLength;
-        this.#signal();
-        if (item) this.#pump();
+        this.#deliver();
       },
       (error) => {
         this.#pumping = false;
         if (!(error instanceof ClosedError && this.#closed)) this.#failure = error;
-        this.#signal();
+        this.#deliver();
       },
     );
-  }
-
-  #signal(): void {
-    const wake = this.#wake;
-    this.#wake = null;
-    wake?.();
   }
 
   /**
@@ -206,10 +224,15 @@ export class PipeConnection implements AsyncDisposable, AsyncIterable<Uint8Array
    * await conn.close(); // the write is not lost
    * ```
    */
-  async close(): Promise<void> {
-    this.#closed = true;
-    await this.#endpoint.close();
-    this.#signal();
+  close(): Promise<void> {
+    return this.#closing ??= (async () => {
+      this.#closed = true;
+      try {
+        await this.#endpoint.close();
+      } finally {
+        this.#deliver();
+      }
+    })();
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
@@ -505,8 +528,8 @@ export class PipeReader implements AsyncDisposable, AsyncIterable<Uint8Array> {
    * const chunk = await reader.read();
    * ```
    */
-  read(): Promise<Uint8Array | null> {
-    return this.#conn().read();
+  async read(): Promise<Uint8Array | null> {
+    return await this.#conn().read();
   }
 
   /** The data as a ReadableStream. */
@@ -606,8 +629,8 @@ export class PipeWriter implements AsyncDisposable {
    * await writer.write("line\n");
    * ```
    */
-  write(data: Uint8Array | ArrayBufferView | ArrayBuffer | string): Promise<void> {
-    return this.#conn().write(data);
+  async write(data: Uint8Array | ArrayBufferView | ArrayBuffer | string): Promise<void> {
+    return await this.#conn().write(data);
   }
 
   /** A WritableStream over `write()`; closing it closes this end. */

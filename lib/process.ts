@@ -18,6 +18,7 @@
 import process from "node:process";
 import { platform } from "./ffi/mod.ts";
 import { endOf } from "./_anonymous_pipe.ts";
+import { closeAll } from "./_cleanup.ts";
 import type { AnonymousEnd } from "./_pipe_common.ts";
 import type { ExitStatus, NativeChild, StdioTarget } from "./_process_common.ts";
 import { createPipe, PipeReader, PipeWriter } from "./pipe.ts";
@@ -68,8 +69,10 @@ export interface SpawnOptions {
  * console.log(await child.exited); // { code: null, signal: "SIGKILL" }
  * ```
  */
-export class ChildProcess {
+export class ChildProcess implements AsyncDisposable {
   readonly #native: NativeChild;
+  #exitStatus: ExitStatus | null = null;
+  #disposing: Promise<void> | null = null;
 
   /** @internal Made by {@link spawn}. */
   constructor(
@@ -82,6 +85,7 @@ export class ChildProcess {
     readonly stderr: PipeReader | null,
   ) {
     this.#native = native;
+    void native.exited.then((status) => (this.#exitStatus = status), () => {});
   }
 
   /** The process id. */
@@ -117,6 +121,33 @@ export class ChildProcess {
       );
     }
     this.#native.kill(number);
+  }
+
+  /**
+   * Kills the child (and its descendants) unless it has exited, waits for
+   * it, and closes the pipes to its standard streams made by `"pipe"`: all
+   * of them even when one fails. Idempotent.
+   *
+   * @returns Resolves once the child has exited and the pipes are closed.
+   * @throws AggregateError with every close that failed.
+   * @example Disposed at the end of a scope
+   * ```ts
+   * import { spawn } from "./process.ts";
+   * {
+   *   await using child = spawn(["sleep", "60"]);
+   * } // killed and reaped here
+   * ```
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.#disposing ??= closeAll([
+      async () => {
+        if (this.#exitStatus === null) this.kill();
+        await this.exited;
+      },
+      this.stdin,
+      this.stdout,
+      this.stderr,
+    ], `child process ${this.pid}`);
   }
 }
 

@@ -6,12 +6,15 @@ import type { Callback, CallbackDef, NativeType, SymbolTable } from "./types.ts"
 // Only the parts of the Deno namespace this backend uses; tsc runs without
 // Deno's own declarations, and `deno check` sees the real ones.
 interface DenoFfi {
-  dlopen(path: string, symbols: Record<string, unknown>): { symbols: Record<string, any> };
+  dlopen(path: string, symbols: Record<string, unknown>): { symbols: Record<string, unknown> };
   UnsafePointer: { create(value: bigint): unknown; value(pointer: unknown): bigint | number };
   UnsafePointerView: { getArrayBuffer(pointer: unknown, byteLength: number): ArrayBuffer };
   UnsafeCallback: {
-    new (def: unknown, fn: (...args: any[]) => any): { pointer: unknown; close(): void };
-    threadSafe(def: unknown, fn: (...args: any[]) => any): { pointer: unknown; close(): void };
+    new (def: unknown, fn: (...args: unknown[]) => unknown): { pointer: unknown; close(): void };
+    threadSafe(
+      def: unknown,
+      fn: (...args: unknown[]) => unknown,
+    ): { pointer: unknown; close(): void };
   };
   execPath(): string;
 }
@@ -45,9 +48,9 @@ function open(path: string, table: SymbolTable) {
     };
   }
   const raw = Deno.dlopen(path, defs).symbols;
-  const out: Record<string, ((...args: any[]) => any) | undefined> = {};
+  const out: Record<string, ((...args: unknown[]) => unknown) | undefined> = {};
   for (const [name, def] of Object.entries(table)) {
-    const fn = raw[name] as ((...args: any[]) => any) | undefined | null;
+    const fn = raw[name] as ((...args: unknown[]) => unknown) | undefined | null;
     if (!fn) {
       out[name] = undefined;
       continue;
@@ -59,7 +62,7 @@ function open(path: string, table: SymbolTable) {
       continue;
     }
     // Callbacks travel as their code address; wide results always as bigint.
-    out[name] = (...args: any[]) => {
+    out[name] = (...args: unknown[]) => {
       for (const i of callbackSlots) args[i] = (args[i] as Callback | null)?.pointer ?? 0n;
       const result = fn(...args);
       if (!returnsWide) return result;
@@ -73,10 +76,15 @@ function toBigInt(value: unknown): bigint {
   return typeof value === "bigint" ? value : BigInt(value as number);
 }
 
-function callback(def: CallbackDef, fn: (...args: any[]) => any, threadsafe: boolean): Callback {
+function callback(
+  def: CallbackDef,
+  fn: (...args: unknown[]) => unknown,
+  threadsafe: boolean,
+): Callback {
   const wideArgs = def.args.map((t) => WIDE_INTS.has(t));
   const denoDef = { parameters: def.args.map(denoType), result: denoType(def.returns) };
-  const wrapped = (...args: any[]) => fn(...args.map((a, i) => (wideArgs[i] ? toBigInt(a) : a)));
+  const wrapped = (...args: unknown[]) =>
+    fn(...args.map((a, i) => (wideArgs[i] ? toBigInt(a) : a)));
   const cb = threadsafe
     ? Deno.UnsafeCallback.threadSafe(denoDef, wrapped)
     : new Deno.UnsafeCallback(denoDef, wrapped);
@@ -93,7 +101,7 @@ export const denoBackend: Backend = {
     for (const [name, def] of Object.entries(table)) {
       const fn = symbols[name];
       if (!def.blocking || !fn) continue;
-      symbols[name] = (...args: any[]) => {
+      symbols[name] = (...args: unknown[]) => {
         inFlight++;
         return (fn(...args) as Promise<unknown>).finally(() => inFlight--);
       };

@@ -16,6 +16,7 @@ import { Mailslot, type MailslotWriter } from "../mailslot.ts";
 import { NamedPipe, type NamedPipeServer, type PipeConnection } from "../pipe.ts";
 import { SharedMemory } from "../shared_memory.ts";
 import { Event, Mutex, Semaphore } from "../sync.ts";
+import { closeAfter, closeAll } from "../_cleanup.ts";
 import { type ContractDocument, type ContractEndpoint, readContract } from "./contract.ts";
 
 const encoder = new TextEncoder();
@@ -39,6 +40,7 @@ export class Topology implements AsyncDisposable {
   readonly #stop: Promise<void>;
   #stopRequested = false;
   readonly #owned: (Disposable | AsyncDisposable)[] = [];
+  #closing: Promise<void> | null = null;
 
   /** @internal Made by {@link attach}. */
   constructor(readonly document: ContractDocument, control: PipeConnection) {
@@ -313,20 +315,25 @@ export class Topology implements AsyncDisposable {
     };
   }
 
-  /** Closes every endpoint opened through this object, and the control channel. */
-  async close(): Promise<void> {
-    for (const owned of this.#owned.splice(0).reverse()) {
-      if (Symbol.asyncDispose in owned) await owned[Symbol.asyncDispose]();
-      else owned[Symbol.dispose]();
-    }
-    await this.#control.close();
+  /**
+   * Closes every endpoint opened through this object, and the control
+   * channel: all of them, even when one fails. Idempotent.
+   *
+   * @returns Resolves once all are closed.
+   * @throws AggregateError with every close that failed.
+   */
+  close(): Promise<void> {
+    return this.#closing ??= closeAll(
+      [...this.#owned.splice(0).reverse(), this.#control],
+      `the endpoints of ${this.instance}`,
+    );
   }
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
 
-  #own<T extends Disposable>(object: T): T {
+  #own<T extends Disposable | AsyncDisposable>(object: T): T {
     this.#owned.push(object);
     return object;
   }
@@ -367,10 +374,14 @@ export async function attach(
 ): Promise<Topology> {
   const document = readContract(env);
   const control = await NamedPipe.connect(document.control.name, { timeout: 10_000 });
-  await control.write(
-    encoder.encode(
-      JSON.stringify({ type: "hello", instance: document.instance, pid: process.pid }),
-    ),
-  );
+  try {
+    await control.write(
+      encoder.encode(
+        JSON.stringify({ type: "hello", instance: document.instance, pid: process.pid }),
+      ),
+    );
+  } catch (error) {
+    return await closeAfter(error, [control], "the control channel");
+  }
   return new Topology(document, control);
 }

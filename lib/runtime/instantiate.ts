@@ -17,6 +17,7 @@ import { Mailslot } from "../mailslot.ts";
 import { NamedPipe, type NamedPipeServer, type PipeConnection } from "../pipe.ts";
 import { SharedMemory } from "../shared_memory.ts";
 import { Event, Mutex, Semaphore } from "../sync.ts";
+import { closeAfter, closeAll } from "../_cleanup.ts";
 import type { Plan, PlannedEndpoint } from "./plan.ts";
 
 const decoder = new TextDecoder();
@@ -88,7 +89,7 @@ export interface Instantiated {
   osNames: Map<string, string>;
   /** Options after instantiation (e.g. a TCP port chosen for `port = 0`). */
   options: Map<string, Record<string, number | string | boolean>>;
-  /** Releases every held object (the end of the run). */
+  /** Releases every held object (the end of the run), all of them even when one fails; idempotent. */
   close(): Promise<void>;
 }
 
@@ -118,23 +119,25 @@ export async function instantiate(plan: Plan): Promise<Instantiated> {
     }
     control = new ControlChannel(`ipckit-ctl.${plan.topology.name}.${process.pid}`);
   } catch (error) {
-    for (const object of held.reverse()) object[Symbol.dispose]();
-    throw error;
+    return await closeAfter(error, held.reverse(), `the endpoints of '${plan.topology.name}'`);
   }
   const channel = control;
+  let closing: Promise<void> | null = null;
   return {
     control: channel,
     osNames,
     options,
-    async close() {
-      await channel.close();
-      for (const object of held.splice(0).reverse()) object[Symbol.dispose]();
-      // A server or reader that was killed could not remove its socket file; nothing may outlive the run.
-      for (const endpoint of plan.endpoints) {
-        if (endpoint.kind === "pipe") NamedPipe.reclaim(endpoint.libName);
-        if (endpoint.kind === "mailslot") Mailslot.reclaim(endpoint.libName);
-        if (endpoint.kind === "copydata") CopyData.reclaim(endpoint.libName);
-      }
+    close() {
+      return closing ??= closeAll([
+        () => channel.close(),
+        ...held.splice(0).reverse(),
+        // A server or reader that was killed could not remove its socket file; nothing may outlive the run.
+        ...plan.endpoints.map((endpoint) => () => {
+          if (endpoint.kind === "pipe") NamedPipe.reclaim(endpoint.libName);
+          if (endpoint.kind === "mailslot") Mailslot.reclaim(endpoint.libName);
+          if (endpoint.kind === "copydata") CopyData.reclaim(endpoint.libName);
+        }),
+      ], `the endpoints of '${plan.topology.name}'`);
     },
   };
 }

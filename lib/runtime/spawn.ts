@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { closeAll } from "../_cleanup.ts";
 import process from "node:process";
 import { NotFoundError } from "../errors.ts";
 import { createPipe, type PipeReader, type PipeWriter } from "../pipe.ts";
@@ -86,8 +87,9 @@ export class StdioLinks {
 
   /** Closes the ends no process took (e.g. a run stopped before both sides started). */
   async close(): Promise<void> {
-    for (const end of this.#ends.values()) await end[Symbol.asyncDispose]().catch(() => {});
+    const ends = [...this.#ends.values()];
     this.#ends.clear();
+    await closeAll(ends, "the unused stdio link ends");
   }
 }
 

@@ -105,7 +105,7 @@ class LoopThread {
   readonly #answer: BigInt64Array;
   readonly #replies = new Map<
     number,
-    { resolve(value: any): void; reject(error: unknown): void }
+    { resolve(value: unknown): void; reject(error: unknown): void }
   >();
   readonly windows = new Map<bigint, MessageWindow>();
   #threadId = 0;
@@ -157,6 +157,7 @@ class LoopThread {
   }
 
   /** Sends a command; resolves with the loop thread's reply. */
+  // deno-lint-ignore no-explicit-any -- the reply's type depends on the command; callers annotate it
   request(command: LoopRequest): Promise<any> {
     if (this.#failure) return Promise.reject(this.#failure);
     const id = this.#nextId++;
@@ -400,6 +401,7 @@ export class MessageWindow implements AsyncDisposable {
    * const threadId = await window.call(kernel32, "GetCurrentThreadId");
    * ```
    */
+  // deno-lint-ignore no-explicit-any -- the result's type is the symbol's in its table; callers annotate it
   async call(library: ThreadCall[0], name: string, ...args: unknown[]): Promise<any> {
     const [value] = await this.batch([[library, name, ...args]]);
     return value;
@@ -419,6 +421,7 @@ export class MessageWindow implements AsyncDisposable {
    * const [id, error] = await window.batch([[kernel32, "GetCurrentThreadId"], [kernel32, "GetLastError"]]);
    * ```
    */
+  // deno-lint-ignore no-explicit-any -- as call(): each result has its own symbol's type
   batch(calls: ThreadCall[]): Promise<any[]> {
     try {
       this.#check("call on the thread of");
