@@ -7,8 +7,7 @@
  * - {@link Mutex}, {@link Semaphore}, {@link Event}, {@link waitAny}, {@link waitAll};
  * - {@link NamedPipe}, {@link createPipe} and {@link spawn}; {@link Mailslot}; {@link CopyData};
  * - {@link Channel}: a shared-memory message ring between processes;
- * - {@link attach}: the endpoints of a process started by `ipckit run`.
- * - {@link NamedPipe}, {@link createPipe} and {@link spawn}; {@link Mailslot};
+ * - {@link Socket} and {@link Datagram}: TCP, UDP and Unix sockets, and adopting handed-over ones;
  * - {@link attach}: the endpoints of a process started by `ipckit run`;
  * - {@link rpc}: typed services declared in `.ipc`, called across processes.
  *
@@ -98,4 +97,5 @@ export {
   ChannelWriter,
 } from "./lib/channel.ts";
 export * from "./lib/copydata.ts";
+export * from "./lib/socket.ts";
 export * from "./lib/rpc.ts";
