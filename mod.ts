@@ -7,6 +7,7 @@
  * - {@link Mutex}, {@link Semaphore}, {@link Event}, {@link waitAny}, {@link waitAll};
  * - {@link NamedPipe}, {@link createPipe} and {@link spawn}; {@link Mailslot}; {@link CopyData};
  * - {@link Channel}: a shared-memory message ring between processes;
+ * - {@link Socket} and {@link Datagram}: TCP, UDP and Unix sockets, and adopting handed-over ones;
  * - {@link attach}: the endpoints of a process started by `ipckit run`.
  *
  * Waits never block the event loop, and errors are typed ({@link Win32Error},
@@ -95,3 +96,4 @@ export {
   ChannelWriter,
 } from "./lib/channel.ts";
 export * from "./lib/copydata.ts";
+export * from "./lib/socket.ts";

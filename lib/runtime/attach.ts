@@ -15,6 +15,7 @@ import {
 import { Mailslot, type MailslotWriter } from "../mailslot.ts";
 import { NamedPipe, type NamedPipeServer, type PipeConnection } from "../pipe.ts";
 import { SharedMemory } from "../shared_memory.ts";
+import { Datagram, type DatagramSocket, Socket, type SocketListener } from "../socket.ts";
 import { Event, Mutex, Semaphore } from "../sync.ts";
 import { closeAfter, closeAll } from "../_cleanup.ts";
 import { type ContractDocument, type ContractEndpoint, readContract } from "./contract.ts";
@@ -313,6 +314,47 @@ export class Topology implements AsyncDisposable {
       port: Number(endpoint.options["port"]),
       role: endpoint.role,
     };
+  }
+
+  /**
+   * The listening socket of a TCP endpoint this process serves: the one the
+   * supervisor bound and handed over (`bind = supervisor`, the default),
+   * or a new one on the endpoint's address (`bind = server`).
+   *
+   * @param name The endpoint's topology name.
+   * @returns The listener.
+   */
+  async tcpListener(name: string): Promise<SocketListener> {
+    const endpoint = this.#expect(name, "tcp", ["server"]);
+    if (endpoint.options["bind"] === "server") {
+      return this.#own(
+        await Socket.listen({
+          host: String(endpoint.options["host"]),
+          port: Number(endpoint.options["port"]),
+        }),
+      );
+    }
+    return this.#own(Socket.adopt({ name }));
+  }
+
+  /**
+   * The socket of a UDP endpoint this process reads: handed over by the
+   * supervisor, or bound here with `bind = server`.
+   *
+   * @param name The endpoint's topology name.
+   * @returns The datagram socket.
+   */
+  async udpSocket(name: string): Promise<DatagramSocket> {
+    const endpoint = this.#expect(name, "udp", ["reader"]);
+    if (endpoint.options["bind"] === "server") {
+      return this.#own(
+        await Datagram.listen({
+          host: String(endpoint.options["host"]),
+          port: Number(endpoint.options["port"]),
+        }),
+      );
+    }
+    return this.#own(Datagram.adopt({ name }));
   }
 
   /**
