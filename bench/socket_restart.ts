@@ -1,7 +1,7 @@
 // Refused connections while a TCP server restarts, before and after the
 // supervisor held the socket: test/scenarios/runtime/socket_restart.ipc
 // (1,000 connections one after the other; the server is killed hard every
-// 250 answers and restarted by its policy) run by `ipckit run` twice in the
+// 400 answers and restarted by its policy) run by `ipckit run` twice in the
 // same cell, once with `bind = server` (the server binds its own socket, as
 // every run did before) and once with the default `bind = supervisor`.
 // Prints one JSON object, then a table.
@@ -61,7 +61,7 @@ const result = {
 };
 console.log(JSON.stringify(result));
 console.log(`
-cell ${result.cell}: 1,000 connections, server killed every 250 answers
+cell ${result.cell}: 1,000 connections, server killed every 400 answers
                          refused  answered  restarts  seconds
 ${
   ([["bind = server (before)", before], ["bind = supervisor", after]] as const).map(([label, r]) =>
