@@ -14,6 +14,14 @@ import {
 } from "../copydata.ts";
 import { Mailslot, type MailslotWriter } from "../mailslot.ts";
 import { NamedPipe, type NamedPipeServer, type PipeConnection } from "../pipe.ts";
+import {
+  type Handlers,
+  rpc,
+  type RpcClient,
+  type RpcSchema,
+  type RpcServer,
+  type ServiceDefinition,
+} from "../rpc.ts";
 import { SharedMemory } from "../shared_memory.ts";
 import { Datagram, type DatagramSocket, Socket, type SocketListener } from "../socket.ts";
 import { Event, Mutex, Semaphore } from "../sync.ts";
@@ -156,6 +164,72 @@ export class Topology implements AsyncDisposable {
     const connection = await NamedPipe.connect(endpoint.name, { timeout });
     this.#owned.push(connection);
     return connection;
+  }
+
+  /**
+   * Serves an RPC service this process is the server of (docs/rpc.md). The
+   * declarations come from the topology; the handlers' types from
+   * `ipckit gen ts`.
+   *
+   * @param name The service's topology name.
+   * @param handlers One function per method; missing ones answer `unimplemented`.
+   * @returns The server; closed with the topology object.
+   * @example
+   * ```ts
+   * import { attach } from "./attach.ts";
+   * interface Calc {
+   *   add: { kind: "unary"; request: { a: number; b: number }; response: { sum: number } };
+   * }
+   * await using t = await attach();
+   * t.serve<Calc>("calc", { add: ({ a, b }) => ({ sum: a + b }) });
+   * await t.ready();
+   * ```
+   */
+  serve<M>(name: string, handlers: Handlers<M>): RpcServer {
+    const { endpoint, definition } = this.#service<M>(name, "server");
+    const server = rpc.serve(definition, handlers, {
+      name: endpoint.name,
+      maxMessageSize: Number(endpoint.options["max_message"]),
+    });
+    this.#owned.push(server);
+    return server;
+  }
+
+  /**
+   * Connects to an RPC service this process is a client of.
+   *
+   * @param name The service's topology name.
+   * @param timeout Milliseconds to wait for the server (default 10 000).
+   * @returns The client: one function per method.
+   * @example
+   * ```ts
+   * import { attach } from "./attach.ts";
+   * interface Calc {
+   *   add: { kind: "unary"; request: { a: number; b: number }; response: { sum: number } };
+   * }
+   * await using t = await attach();
+   * const calc = await t.client<Calc>("calc");
+   * console.log(await calc.add({ a: 1, b: 2 }));
+   * ```
+   */
+  async client<M>(name: string, timeout = 10_000): Promise<RpcClient<M>> {
+    const { endpoint, definition } = this.#service<M>(name, "client");
+    const client = await rpc.connect(definition, {
+      name: endpoint.name,
+      timeout,
+      maxMessageSize: Number(endpoint.options["max_message"]),
+    });
+    this.#owned.push(client);
+    return client;
+  }
+
+  #service<M>(
+    name: string,
+    role: string,
+  ): { endpoint: ContractEndpoint; definition: ServiceDefinition<M> } {
+    const endpoint = this.#expect(name, "service", [role]);
+    const schema = JSON.parse(String(endpoint.options["schema"])) as RpcSchema;
+    return { endpoint, definition: { service: name, schema } };
   }
 
   /**

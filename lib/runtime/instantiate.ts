@@ -22,6 +22,7 @@ import { SharedMemory } from "../shared_memory.ts";
 import { Event, Mutex, Semaphore } from "../sync.ts";
 import { closeAfter, closeAll } from "../_cleanup.ts";
 import type { Plan, PlannedEndpoint } from "./plan.ts";
+import type { SchemaModel } from "../../dsl/mod.ts";
 
 const decoder = new TextDecoder();
 
@@ -120,7 +121,10 @@ export async function instantiate(plan: Plan): Promise<Instantiated> {
   try {
     for (const endpoint of plan.endpoints) {
       const resolved = { ...endpoint.options };
-      osNames.set(endpoint.name, await create(endpoint, resolved, held, sockets));
+      osNames.set(
+        endpoint.name,
+        await create(endpoint, resolved, held, sockets, plan.topology.schema),
+      );
       options.set(endpoint.name, resolved);
     }
     control = new ControlChannel(`ipckit-ctl.${plan.topology.name}.${process.pid}`);
@@ -140,7 +144,9 @@ export async function instantiate(plan: Plan): Promise<Instantiated> {
         ...held.splice(0).reverse(),
         // A server or reader that was killed could not remove its socket file; nothing may outlive the run.
         ...plan.endpoints.map((endpoint) => () => {
-          if (endpoint.kind === "pipe") NamedPipe.reclaim(endpoint.libName);
+          if (endpoint.kind === "pipe" || endpoint.kind === "service") {
+            NamedPipe.reclaim(endpoint.libName);
+          }
           if (endpoint.kind === "mailslot") Mailslot.reclaim(endpoint.libName);
           if (endpoint.kind === "copydata") CopyData.reclaim(endpoint.libName);
         }),
@@ -154,6 +160,7 @@ async function create(
   resolved: Record<string, number | string | boolean>,
   held: Disposable[],
   sockets: Map<string, HeldSocket>,
+  schema: SchemaModel,
 ): Promise<string> {
   const name = endpoint.libName;
   switch (endpoint.kind) {
@@ -208,6 +215,10 @@ async function create(
       return event.osName;
     }
     case "pipe":
+      return NamedPipe.path(name);
+    case "service":
+      // The serving process makes the pipe; every participant gets the declarations.
+      resolved["schema"] = JSON.stringify(schema);
       return NamedPipe.path(name);
     case "mailslot":
       return Mailslot.path(name);
