@@ -12,6 +12,7 @@
  */
 import type { ChannelAddresses, ChannelPort, RoleClaim } from "../_channel_native.ts";
 import { WRITER_ROLE } from "../_channel_native.ts";
+import type { NativeWaitable } from "../_sync_native.ts";
 import { ERRNO, ErrnoError } from "./error.ts";
 import { libc } from "./libc.ts";
 import {
@@ -148,6 +149,28 @@ class PosixChannelPort implements ChannelPort {
       if (word) words.push(word);
     }
     return sleepOn(words, deadlineOf(timeoutMs), signal);
+  }
+
+  waitable(_reader: number, announce: () => void, ready: () => boolean): NativeWaitable {
+    // lib/posix/sync.ts's waitAny calls tryTake(), then sleeps on `word` while it holds `expected`.
+    const head = this.#word(this.a.headOffset, 0);
+    return {
+      osName: "channel",
+      created: false,
+      tryTake() {
+        announce();
+        head.expected = head.current(); // before looking: a commit after this changes the word
+        return ready();
+      },
+      undo() {},
+      close() {},
+      get ready() {
+        return ready();
+      },
+      get word() {
+        return head;
+      },
+    } as NativeWaitable;
   }
 
   wakeWriter(): void {
