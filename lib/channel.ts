@@ -735,8 +735,10 @@ export class ChannelWriter extends ChannelEnd {
     super(name, mapping, ring, `channel '${name}' (writer)`);
     const key = this.roleKey(WRITER_ROLE);
     let claim = ownRoles.has(key) ? "busy" : this.port.claim(WRITER_ROLE);
-    // A reader's liveness probe holds the lock for a moment: retry briefly before giving up.
-    for (let i = 0; claim === "busy" && !ownRoles.has(key) && i < 2000; i++) {
+    // A reader's liveness probe holds the lock for a moment (longer if it is descheduled
+    // meanwhile): retry for up to 50 ms before giving up.
+    const until = performance.now() + 50;
+    while (claim === "busy" && !ownRoles.has(key) && performance.now() < until) {
       claim = this.port.claim(WRITER_ROLE);
     }
     if (claim === "busy") {

@@ -123,13 +123,18 @@ class PosixChannelPort implements ChannelPort {
   sleepReader(
     _reader: number,
     expectedHead: number,
-    _writerPid: number,
+    writerPid: number,
     timeoutMs: number | undefined,
     signal: AbortSignal,
   ): Promise<void> {
     const words = [this.#word(this.a.headOffset, expectedHead)];
-    const writer = this.#lockWord(WRITER_ROLE);
-    if (writer) words.push(writer);
+    if (writerPid !== 0) {
+      // The writer is attached: sleep on its lock too, so its death wakes us. A lock with no
+      // owner means it died since the caller looked: return, and the caller looks again.
+      const writer = this.#lockWord(WRITER_ROLE);
+      if (!writer) return Promise.resolve();
+      words.push(writer);
+    }
     return sleepOn(words, deadlineOf(timeoutMs), signal);
   }
 
@@ -146,7 +151,9 @@ class PosixChannelPort implements ChannelPort {
     const words = [this.#word(this.a.spaceOffset, expectedSpace)];
     for (const reader of readers) {
       const word = this.#lockWord(reader.index);
-      if (word) words.push(word);
+      // A reader with no lock owner died since the caller looked: return so it is reclaimed.
+      if (!word) return Promise.resolve();
+      words.push(word);
     }
     return sleepOn(words, deadlineOf(timeoutMs), signal);
   }
