@@ -7,7 +7,9 @@
  * - {@link Mutex}, {@link Semaphore}, {@link Event}, {@link waitAny}, {@link waitAll};
  * - {@link NamedPipe}, {@link createPipe} and {@link spawn}; {@link Mailslot}; {@link CopyData};
  * - {@link Channel}: a shared-memory message ring between processes;
- * - {@link attach}: the endpoints of a process started by `ipckit run`.
+ * - {@link Socket} and {@link Datagram}: TCP, UDP and Unix sockets, and adopting handed-over ones;
+ * - {@link attach}: the endpoints of a process started by `ipckit run`;
+ * - {@link rpc}: typed services declared in `.ipc`, called across processes.
  *
  * Waits never block the event loop, and errors are typed ({@link Win32Error},
  * {@link ErrnoError}, {@link NotFoundError}, {@link NameTakenError}, …).
@@ -95,3 +97,5 @@ export {
   ChannelWriter,
 } from "./lib/channel.ts";
 export * from "./lib/copydata.ts";
+export * from "./lib/socket.ts";
+export * from "./lib/rpc.ts";

@@ -72,9 +72,11 @@ function checkTimeout(timeout: unknown, what: string): number | undefined {
   return timeout;
 }
 
+/** What SyncObject needs of a platform object. */
+type NativeObject = { close(): void; osName: string; created: boolean };
+
 /** The part every synchronization object shares: its name, its waits and its close. */
-abstract class SyncObject<N extends { close(): void; osName: string; created: boolean }>
-  implements Disposable {
+abstract class SyncObject<N extends NativeObject> implements Disposable {
   #native: N | null;
   #closing = new AbortController();
   #waits = 0;
@@ -149,13 +151,13 @@ abstract class SyncObject<N extends { close(): void; osName: string; created: bo
 
 /** Runs `run` with one signal combining the caller's and every object's close. */
 async function trackWaits<T>(
-  objects: SyncObject<any>[],
+  objects: SyncObject<NativeObject>[],
   verb: string,
   user: AbortSignal | undefined,
   run: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
   user?.throwIfAborted();
-  const entered: SyncObject<any>[] = [];
+  const entered: SyncObject<NativeObject>[] = [];
   const controller = new AbortController();
   const listeners: [AbortSignal, () => void][] = [];
   const follow = (signal: AbortSignal) => {
@@ -721,6 +723,25 @@ function checkWaitables(objects: unknown, what: string): Waitable[] {
   return objects;
 }
 
+/**
+ * waitAll takes every object at once, so one object listed twice (the same
+ * instance, or two opened under one name) could never be taken: an auto-reset
+ * event is one signal, and Windows refuses a handle listed twice. Both OSes
+ * refuse it here, before any wait.
+ */
+function checkDistinct(list: (Event | Semaphore)[]): void {
+  const seen = new Set<string>();
+  for (const object of list) {
+    const osName = object[NATIVE]("wait on").osName;
+    if (seen.has(osName)) {
+      throw new TypeError(
+        `Cannot waitAll on ${object.what} twice: list each object once (waitAll takes them all together)`,
+      );
+    }
+    seen.add(osName);
+  }
+}
+
 /** The result of a {@link waitAny} that timed out. */
 export const TIMED_OUT = "timeout" as const;
 
@@ -784,7 +805,7 @@ export function waitAny(
  * failure); Linux takes them together when all are ready, giving back if one
  * slipped away, and waits again.
  *
- * @param objects Events and semaphores.
+ * @param objects Events and semaphores, each once (TypeError otherwise, on both OSes).
  * @param options `timeout` (ms), `signal`.
  * @returns true when all were taken, false on timeout (nothing taken).
  * @example Using waitAll
@@ -800,6 +821,7 @@ export function waitAll(
   options: WaitOptions = {},
 ): Promise<boolean> {
   const list = checkWaitables(objects, "waitAll") as (Event | Semaphore)[];
+  checkDistinct(list);
   const timeout = checkTimeout(options.timeout, "waitAll");
   return trackWaits(list, "wait on", options.signal, (signal) => {
     const natives = list.map((o) => o[NATIVE]("wait on") as NativeWaitable);

@@ -21,15 +21,18 @@ import type { Endpoint } from "../_pipe_common.ts";
 import { connectPipe, servePipe } from "./pipe.ts";
 import { removeIfStale, socketDirectory } from "./socket.ts";
 
-const HEADER = 12;
+/** `[seq u32][tag u64][split u8]`, then the bytes, or, when split, the bytes as the next message. */
+const HEADER = 13;
 const ANSWER = 5;
+/** Larger messages follow their header as a message of their own, so they are never copied into a frame. */
+const INLINE_LIMIT = 64 * 1024;
 
 /**
  * The socket path of a receiver name.
  *
  * @param name A checked name.
  * @returns `<socket directory>/<name>.copydata`.
- * @example
+ * @example Using copyDataPath
  * ```ts
  * import { copyDataPath } from "./copydata.ts";
  * copyDataPath("jobs"); // "/tmp/ipckit-1000/jobs.copydata"
@@ -44,7 +47,7 @@ export function copyDataPath(name: string): string {
  *
  * @param name A checked name.
  * @returns Whether a stale file was removed.
- * @example
+ * @example Using reclaimCopyData
  * ```ts
  * import { reclaimCopyData } from "./copydata.ts";
  * reclaimCopyData("jobs");
@@ -61,7 +64,7 @@ export function reclaimCopyData(name: string): boolean {
  * @param deliver Hands each message to JavaScript and resolves with its answer.
  * @param settings The reply timeout.
  * @returns The receiver.
- * @example
+ * @example Using listenCopyData
  * ```ts
  * import { listenCopyData } from "./copydata.ts";
  * const receiver = await listenCopyData("jobs", async () => true, {
@@ -100,9 +103,9 @@ export function listenCopyData(
   const replying = new Set<Promise<unknown>>();
   // One message at a time across every sender, like a window's thread.
   let turn: Promise<unknown> = Promise.resolve();
-  const answerOf = (message: Uint8Array): Promise<boolean> => {
-    const view = new DataView(message.buffer, message.byteOffset, message.byteLength);
-    const delivered = deliver({ tag: view.getBigUint64(4, true), data: message.subarray(HEADER) });
+  const answerOf = (header: Uint8Array, data: Uint8Array): Promise<boolean> => {
+    const view = new DataView(header.buffer, header.byteOffset, header.byteLength);
+    const delivered = deliver({ tag: view.getBigUint64(4, true), data });
     let timer: ReturnType<typeof setTimeout> | undefined;
     const answered = Promise.race([
       delivered,
@@ -118,7 +121,9 @@ export function listenCopyData(
         const message = await connection.read();
         if (message === null) break;
         if (message.byteLength < HEADER) continue; // not one of ours
-        const answer = turn.then(() => answerOf(message));
+        const data = message[12] === 1 ? await connection.read() : message.subarray(HEADER);
+        if (data === null) break;
+        const answer = turn.then(() => answerOf(message, data));
         turn = answer.catch(() => {});
         const replied = answer.then((handled) => {
           const reply = new Uint8Array(ANSWER);
@@ -173,7 +178,7 @@ export function listenCopyData(
  * @param name The receiver's name (checked).
  * @param timeout Ms to wait for the receiver (0 = try once).
  * @returns The sender.
- * @example
+ * @example Using connectCopyData
  * ```ts
  * import { connectCopyData } from "./copydata.ts";
  * // const sender = await connectCopyData("jobs", 1000);
@@ -206,11 +211,13 @@ class SocketSender implements SenderEndpoint {
 
   async send(data: Uint8Array, tag: bigint, timeout: number): Promise<boolean> {
     const seq = (this.#seq = (this.#seq + 1) >>> 0);
-    const frame = new Uint8Array(HEADER + data.byteLength);
+    const split = data.byteLength > INLINE_LIMIT;
+    const frame = new Uint8Array(HEADER + (split ? 0 : data.byteLength));
     const view = new DataView(frame.buffer);
     view.setUint32(0, seq, true);
     view.setBigUint64(4, tag, true);
-    frame.set(data, HEADER);
+    frame[12] = split ? 1 : 0;
+    if (!split) frame.set(data, HEADER);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const answer = new Promise<boolean>((resolve, reject) => {
       this.#waiting.set(seq, (value) => (value instanceof Error ? reject(value) : resolve(value)));
@@ -226,8 +233,12 @@ class SocketSender implements SenderEndpoint {
       }
     });
     try {
+      // Both writes queue at once, so nothing of another send can come between them.
+      const written = split
+        ? Promise.all([this.endpoint.write(frame), this.endpoint.write(data)])
+        : this.endpoint.write(frame);
       await Promise.race([
-        this.endpoint.write(frame).catch((error) => {
+        written.catch((error) => {
           throw error instanceof ClosedError
             ? new ClosedError(`Cannot send to ${this.what}: it is gone`, { cause: error })
             : error;

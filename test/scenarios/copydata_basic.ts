@@ -19,7 +19,7 @@ const recording = recordingReceiver();
 const receiver = await CopyData.listen({
   name: nameA,
   handler: recording.handler,
-  replyTimeout: 1500,
+  replyTimeout: 800,
 });
 const peer = startPeer(
   fileURLToPath(new URL("./copydata_peer.ts", import.meta.url)),

@@ -42,7 +42,7 @@ for (const spec of process.argv.slice(2)) {
         if (process.platform !== "win32" && existsSync(path)) {
           verdict = `socket file ${path} exists`;
         } else {
-          Mailslot.open(name).close();
+          await Mailslot.open(name).close();
           verdict = "mailslot still opens";
         }
         break;
