@@ -6,7 +6,9 @@
  * - {@link SharedMemory} and {@link mapFile}: named shared memory and file mappings;
  * - {@link Mutex}, {@link Semaphore}, {@link Event}, {@link waitAny}, {@link waitAll};
  * - {@link NamedPipe}, {@link createPipe} and {@link spawn}; {@link Mailslot}; {@link CopyData};
- * - {@link Channel}: a shared-memory message ring between processes.
+ * - {@link Channel}: a shared-memory message ring between processes;
+ * - {@link Socket} and {@link Datagram}: TCP, UDP and Unix sockets, and adopting handed-over ones;
+ * - {@link rpc}: typed services declared in `.ipc`, called across processes.
  *
  * This entry point is the library alone. The other entry points:
  * `ipckit/attach` for a process started by `ipckit run`, `ipckit/runtime`
@@ -92,3 +94,5 @@ export {
   ChannelWriter,
 } from "./lib/channel.ts";
 export * from "./lib/copydata.ts";
+export * from "./lib/socket.ts";
+export * from "./lib/rpc.ts";

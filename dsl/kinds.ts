@@ -305,6 +305,13 @@ export const KINDS: Readonly<Record<string, KindSpec>> = {
         doc: "port; 0 picks a free one and tells the participants",
       },
       server: { type: "process", doc: "the listening process; by default the reading side" },
+      bind: {
+        type: "enum",
+        values: ["supervisor", "server"],
+        default: "supervisor",
+        doc:
+          "who binds the socket: the supervisor (held across restarts, handed over as LISTEN_FDS / IPCKIT_SOCKETS) or the serving process itself",
+      },
     },
     graph: { dot: "ellipse", mermaid: ["([", "])"] },
   },
@@ -342,6 +349,13 @@ export const KINDS: Readonly<Record<string, KindSpec>> = {
         max: 65507,
         default: 65507,
         doc: "largest datagram",
+      },
+      bind: {
+        type: "enum",
+        values: ["supervisor", "server"],
+        default: "supervisor",
+        doc:
+          "who binds the socket: the supervisor (held across restarts, handed over as LISTEN_FDS / IPCKIT_SOCKETS) or the serving process itself",
       },
     },
     graph: { dot: "ellipse", mermaid: ["((", "))"] },

@@ -55,7 +55,7 @@ export const MAX_COPYDATA_SIZE = 0xffffffff;
  *
  * @param tag The caller's tag (undefined = 0).
  * @returns The tag as a bigint.
- * @example
+ * @example Using checkTag
  * ```ts
  * import { checkTag } from "./_copydata_common.ts";
  * checkTag(7); // 7n
@@ -82,7 +82,7 @@ export function checkTag(tag: unknown): bigint {
  * @param fallback The default.
  * @param what What waits, for the message.
  * @returns The timeout.
- * @example
+ * @example Using checkTimeout
  * ```ts
  * import { checkTimeout } from "./_copydata_common.ts";
  * checkTimeout(undefined, Infinity, "send"); // Infinity

@@ -133,7 +133,7 @@ function payload(data: CopyDataPayload, what: string): Uint8Array {
  * A listening receiver. Without a handler, read its messages with
  * `for await`; the iteration ends when the receiver closes.
  *
- * @example
+ * @example Reading messages with for await
  * ```ts
  * import { CopyData } from "./copydata.ts";
  * await using receiver = await CopyData.listen({ name: "jobs" });
@@ -201,7 +201,7 @@ export class CopyDataReceiver implements AsyncDisposable, AsyncIterable<CopyData
    * dropped; a pending iteration ends. Idempotent.
    *
    * @returns Resolves once the name is free.
-   * @example
+   * @example Closing a receiver
    * ```ts
    * import { CopyData } from "./copydata.ts";
    * const receiver = await CopyData.listen({ name: "jobs" });
@@ -245,7 +245,7 @@ export class CopyDataReceiver implements AsyncDisposable, AsyncIterable<CopyData
  * receiver it reached: once that one closes, sends reject with ClosedError,
  * even if a new receiver listens under the name (connect again).
  *
- * @example
+ * @example A sender with a tag and a timeout
  * ```ts
  * import { CopyData } from "./copydata.ts";
  * await using sender = await CopyData.connect({ name: "jobs", timeout: 1000 });
@@ -278,7 +278,7 @@ export class CopyDataSender implements AsyncDisposable {
    * @returns The receiver's answer: true when it handled the message.
    * @throws TimeoutError when no answer came in time (a hung receiver); ClosedError when the
    *   receiver is gone or this sender is closed; the signal's reason on abort.
-   * @example
+   * @example Sending the largest tag
    * ```ts
    * import { CopyData } from "./copydata.ts";
    * await using sender = await CopyData.connect({ name: "jobs" });
@@ -317,7 +317,7 @@ export class CopyDataSender implements AsyncDisposable {
    * Closes the sender once its messages are answered. Idempotent.
    *
    * @returns Resolves once closed.
-   * @example
+   * @example Closing a sender
    * ```ts
    * import { CopyData } from "./copydata.ts";
    * const sender = await CopyData.connect({ name: "jobs" });
@@ -338,7 +338,7 @@ export class CopyDataSender implements AsyncDisposable {
  * {@link CopyData.connect} to send, {@link CopyData.sendToWindow} for a
  * Windows program that is not ipckit.
  *
- * @example
+ * @example Listening and sending
  * ```ts
  * import { CopyData } from "./copydata.ts";
  * await using receiver = await CopyData.listen({ name: "jobs", handler: () => true });
@@ -355,7 +355,7 @@ export class CopyData {
    * @param name The receiver's name.
    * @returns Windows: the window name of the `ipckit.CopyData` message-only window
    *   (FindWindowExW(HWND_MESSAGE, NULL, L"ipckit.CopyData", name)); Linux: the socket path.
-   * @example
+   * @example The OS name of a receiver
    * ```ts
    * import { CopyData } from "./copydata.ts";
    * console.log(CopyData.osName("jobs")); // "jobs" on Windows, "/run/user/1000/ipckit/jobs.copydata" on Linux
@@ -373,7 +373,7 @@ export class CopyData {
    *
    * @param name The receiver's name.
    * @returns Whether something stale was removed.
-   * @example
+   * @example Cleaning up after a crashed receiver
    * ```ts
    * import { CopyData } from "./copydata.ts";
    * CopyData.reclaim("jobs");
@@ -390,7 +390,7 @@ export class CopyData {
    * @param options `name`, and `handler` (its answer goes to the sender) or none
    *   (iterate the receiver), `replyTimeout`, `allowLowerIntegrity`.
    * @returns The receiver, once it can receive.
-   * @example
+   * @example A receiver whose handler answers
    * ```ts
    * import { CopyData } from "./copydata.ts";
    * await using receiver = await CopyData.listen({
@@ -423,7 +423,7 @@ export class CopyData {
    *
    * @param options `name`, `timeout` (default 0: look once), `signal`.
    * @returns The sender.
-   * @example
+   * @example Connecting with a timeout
    * ```ts
    * import { CopyData } from "./copydata.ts";
    * await using sender = await CopyData.connect({ name: "jobs", timeout: 2000 });
@@ -452,7 +452,7 @@ export class CopyData {
    * @param data The bytes (a string is sent as UTF-8).
    * @param options `tag`, `timeout` for the answer in ms, `signal`.
    * @returns Whether the window handled the message.
-   * @example
+   * @example Sending to a raw window handle
    * ```ts
    * import { CopyData } from "./copydata.ts";
    * await using receiver = await CopyData.listen({ name: "jobs", handler: () => true });
@@ -481,4 +481,3 @@ export class CopyData {
     return new CopyDataSender(win32.windowSender(hwnd, what), what, what).send(data, options);
   }
 }
-

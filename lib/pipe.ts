@@ -33,7 +33,7 @@ import type {
   ServeSettings,
 } from "./_pipe_common.ts";
 import { INHERITED_ENV, registerEnd } from "./_anonymous_pipe.ts";
-import { toBytes } from "./_pipe_common.ts";
+import { StreamConnection } from "./_stream.ts";
 import * as posix from "./posix/pipe.ts";
 import * as win32 from "./win32/pipe.ts";
 
@@ -41,9 +41,6 @@ export type { PipeMode, PipeSecurity } from "./_pipe_common.ts";
 export type { WaitOptions } from "./_options.ts";
 
 const os = platform === "windows" ? win32 : posix;
-
-/** Bytes read ahead of the caller before reading pauses. */
-const READ_AHEAD_BYTES = 1024 * 1024;
 
 /** Options of {@link NamedPipe.serve}. */
 export interface ServeOptions {
@@ -71,12 +68,6 @@ export interface ConnectOptions {
   signal?: AbortSignal;
 }
 
-/** A read waiting for data. */
-interface PendingRead {
-  resolve(item: Uint8Array | null): void;
-  reject(error: unknown): void;
-}
-
 /**
  * A connected named pipe, on either side: `read()`/`write()`, async
  * iteration of messages (or chunks), and Web Streams.
@@ -88,191 +79,18 @@ interface PendingRead {
  * for await (const message of conn) console.log(message.byteLength);
  * ```
  */
-export class PipeConnection implements AsyncDisposable, AsyncIterable<Uint8Array> {
+export class PipeConnection extends StreamConnection {
   readonly #endpoint: Endpoint;
-  readonly #queue: (Uint8Array | null)[] = [];
-  #queuedBytes = 0;
-  #pumping = false;
-  #failure: unknown = null;
-  /** Reads waiting for data, in call order. */
-  readonly #readers: PendingRead[] = [];
-  #closed = false;
-  #closing: Promise<void> | null = null;
-  #readable: ReadableStream<Uint8Array> | null = null;
-  #writable: WritableStream<Uint8Array> | null = null;
 
   /** @internal Made by {@link NamedPipe.connect} and {@link NamedPipeServer.accept}. */
   constructor(endpoint: Endpoint, readonly name: string, readonly mode: PipeMode) {
+    super(endpoint, `pipe '${name}'`);
     this.#endpoint = endpoint;
   }
 
   /** The process id of the other end. */
   get peerPid(): number {
     return this.#endpoint.peerPid;
-  }
-
-  /**
-   * Reads the next message (message mode) or the next chunk of bytes (byte
-   * mode). Concurrent reads are answered in call order. An aborted or
-   * timed-out read takes nothing: what it would have got goes to the next read.
-   *
-   * @param options `timeout` (ms; then TimeoutError), `signal` (then its reason).
-   * @returns The bytes, or null once the other end has closed and everything was read.
-   * @example
-   * ```ts
-   * import { NamedPipe } from "./pipe.ts";
-   * await using conn = await NamedPipe.connect({ name: "jobs" });
-   * const message = await conn.read();
-   * ```
-   */
-  read(options: WaitOptions = {}): Promise<Uint8Array | null> {
-    if (this.#closed) {
-      return Promise.reject(new ClosedError(`Cannot read from pipe '${this.name}': it is closed`));
-    }
-    if (options.timeout === undefined && options.signal === undefined) {
-      return new Promise((resolve, reject) => {
-        this.#readers.push({ resolve, reject });
-        this.#deliver();
-      });
-    }
-    return withDeadline(options, `read from pipe '${this.name}'`, (signal) => {
-      let reader!: PendingRead;
-      const reading = new Promise<Uint8Array | null>((resolve, reject) => {
-        reader = { resolve, reject };
-        this.#readers.push(reader);
-        this.#deliver();
-      });
-      return abortable(reading, signal, () => {
-        const at = this.#readers.indexOf(reader);
-        if (at >= 0) this.#readers.splice(at, 1);
-      });
-    });
-  }
-
-  /** Hands queued data (or the end, a failure, the close) to waiting reads, first come first served. */
-  #deliver(): void {
-    while (this.#readers.length > 0) {
-      const item = this.#queue[0];
-      if (item !== undefined) {
-        const reader = this.#readers.shift()!;
-        if (item === null) {
-          reader.resolve(null); // the end of the stream stays queued: it is every later answer
-          continue;
-        }
-        this.#queue.shift();
-        this.#queuedBytes -= item.byteLength;
-        reader.resolve(item);
-        continue;
-      }
-      if (this.#failure) {
-        for (const reader of this.#readers.splice(0)) reader.reject(this.#failure);
-        return;
-      }
-      if (this.#closed) {
-        const error = new ClosedError(`Cannot read from pipe '${this.name}': it is closed`);
-        for (const reader of this.#readers.splice(0)) reader.reject(error);
-        return;
-      }
-      break;
-    }
-    this.#pump();
-  }
-
-  /** Keeps one read in flight while the queue is short, so the OS fills while JavaScript works. */
-  #pump(): void {
-    if (this.#pumping || this.#closed || this.#failure) return;
-    if (this.#queuedBytes >= READ_AHEAD_BYTES || this.#queue.at(-1) === null) return;
-    this.#pumping = true;
-    this.#endpoint.read().then(
-      (item) => {
-        this.#pumping = false;
-        this.#queue.push(item);
-        if (item) this.#queuedBytes += item.byteLength;
-        this.#deliver();
-      },
-      (error) => {
-        this.#pumping = false;
-        if (!(error instanceof ClosedError && this.#closed)) this.#failure = error;
-        this.#deliver();
-      },
-    );
-  }
-
-  /**
-   * Writes bytes (a string is sent as UTF-8). In message mode one write is
-   * one message, zero-length included. Writes keep their order even when not
-   * awaited; don't change `data` until the promise settles.
-   *
-   * @param data The bytes.
-   * @returns Resolves when the data is in the pipe.
-   * @example
-   * ```ts
-   * import { NamedPipe } from "./pipe.ts";
-   * await using conn = await NamedPipe.connect({ name: "jobs" });
-   * await conn.write(new Uint8Array([1, 2, 3]));
-   * ```
-   */
-  write(data: Uint8Array | ArrayBufferView | ArrayBuffer | string): Promise<void> {
-    if (this.#closed) {
-      return Promise.reject(new ClosedError(`Cannot write to pipe '${this.name}': it is closed`));
-    }
-    return this.#endpoint.write(toBytes(data, `pipe '${this.name}'`));
-  }
-
-  /** The incoming data as a ReadableStream (one chunk per message in message mode). */
-  get readable(): ReadableStream<Uint8Array> {
-    return (this.#readable ??= new ReadableStream<Uint8Array>({
-      pull: async (controller) => {
-        const item = await this.read();
-        if (item === null) controller.close();
-        else controller.enqueue(item);
-      },
-      cancel: () => this.close(),
-    }));
-  }
-
-  /** A WritableStream over `write()`; closing it closes the connection. */
-  get writable(): WritableStream<Uint8Array> {
-    return (this.#writable ??= new WritableStream<Uint8Array>({
-      write: (chunk) => this.write(chunk),
-      close: () => this.close(),
-      abort: () => this.close(),
-    }));
-  }
-
-  /**
-   * Waits until everything written has reached the pipe, then closes it.
-   *
-   * @returns Resolves once closed.
-   * @example
-   * ```ts
-   * import { NamedPipe } from "./pipe.ts";
-   * const conn = await NamedPipe.connect({ name: "jobs" });
-   * void conn.write("last words");
-   * await conn.close(); // the write is not lost
-   * ```
-   */
-  close(): Promise<void> {
-    return this.#closing ??= (async () => {
-      this.#closed = true;
-      try {
-        await this.#endpoint.close();
-      } finally {
-        this.#deliver();
-      }
-    })();
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    for (;;) {
-      const item = await this.read();
-      if (item === null) return;
-      yield item;
-    }
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
   }
 }
 

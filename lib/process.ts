@@ -23,6 +23,7 @@ import { abortable, type WaitOptions, withDeadline } from "./_options.ts";
 import type { AnonymousEnd } from "./_pipe_common.ts";
 import type { ExitStatus, NativeChild, StdioTarget } from "./_process_common.ts";
 import { createPipe, type PipeReader, type PipeWriter } from "./pipe.ts";
+import { DatagramSocket, HeldSocket, type SocketListener } from "./socket.ts";
 import * as posix from "./posix/process.ts";
 import * as win32 from "./win32/process.ts";
 
@@ -57,6 +58,16 @@ export interface SpawnOptions {
    * handle or fd of this process reaches the child.
    */
   inherit?: (PipeReader | PipeWriter)[];
+  /**
+   * Sockets the child gets the way systemd's socket activation hands them
+   * over, each under a name: on Linux as fds 3, 4, … with `LISTEN_FDS`,
+   * `LISTEN_PID` and `LISTEN_FDNAMES` (the command then starts through
+   * `/bin/sh`, which sets `LISTEN_PID` to its own pid and execs it); on
+   * Windows as inherited handles listed in `IPCKIT_SOCKETS`
+   * (docs/env-contract.md). The child adopts them with `Socket.adopt()` or
+   * any socket-activation library; this process keeps its own copies.
+   */
+  sockets?: { name: string; socket: HeldSocket | SocketListener | DatagramSocket }[];
 }
 
 /**
@@ -259,7 +270,20 @@ export function spawn(argv: readonly string[], options: SpawnOptions = {}): Chil
       target(options.stderr, "stderr"),
     ] as const;
     const inherit = (options.inherit ?? []).map((end, i) => take(end, `inherit[${i}]`));
-    native = os.spawnProcess({ file, argv, cwd: options.cwd, env, stdio, inherit });
+    const sockets = (options.sockets ?? []).map(({ name, socket }) => {
+      if (!/^[A-Za-z0-9_.-]+$/.test(name)) {
+        throw new TypeError(
+          `Cannot hand over socket '${name}': a name is letters, digits, '_', '.' and '-'`,
+        );
+      }
+      const type = socket instanceof HeldSocket
+        ? socket.type
+        : socket instanceof DatagramSocket
+        ? "datagram" as const
+        : "stream" as const;
+      return { name, handle: socket.rawHandle(), type };
+    });
+    native = os.spawnProcess({ file, argv, cwd: options.cwd, env, stdio, inherit, sockets });
   } catch (error) {
     // Pipes made for "pipe" streams are ours to drop; ends the caller passed stay theirs.
     for (const end of [ours.stdin, ours.stdout, ours.stderr]) void end?.close();

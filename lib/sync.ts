@@ -29,12 +29,15 @@ import { ClosedError, platform } from "./ffi/mod.ts";
 import { AbandonedMutexError, TimeoutError } from "./errors.ts";
 import { checkTimeout, type WaitOptions as SharedWaitOptions } from "./_options.ts";
 import { checkName } from "./_names.ts";
-import type {
-  NativeEvent,
-  NativeMutex,
-  NativeSemaphore,
-  NativeWaitable,
-  SyncBackend,
+import {
+  type LentWaitable,
+  type NativeEvent,
+  type NativeMutex,
+  type NativeSemaphore,
+  type NativeWaitable,
+  type SyncBackend,
+  WAIT_SOURCE,
+  type WaitSource,
 } from "./_sync_native.ts";
 import * as posix from "./posix/sync.ts";
 import * as win32 from "./win32/sync.ts";
@@ -714,14 +717,23 @@ export class Event extends SyncObject<NativeEvent> {
 
 // ---- Waiting on several -----------------------------------------------------------------
 
-/** What waitAny and waitAll accept. Mutexes are locked with `lock()` (their ownership is per thread). */
-export type Waitable = Event | Semaphore;
+/**
+ * What waitAny and waitAll accept. Mutexes are locked with `lock()` (their
+ * ownership is per thread). waitAny also takes a `ChannelReader` (a
+ * {@link WaitSource}): it is ready when a message (or the end of its stream)
+ * is there, and the caller then receives it.
+ */
+export type Waitable = Event | Semaphore | WaitSource;
+
+const isSource = (object: unknown): object is WaitSource =>
+  typeof object === "object" && object !== null && WAIT_SOURCE in object;
 
 function checkWaitables(objects: unknown, what: string): Waitable[] {
   if (!Array.isArray(objects) || objects.length === 0) {
     throw new TypeError(`Cannot ${what}: pass a non-empty array of events and semaphores`);
   }
   for (const object of objects) {
+    if (what === "waitAny" && isSource(object)) continue;
     if (!(object instanceof Event) && !(object instanceof Semaphore)) {
       const kind = object instanceof Mutex ? "a mutex (lock it with lock())" : String(object);
       throw new TypeError(
@@ -738,7 +750,7 @@ function checkWaitables(objects: unknown, what: string): Waitable[] {
  * event is one signal, and Windows refuses a handle listed twice. Both OSes
  * refuse it here, before any wait.
  */
-function checkDistinct(list: Waitable[]): void {
+function checkDistinct(list: (Event | Semaphore)[]): void {
   const seen = new Set<string>();
   for (const object of list) {
     const osName = object[NATIVE]("wait on").osName;
@@ -752,7 +764,7 @@ function checkDistinct(list: Waitable[]): void {
 }
 
 /** One waitAny over `list`, with a TimeoutError naming `what`. */
-function waitFor(list: Waitable[], options: WaitOptions, verb: string, what: string) {
+function waitFor(list: (Event | Semaphore)[], options: WaitOptions, verb: string, what: string) {
   const timeout = checkTimeout(options.timeout, `${verb} ${what}`);
   return trackWaits(list, verb, options.signal, async (signal) => {
     const natives = list.map((o) => o[NATIVE](verb) as NativeWaitable);
@@ -768,7 +780,8 @@ function waitFor(list: Waitable[], options: WaitOptions, verb: string, what: str
  * Any number of objects; any number of waits at once (they share one parked
  * OS wait per 63 objects on Windows, per 127 on Linux).
  *
- * @param objects Events and semaphores.
+ * @param objects Events, semaphores and channel readers (a reader is ready
+ *   when a message or the end of its stream is there; nothing is taken from it).
  * @param options `timeout` (ms), `signal`.
  * @returns The index of the object taken.
  * @throws TimeoutError after `timeout` (nothing taken); the signal's reason on abort.
@@ -785,7 +798,37 @@ export async function waitAny(
   options: WaitOptions = {},
 ): Promise<number> {
   const list = checkWaitables(objects, "waitAny");
-  return await waitFor(list, options, "wait on", `${list.length} objects`);
+  const what = `${list.length} objects`;
+  const timeout = checkTimeout(options.timeout, `wait on ${what}`);
+  const syncObjects = list.filter((o) => !isSource(o)) as (Event | Semaphore)[];
+  return await trackWaits(syncObjects, "wait on", options.signal, async (signal) => {
+    const lent = new Map<WaitSource, LentWaitable>();
+    const controller = new AbortController();
+    const follow = (from: AbortSignal) => {
+      const onAbort = () => controller.abort(from.reason);
+      if (from.aborted) onAbort();
+      from.addEventListener("abort", onAbort);
+      return () => from.removeEventListener("abort", onAbort);
+    };
+    const unfollow = [follow(signal)];
+    try {
+      for (const object of list) {
+        if (!isSource(object) || lent.has(object)) continue;
+        const wait = object[WAIT_SOURCE]();
+        lent.set(object, wait);
+        unfollow.push(follow(wait.closing));
+      }
+      const natives = list.map((o) =>
+        isSource(o) ? lent.get(o)!.native : o[NATIVE]("wait on") as NativeWaitable
+      );
+      const index = await native.waitAny(natives, timeout, controller.signal);
+      if (index < 0) throw timeoutError(what, "wait on", timeout!);
+      return index;
+    } finally {
+      for (const stop of unfollow) stop();
+      for (const wait of lent.values()) wait.leave();
+    }
+  });
 }
 
 /**
@@ -807,10 +850,10 @@ export async function waitAny(
  * ```
  */
 export async function waitAll(
-  objects: readonly Waitable[],
+  objects: readonly (Event | Semaphore)[],
   options: WaitOptions = {},
 ): Promise<void> {
-  const list = checkWaitables(objects, "waitAll");
+  const list = checkWaitables(objects, "waitAll") as (Event | Semaphore)[];
   checkDistinct(list);
   const timeout = checkTimeout(options.timeout, `waitAll on ${list.length} objects`);
   await trackWaits(list, "wait on", options.signal, async (signal) => {

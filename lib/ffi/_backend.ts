@@ -1,6 +1,6 @@
 // The interface each runtime backend implements. Everything above lib/ffi sees
 // only this; the backends are the only code that touches Deno.* or bun:ffi.
-import type { Callback, CallbackDef, SymbolTable } from "./types.ts";
+import type { Callback, CallbackDef, SymbolDef, SymbolTable } from "./types.ts";
 
 export interface Backend {
   readonly name: "bun" | "deno";
@@ -9,6 +9,8 @@ export interface Backend {
     path: string,
     table: SymbolTable,
   ): Record<string, ((...args: unknown[]) => unknown) | undefined>;
+  /** A function at a native code address (not blocking), taking and returning neutral values. */
+  functionAt(address: bigint, def: SymbolDef): (...args: unknown[]) => unknown;
   /** A non-owning ArrayBuffer over native memory. */
   view(address: bigint, byteLength: number): ArrayBuffer;
   /** A native function pointer that calls `fn`. */

@@ -4,11 +4,12 @@
 import { isMainThread } from "node:worker_threads";
 import type { Backend } from "./_backend.ts";
 import { DedicatedThread, type ThreadLibrary } from "./thread.ts";
-import type { Callback, CallbackDef, NativeType, SymbolTable } from "./types.ts";
+import type { Callback, CallbackDef, NativeType, SymbolDef, SymbolTable } from "./types.ts";
 
 // Only the parts of bun:ffi this backend uses (tsc has no Bun declarations).
 interface BunFfi {
   dlopen(path: string, symbols: Record<string, unknown>): { symbols: Record<string, unknown> };
+  CFunction(def: { ptr: number; args: string[]; returns: string }): (...args: unknown[]) => unknown;
   toArrayBuffer(address: number, byteOffset: number, byteLength: number): ArrayBuffer;
   JSCallback: new (
     fn: (...args: unknown[]) => unknown,
@@ -65,19 +66,24 @@ function openDirect(path: string, table: SymbolTable) {
   const out: Record<string, ((...args: unknown[]) => unknown) | undefined> = {};
   for (const [name, def] of Object.entries(table)) {
     const fn = raw[name] as ((...args: unknown[]) => unknown) | undefined;
-    const callbackSlots = def.args.flatMap((t, i) => (t === "callback" ? [i] : []));
-    const bufferSlots = def.args.flatMap((t, i) => (t === "buffer" ? [i] : []));
-    if (!fn || (callbackSlots.length === 0 && bufferSlots.length === 0)) {
-      out[name] = fn;
-      continue;
-    }
-    out[name] = (...args: unknown[]) => {
-      for (const i of callbackSlots) args[i] = (args[i] as Callback | null)?.pointer ?? 0n;
-      for (const i of bufferSlots) args[i] ??= null;
-      return fn(...args);
-    };
+    out[name] = fn ? wrap(fn, def) : undefined;
   }
   return out;
+}
+
+/** Callbacks travel as their code address; a missing buffer is NULL. */
+function wrap(
+  fn: (...args: unknown[]) => unknown,
+  def: SymbolDef,
+): (...args: unknown[]) => unknown {
+  const callbackSlots = def.args.flatMap((t, i) => (t === "callback" ? [i] : []));
+  const bufferSlots = def.args.flatMap((t, i) => (t === "buffer" ? [i] : []));
+  if (callbackSlots.length === 0 && bufferSlots.length === 0) return fn;
+  return (...args: unknown[]) => {
+    for (const i of callbackSlots) args[i] = (args[i] as Callback | null)?.pointer ?? 0n;
+    for (const i of bufferSlots) args[i] ??= null;
+    return fn(...args);
+  };
 }
 
 // ---- Blocking calls --------------------------------------------------------
@@ -131,6 +137,14 @@ export const bunBackend: Backend = {
     // message-loop thread) makes no blocking calls of its own.
     if (blocking && isMainThread) warmPool();
     return direct;
+  },
+  functionAt(address, def) {
+    const fn = ffi.CFunction({
+      ptr: Number(address),
+      args: def.args.map(bunType),
+      returns: bunType(def.returns),
+    });
+    return wrap(fn, def);
   },
   view(address, byteLength) {
     if (byteLength === 0) return new ArrayBuffer(0);

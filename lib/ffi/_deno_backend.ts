@@ -1,7 +1,7 @@
 // Deno backend: Deno.dlopen with `nonblocking` for blocking calls (they run on
 // Deno's FFI thread pool and resolve as promises).
 import type { Backend } from "./_backend.ts";
-import type { Callback, CallbackDef, NativeType, SymbolTable } from "./types.ts";
+import type { Callback, CallbackDef, NativeType, SymbolDef, SymbolTable } from "./types.ts";
 
 // Only the parts of the Deno namespace this backend uses; tsc runs without
 // Deno's own declarations, and `deno check` sees the real ones.
@@ -9,6 +9,7 @@ interface DenoFfi {
   dlopen(path: string, symbols: Record<string, unknown>): { symbols: Record<string, unknown> };
   UnsafePointer: { create(value: bigint): unknown; value(pointer: unknown): bigint | number };
   UnsafePointerView: { getArrayBuffer(pointer: unknown, byteLength: number): ArrayBuffer };
+  UnsafeFnPointer: new (pointer: unknown, def: unknown) => { call(...args: unknown[]): unknown };
   UnsafeCallback: {
     new (def: unknown, fn: (...args: unknown[]) => unknown): { pointer: unknown; close(): void };
     threadSafe(
@@ -51,25 +52,33 @@ function open(path: string, table: SymbolTable) {
   const out: Record<string, ((...args: unknown[]) => unknown) | undefined> = {};
   for (const [name, def] of Object.entries(table)) {
     const fn = raw[name] as ((...args: unknown[]) => unknown) | undefined | null;
-    if (!fn) {
-      out[name] = undefined;
-      continue;
-    }
-    const callbackSlots = def.args.flatMap((t, i) => (t === "callback" ? [i] : []));
-    const returnsWide = WIDE_INTS.has(def.returns);
-    if (callbackSlots.length === 0 && !returnsWide) {
-      out[name] = fn;
-      continue;
-    }
-    // Callbacks travel as their code address; wide results always as bigint.
-    out[name] = (...args: unknown[]) => {
-      for (const i of callbackSlots) args[i] = (args[i] as Callback | null)?.pointer ?? 0n;
-      const result = fn(...args);
-      if (!returnsWide) return result;
-      return def.blocking ? (result as Promise<unknown>).then(toBigInt) : toBigInt(result);
-    };
+    out[name] = fn ? wrap(fn, def) : undefined;
   }
   return out;
+}
+
+/** Callbacks travel as their code address; wide results always as bigint. */
+function wrap(
+  fn: (...args: unknown[]) => unknown,
+  def: SymbolDef,
+): (...args: unknown[]) => unknown {
+  const callbackSlots = def.args.flatMap((t, i) => (t === "callback" ? [i] : []));
+  const returnsWide = WIDE_INTS.has(def.returns);
+  if (callbackSlots.length === 0 && !returnsWide) return fn;
+  return (...args: unknown[]) => {
+    for (const i of callbackSlots) args[i] = (args[i] as Callback | null)?.pointer ?? 0n;
+    const result = fn(...args);
+    if (!returnsWide) return result;
+    return def.blocking ? (result as Promise<unknown>).then(toBigInt) : toBigInt(result);
+  };
+}
+
+function functionAt(address: bigint, def: SymbolDef): (...args: unknown[]) => unknown {
+  const pointer = new Deno.UnsafeFnPointer(Deno.UnsafePointer.create(address), {
+    parameters: def.args.map(denoType),
+    result: denoType(def.returns),
+  });
+  return wrap((...args: unknown[]) => pointer.call(...args), def);
 }
 
 function toBigInt(value: unknown): bigint {
@@ -108,6 +117,7 @@ export const denoBackend: Backend = {
     }
     return symbols;
   },
+  functionAt,
   view(address, byteLength) {
     return Deno.UnsafePointerView.getArrayBuffer(Deno.UnsafePointer.create(address), byteLength);
   },

@@ -32,7 +32,7 @@ export interface ThreadCallMessage {
  *
  * @param calls The calls.
  * @returns Their plain-data form.
- * @example
+ * @example Using threadCallMessages
  * ```ts
  * import { threadCallMessages } from "./thread.ts";
  * const lib = { path: "kernel32.dll", table: { GetLastError: { args: [], returns: "u32" } } } as const;
@@ -57,7 +57,7 @@ const openedOnThisThread = new Map<string, (...args: unknown[]) => unknown>();
  *
  * @param calls The calls, from {@link threadCallMessages}.
  * @returns Their results, in order.
- * @example
+ * @example Using runThreadCalls
  * ```ts
  * import { runThreadCalls } from "./thread.ts";
  * // runThreadCalls(message.calls) inside a worker

@@ -32,7 +32,7 @@ const INLINE_LIMIT = 64 * 1024;
  *
  * @param name A checked name.
  * @returns `<socket directory>/<name>.copydata`.
- * @example
+ * @example Using copyDataPath
  * ```ts
  * import { copyDataPath } from "./copydata.ts";
  * copyDataPath("jobs"); // "/tmp/ipckit-1000/jobs.copydata"
@@ -47,7 +47,7 @@ export function copyDataPath(name: string): string {
  *
  * @param name A checked name.
  * @returns Whether a stale file was removed.
- * @example
+ * @example Using reclaimCopyData
  * ```ts
  * import { reclaimCopyData } from "./copydata.ts";
  * reclaimCopyData("jobs");
@@ -64,7 +64,7 @@ export function reclaimCopyData(name: string): boolean {
  * @param deliver Hands each message to JavaScript and resolves with its answer.
  * @param settings The reply timeout.
  * @returns The receiver.
- * @example
+ * @example Using listenCopyData
  * ```ts
  * import { listenCopyData } from "./copydata.ts";
  * const receiver = await listenCopyData("jobs", async () => true, {
@@ -178,7 +178,7 @@ export function listenCopyData(
  * @param name The receiver's name (checked).
  * @param timeout Ms to wait for the receiver (0 = try once).
  * @returns The sender.
- * @example
+ * @example Using connectCopyData
  * ```ts
  * import { connectCopyData } from "./copydata.ts";
  * // const sender = await connectCopyData("jobs", 1000);

@@ -14,7 +14,16 @@ import {
 } from "../copydata.ts";
 import { Mailslot, type MailslotWriter } from "../mailslot.ts";
 import { NamedPipe, type NamedPipeServer, type PipeConnection } from "../pipe.ts";
+import {
+  type Handlers,
+  rpc,
+  type RpcClient,
+  type RpcSchema,
+  type RpcServer,
+  type ServiceDefinition,
+} from "../rpc.ts";
 import { SharedMemory } from "../shared_memory.ts";
+import { Datagram, type DatagramSocket, Socket, type SocketListener } from "../socket.ts";
 import { Event, Mutex, Semaphore } from "../sync.ts";
 import { closeAfter, closeAll } from "../_cleanup.ts";
 import type { WaitOptions } from "../_options.ts";
@@ -161,6 +170,72 @@ export class AttachedTopology implements AsyncDisposable {
     });
     this.#owned.push(connection);
     return connection;
+  }
+
+  /**
+   * Serves an RPC service this process is the server of (docs/rpc.md). The
+   * declarations come from the topology; the handlers' types from
+   * `ipckit gen ts`.
+   *
+   * @param name The service's topology name.
+   * @param handlers One function per method; missing ones answer `unimplemented`.
+   * @returns The server; closed with the topology object.
+   * @example
+   * ```ts
+   * import { attach } from "./attach.ts";
+   * interface Calc {
+   *   add: { kind: "unary"; request: { a: number; b: number }; response: { sum: number } };
+   * }
+   * await using t = await attach();
+   * t.serve<Calc>("calc", { add: ({ a, b }) => ({ sum: a + b }) });
+   * await t.ready();
+   * ```
+   */
+  serve<M>(name: string, handlers: Handlers<M>): RpcServer {
+    const { endpoint, definition } = this.#service<M>(name, "server");
+    const server = rpc.serve(definition, handlers, {
+      name: endpoint.name,
+      maxMessageSize: Number(endpoint.options["max_message"]),
+    });
+    this.#owned.push(server);
+    return server;
+  }
+
+  /**
+   * Connects to an RPC service this process is a client of.
+   *
+   * @param name The service's topology name.
+   * @param timeout Milliseconds to wait for the server (default 10 000).
+   * @returns The client: one function per method.
+   * @example
+   * ```ts
+   * import { attach } from "./attach.ts";
+   * interface Calc {
+   *   add: { kind: "unary"; request: { a: number; b: number }; response: { sum: number } };
+   * }
+   * await using t = await attach();
+   * const calc = await t.client<Calc>("calc");
+   * console.log(await calc.add({ a: 1, b: 2 }));
+   * ```
+   */
+  async client<M>(name: string, timeout = 10_000): Promise<RpcClient<M>> {
+    const { endpoint, definition } = this.#service<M>(name, "client");
+    const client = await rpc.connect(definition, {
+      name: endpoint.name,
+      timeout,
+      maxMessageSize: Number(endpoint.options["max_message"]),
+    });
+    this.#owned.push(client);
+    return client;
+  }
+
+  #service<M>(
+    name: string,
+    role: string,
+  ): { endpoint: ContractEndpoint; definition: ServiceDefinition<M> } {
+    const endpoint = this.#expect(name, "service", [role]);
+    const schema = JSON.parse(String(endpoint.options["schema"])) as RpcSchema;
+    return { endpoint, definition: { service: name, schema } };
   }
 
   /**
@@ -328,6 +403,47 @@ export class AttachedTopology implements AsyncDisposable {
       port: Number(endpoint.options["port"]),
       role: endpoint.role,
     };
+  }
+
+  /**
+   * The listening socket of a TCP endpoint this process serves: the one the
+   * supervisor bound and handed over (`bind = supervisor`, the default),
+   * or a new one on the endpoint's address (`bind = server`).
+   *
+   * @param name The endpoint's topology name.
+   * @returns The listener.
+   */
+  async tcpListener(name: string): Promise<SocketListener> {
+    const endpoint = this.#expect(name, "tcp", ["server"]);
+    if (endpoint.options["bind"] === "server") {
+      return this.#own(
+        await Socket.listen({
+          host: String(endpoint.options["host"]),
+          port: Number(endpoint.options["port"]),
+        }),
+      );
+    }
+    return this.#own(Socket.adopt({ name }));
+  }
+
+  /**
+   * The socket of a UDP endpoint this process reads: handed over by the
+   * supervisor, or bound here with `bind = server`.
+   *
+   * @param name The endpoint's topology name.
+   * @returns The datagram socket.
+   */
+  async udpSocket(name: string): Promise<DatagramSocket> {
+    const endpoint = this.#expect(name, "udp", ["reader"]);
+    if (endpoint.options["bind"] === "server") {
+      return this.#own(
+        await Datagram.listen({
+          host: String(endpoint.options["host"]),
+          port: Number(endpoint.options["port"]),
+        }),
+      );
+    }
+    return this.#own(Datagram.adopt({ name }));
   }
 
   /**

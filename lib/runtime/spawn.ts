@@ -131,6 +131,13 @@ export function makeLauncher(plan: Plan, links: StdioLinks): Launcher {
       ),
       control: { name: endpoints.control.name, osName: endpoints.control.osName },
     };
+    // The sockets the supervisor holds for this instance's endpoints: it serves TCP, reads UDP.
+    const sockets = instance.uses.flatMap(({ endpoint, role }) => {
+      const socket = endpoints.sockets.get(endpoint.name);
+      const serves = (endpoint.kind === "tcp" && role === "server") ||
+        (endpoint.kind === "udp" && role === "reader");
+      return socket && serves ? [{ name: endpoint.name, socket }] : [];
+    });
     const stdin = links.take(instance.id, "stdin");
     const stdout = links.take(instance.id, "stdout");
     const stderr = links.take(instance.id, "stderr");
@@ -143,6 +150,7 @@ export function makeLauncher(plan: Plan, links: StdioLinks): Launcher {
         stdin: stdin ?? "null",
         stdout: stdout ?? "pipe",
         stderr: stderr ?? "pipe",
+        sockets,
       });
     } catch (error) {
       const command = instance.process.argv[0];

@@ -52,7 +52,7 @@ const INDIRECT_MARK = 0x6970636b43440001n;
  *
  * @param name The receiver's name.
  * @returns The OS name of the lock.
- * @example
+ * @example Using copyDataLockName
  * ```ts
  * import { copyDataLockName } from "./copydata.ts";
  * copyDataLockName("jobs"); // "Local\\ipckit.CopyData.jobs"
@@ -84,7 +84,7 @@ function findReceiver(name: string): bigint {
  * @param deliver Hands each message to JavaScript and resolves with its answer.
  * @param settings Reply timeout, lower-integrity senders.
  * @returns The receiver.
- * @example
+ * @example Using listenCopyData
  * ```ts
  * import { listenCopyData } from "./copydata.ts";
  * const receiver = await listenCopyData("jobs", async () => true, {
@@ -211,7 +211,7 @@ function isIpckitReceiver(hwnd: bigint): boolean {
  * @param name The receiver's name (checked).
  * @param timeout Ms to wait for the receiver (0 = look once).
  * @returns A sender bound to the receiver's window.
- * @example
+ * @example Using connectCopyData
  * ```ts
  * import { connectCopyData } from "./copydata.ts";
  * // const sender = await connectCopyData("jobs", 1000);
@@ -242,7 +242,7 @@ export async function connectCopyData(name: string, timeout: number): Promise<Se
  * @param hwnd The window.
  * @param what For messages, e.g. "copydata receiver 'jobs'" or "window 0x1234".
  * @returns The sender.
- * @example
+ * @example Using windowSender
  * ```ts
  * import { windowSender } from "./copydata.ts";
  * const sender = windowSender(0x10010n, "window 0x10010");

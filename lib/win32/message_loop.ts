@@ -262,7 +262,7 @@ function releaseLoop(loop: LoopThread): void {
  * open, and stops when the last one closes).
  *
  * @returns True while the thread exists.
- * @example
+ * @example Whether the loop runs
  * ```ts
  * import { messageLoopRunning } from "./message_loop.ts";
  * console.log(messageLoopRunning()); // false before the first window
@@ -319,7 +319,7 @@ export class MessageWindow implements AsyncDisposable {
    *
    * @param options Class, title, handlers by message id, posted ids, reply timeout.
    * @returns The window, once it exists.
-   * @example
+   * @example Creating and closing a window
    * ```ts
    * import { MessageWindow } from "./message_loop.ts";
    * const window = await MessageWindow.create({ className: "ipckit.Example", handlers: {} });
@@ -372,7 +372,7 @@ export class MessageWindow implements AsyncDisposable {
    * @param message The message id.
    * @param wParam The first parameter.
    * @param lParam The second parameter.
-   * @example
+   * @example Posting a message
    * ```ts
    * import { MessageWindow } from "./message_loop.ts";
    * await using window = await MessageWindow.create({ className: "ipckit.Example", handlers: {} });
@@ -393,7 +393,7 @@ export class MessageWindow implements AsyncDisposable {
    * @param name The symbol.
    * @param args Numbers and bigints only (native addresses, no buffers).
    * @returns The call's result.
-   * @example
+   * @example A call on the loop thread
    * ```ts
    * import { MessageWindow } from "./message_loop.ts";
    * import { kernel32 } from "./kernel32.ts";
@@ -413,7 +413,7 @@ export class MessageWindow implements AsyncDisposable {
    *
    * @param calls `[library, symbol, ...args]` each.
    * @returns Their results, in order.
-   * @example
+   * @example A call and its last error on the loop thread
    * ```ts
    * import { MessageWindow } from "./message_loop.ts";
    * import { kernel32 } from "./kernel32.ts";
@@ -436,7 +436,7 @@ export class MessageWindow implements AsyncDisposable {
    * loop thread. Idempotent: later calls return the same promise.
    *
    * @returns Resolves once the window is gone.
-   * @example
+   * @example Closing a window
    * ```ts
    * import { MessageWindow } from "./message_loop.ts";
    * const window = await MessageWindow.create({ className: "ipckit.Example", handlers: {} });

@@ -12,7 +12,7 @@ const recording = recordingReceiver();
 const receiver = await CopyData.listen({
   name: nameB,
   handler: recording.handler,
-  replyTimeout: 1500,
+  replyTimeout: 800,
 });
 report("peer_hwnd", receiver.hwnd === null ? null : String(receiver.hwnd));
 report("peer_ready", true);
