@@ -6,6 +6,7 @@
  * - {@link SharedMemory} and {@link mapFile}: named shared memory and file mappings;
  * - {@link Mutex}, {@link Semaphore}, {@link Event}, {@link waitAny}, {@link waitAll};
  * - {@link NamedPipe}, {@link createPipe} and {@link spawn}; {@link Mailslot};
+ * - {@link Clipboard}: the system clipboard (Windows; X11 on Linux);
  * - {@link attach}: the endpoints of a process started by `ipckit run`.
  *
  * Waits never block the event loop, and errors are typed ({@link Win32Error},
@@ -80,3 +81,4 @@ export {
 } from "./lib/runtime/mod.ts";
 export * from "./lib/process.ts";
 export * from "./lib/mailslot.ts";
+export * from "./lib/clipboard.ts";
