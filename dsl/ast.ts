@@ -150,13 +150,70 @@ export interface ParamDecl {
   span: Span;
 }
 
-/** `kind name { options }`. */
+/** `kind name { options }`, or `service name { options and methods }`. */
 export interface EndpointDecl {
   type: "endpoint";
   kind: Name;
   name: Name;
   /** `null` when written without a block. */
   options: Entry[] | null;
+  /** A service's methods, in source order; absent for other kinds. */
+  methods?: MethodDecl[];
+  span: Span;
+}
+
+/** A type in a field or method: `i64`, `Point`, `list<Point>`, `stream Point`. */
+export interface TypeRef {
+  type: "typeRef";
+  name: Ref;
+  /** Type arguments of `list<T>` and `map<string, T>`; empty for plain names. */
+  args: TypeRef[];
+  /** Written with `stream` in front (only a method's argument or result may be). */
+  stream: boolean;
+  span: Span;
+}
+
+/** `name?: type @3` inside a record. */
+export interface FieldDecl {
+  type: "field";
+  name: Name;
+  optional: boolean;
+  fieldType: TypeRef;
+  /** The explicit field number after `@`, or `null` to number it after the previous field. */
+  tag: NumberLit | null;
+  span: Span;
+}
+
+/** `record Name { fields }`: a message type. */
+export interface RecordDecl {
+  type: "record";
+  name: Name;
+  fields: FieldDecl[];
+  span: Span;
+}
+
+/** `name @2` inside an enum. */
+export interface EnumValueDecl {
+  type: "enumValue";
+  name: Name;
+  tag: NumberLit | null;
+  span: Span;
+}
+
+/** `enum Name { values }`. */
+export interface EnumDecl {
+  type: "enum";
+  name: Name;
+  values: EnumValueDecl[];
+  span: Span;
+}
+
+/** `name(stream? Input): stream? Output` inside a service. */
+export interface MethodDecl {
+  type: "method";
+  name: Name;
+  input: TypeRef;
+  output: TypeRef;
   span: Span;
 }
 
@@ -194,7 +251,15 @@ export interface GuardDecl {
 }
 
 /** A top-level statement. */
-export type Item = ImportDecl | ParamDecl | EndpointDecl | ProcessDecl | FlowDecl | GuardDecl;
+export type Item =
+  | ImportDecl
+  | ParamDecl
+  | EndpointDecl
+  | ProcessDecl
+  | FlowDecl
+  | GuardDecl
+  | RecordDecl
+  | EnumDecl;
 
 /** A `#` comment; `text` starts with `#`. */
 export interface Comment {
@@ -214,7 +279,18 @@ export interface FileAst {
 }
 
 /** Any node that carries a span. */
-export type AnyNode = FileAst | Item | Expr | Entry | Arg | Stage | Name;
+export type AnyNode =
+  | FileAst
+  | Item
+  | Expr
+  | Entry
+  | Arg
+  | Stage
+  | Name
+  | TypeRef
+  | FieldDecl
+  | EnumValueDecl
+  | MethodDecl;
 
 /** One registered source text. */
 export interface SourceFile {

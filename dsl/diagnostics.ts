@@ -73,6 +73,12 @@ export const CODES = {
   E042: "name not valid on platform",
   E043: "unknown platform",
   E044: "broadcast mailslot message too large",
+  E050: "unknown type",
+  E051: "duplicate field number",
+  E052: "stream where none is allowed",
+  E053: "field number out of range",
+  E054: "invalid type",
+  E055: "method type is not a record",
   W001: "shared memory written without synchronisation",
   W002: "unused endpoint",
   W003: "process with no flows",
@@ -402,6 +408,53 @@ export const diag = {
       `unknown platform ${quote(platform)}`,
       { span, message: "not a platform" },
       `${didYouMean(suggestion)}the platforms are: windows, linux`,
+    );
+  },
+  /** E050 */
+  unknownType(span: Span, name: string, suggestion?: string) {
+    return make(
+      "E050",
+      `unknown type ${quote(name)}`,
+      { span, message: "not a type" },
+      `${
+        didYouMean(suggestion)
+      }the built-in types are bool, i32, i64, u32, u64, f32, f64, string, bytes, timestamp, duration, list<T> and map<string, T>; other types are declared with \`record\` or \`enum\``,
+    );
+  },
+  /** E051 */
+  duplicateNumber(span: Span, owner: string, number: number, first: Span, next: number) {
+    return make(
+      "E051",
+      `${owner} uses number ${number} twice`,
+      { span, message: `number ${number} used again here` },
+      `numbers identify values on the wire and must be unique; the next free one is @${next}`,
+      [{ span: first, message: "first used here" }],
+    );
+  },
+  /** E052 */
+  streamNotAllowed(span: Span, where: string) {
+    return make(
+      "E052",
+      `a stream cannot be ${where}`,
+      { span, message: "stream not allowed here" },
+      "only a method's argument or result can be a stream: `watch(Query): stream Event`",
+    );
+  },
+  /** E053 */
+  numberOutOfRange(span: Span, message: string, label: string, help: string) {
+    return make("E053", message, { span, message: label }, help);
+  },
+  /** E054 */
+  invalidType(span: Span, message: string, label: string, help: string) {
+    return make("E054", message, { span, message: label }, help);
+  },
+  /** E055 */
+  methodTypeNotRecord(span: Span, method: string, found: string) {
+    return make(
+      "E055",
+      `method ${quote(method)} takes or returns ${found}, not a record`,
+      { span, message: "not a record" },
+      "methods exchange records so that fields can be added later; wrap the value: `record Count { value: i64 }`",
     );
   },
   /** E044 */

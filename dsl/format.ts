@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Comment, Entry, Expr, FileAst, Item, Span } from "./ast.ts";
+import type { Comment, Entry, Expr, FileAst, Item, MethodDecl, Span, TypeRef } from "./ast.ts";
 import type { Diagnostic } from "./diagnostics.ts";
 import { parse } from "./parse.ts";
 
@@ -80,7 +80,8 @@ class Printer {
     const pushBlank = (a: number, b: number) => {
       if (!first && this.blankBetween(a, b) && out[out.length - 1] !== "") out.push("");
     };
-    for (const unit of units) {
+    for (const [index, unit] of units.entries()) {
+      const nextStart = units[index + 1]?.span.start ?? to;
       const leading = this.take(prevEnd, unit.span.start);
       for (const c of leading) {
         pushBlank(prevEnd, c.span.start);
@@ -95,7 +96,8 @@ class Printer {
       out.push(...body);
       prevEnd = unit.span.end;
       const next = this.comments.find((c) =>
-        c.span.start >= prevEnd && c.span.start < to && this.sameLine(prevEnd, c.span.start)
+        c.span.start >= prevEnd && c.span.start < Math.min(to, nextStart) &&
+        this.sameLine(prevEnd, c.span.start)
       );
       if (next && this.take(next.span.start, next.span.start + 1).length > 0) {
         out[out.length - 1] += ` ${next.text}`;
@@ -140,6 +142,15 @@ function inline(e: Expr): string {
     case "paren":
       return `(${inline(e.inner)})`;
   }
+}
+
+function typeText(t: TypeRef): string {
+  const args = t.args.length > 0 ? `<${t.args.map(typeText).join(", ")}>` : "";
+  return `${t.stream ? "stream " : ""}${t.name.text}${args}`;
+}
+
+function methodText(m: MethodDecl): string {
+  return `${m.name.text}(${typeText(m.input)}): ${typeText(m.output)}`;
 }
 
 function inlineEntry(e: Entry): string {
@@ -225,6 +236,20 @@ class Formatter {
         );
       case "endpoint": {
         const header = `${item.kind.text} ${item.name.text}`;
+        if (item.methods) {
+          // A service lists its options, then its methods, one per line.
+          const units: Unit[] = [
+            ...(item.options ?? []).map((entry) => ({
+              span: entry.span,
+              render: (ind: string) => this.expr(`${keyText(entry)} = `, entry.value, ind),
+            })),
+            ...item.methods.map((m) => ({
+              span: m.span,
+              render: (ind: string) => [ind + methodText(m)],
+            })),
+          ].sort((a, b) => a.span.start - b.span.start);
+          return this.members(header, units, item.name.span.end, item.span.end, indent);
+        }
         return this.withBlock(
           header,
           item.options,
@@ -239,6 +264,37 @@ class Formatter {
         }`;
         const start = item.replicas ? item.replicas.span.end : item.name.span.end;
         return this.withBlock(header, item.props, { ...item.span, start }, indent, 1);
+      }
+      case "record":
+        return this.members(
+          `record ${item.name.text}`,
+          item.fields.map((f) => ({
+            span: f.span,
+            render: (ind: string) => [
+              `${ind}${f.name.text}${f.optional ? "?" : ""}: ${typeText(f.fieldType)}${
+                f.tag ? ` @${f.tag.raw}` : ""
+              }`,
+            ],
+          })),
+          item.name.span.end,
+          item.span.end,
+          indent,
+        );
+      case "enum": {
+        const values = item.values.map((v) => `${v.name.text}${v.tag ? ` @${v.tag.raw}` : ""}`);
+        const one = `enum ${item.name.text} { ${values.join(", ")} }`;
+        if (
+          !this.p.has(item.span.start, item.span.end) && indent.length + one.length <= BLOCK_WIDTH
+        ) {
+          return [indent + (values.length === 0 ? `enum ${item.name.text} {}` : one)];
+        }
+        return this.members(
+          `enum ${item.name.text}`,
+          item.values.map((v, i) => ({ span: v.span, render: (ind: string) => [ind + values[i]] })),
+          item.name.span.end,
+          item.span.end,
+          indent,
+        );
       }
       case "flow":
         return [indent + item.stages.map((s) => s.refs.map((r) => r.text).join(", ")).join(" -> ")];
@@ -259,6 +315,16 @@ class Formatter {
         ];
       }
     }
+  }
+
+  /** `header {`, one member per line, `}`; an empty body stays `header {}`. */
+  members(header: string, units: Unit[], from: number, to: number, indent: string): string[] {
+    if (units.length === 0 && !this.p.has(from, to)) return [indent + header + " {}"];
+    return [
+      indent + header + " {",
+      ...this.p.units(units, indent + INDENT, from, to),
+      indent + "}",
+    ];
   }
 
   unit(item: Item): Unit {

@@ -49,7 +49,7 @@ function layout(
     const g = kinds[e.kind]?.graph ?? { dot: "ellipse", mermaid: ["(", ")"] as const };
     nodes.push({
       id,
-      label: `${e.name}\n${e.kind}`,
+      label: `${e.name}\n${e.kind}${methodList(t, e.name)}`,
       kind: "endpoint",
       shape: g.dot,
       mermaid: g.mermaid,
@@ -94,6 +94,18 @@ function layout(
 
 const dotString = (s: string) =>
   `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`;
+
+/** A service's methods, one per line, `name(In): stream Out`; empty for other kinds. */
+function methodList(t: Topology, endpoint: string): string {
+  const service = t.schema.services[endpoint];
+  if (!service) return "";
+  const lines = service.methods.map((m) =>
+    `${m.name}(${m.clientStreaming ? "stream " : ""}${m.input}): ${
+      m.serverStreaming ? "stream " : ""
+    }${m.output}`
+  );
+  return lines.map((l) => `\n${l}`).join("");
+}
 
 /**
  * Renders a checked topology as Graphviz DOT.

@@ -260,6 +260,25 @@ export const KINDS: Readonly<Record<string, KindSpec>> = {
     },
     graph: { dot: "ellipse", mermaid: ["([", "])"] },
   },
+  service: {
+    doc: "an RPC service: typed methods called over a message-mode named pipe",
+    platforms: ["windows", "linux"],
+    flow: "stream",
+    writers: { min: 1 },
+    readers: { min: 1 },
+    serverInstances: { fixed: 1 },
+    options: {
+      max_message: {
+        type: "size",
+        min: 1,
+        max: 2 ** 31 - 1,
+        default: 4 * KB * 1024,
+        doc: "largest request or response message; larger ones fail with `resource_exhausted`",
+      },
+      server: { type: "process", doc: "the serving process; by default the reading side" },
+    },
+    graph: { dot: "component", mermaid: ["[[", "]]"] },
+  },
   udp: {
     doc: "a UDP socket",
     platforms: ["windows", "linux"],

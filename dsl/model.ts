@@ -37,6 +37,76 @@ export interface Topology {
   processes: ProcessModel[];
   flows: FlowModel[];
   stdioLinks: StdioLink[];
+  /** The RPC types and services the program declares (empty maps when none). */
+  schema: SchemaModel;
+}
+
+/**
+ * The RPC declarations of a program, as plain data: what `ipckit gen`
+ * prints and what the RPC library builds its Protocol Buffers descriptors
+ * from. Type names are qualified like other names (`common.Point`).
+ */
+export interface SchemaModel {
+  /** The root topology's name; the proto package. */
+  package: string;
+  records: Record<string, RecordModel>;
+  enums: Record<string, EnumModel>;
+  services: Record<string, ServiceModel>;
+}
+
+/** A built-in scalar type of a field. */
+export type ScalarType =
+  | "bool"
+  | "i32"
+  | "i64"
+  | "u32"
+  | "u64"
+  | "f32"
+  | "f64"
+  | "string"
+  | "bytes"
+  | "timestamp"
+  | "duration";
+
+/** One field of a record. */
+export interface FieldModel {
+  name: string;
+  /** The stable field number on the wire. */
+  number: number;
+  /** A {@link ScalarType}, or the qualified name of a record or enum. */
+  type: string;
+  /** `list<type>` or `map<string, type>`; absent for a single value. */
+  repeated?: "list" | "map";
+  /** Declared `name?:`: absent and default are told apart. */
+  optional?: boolean;
+}
+
+/** A `record`: a message type. */
+export interface RecordModel {
+  fields: FieldModel[];
+}
+
+/** An `enum`; the first value is number 0 (the default). */
+export interface EnumModel {
+  values: { name: string; number: number }[];
+}
+
+/** One method of a service. */
+export interface MethodModel {
+  name: string;
+  /** The qualified name of the request record. */
+  input: string;
+  /** The qualified name of the response record. */
+  output: string;
+  /** `stream` before the argument: the client sends many messages. */
+  clientStreaming: boolean;
+  /** `stream` before the result: the server sends many messages. */
+  serverStreaming: boolean;
+}
+
+/** A `service`: its methods in declaration order. */
+export interface ServiceModel {
+  methods: MethodModel[];
 }
 
 /** One endpoint with resolved options. */

@@ -11,14 +11,19 @@ import type {
   Arg,
   Comment,
   Entry,
+  EnumValueDecl,
   Expr,
+  FieldDecl,
   FileAst,
   Item,
+  MethodDecl,
   Name,
+  NumberLit,
   Ref,
   Span,
   Stage,
   StringLit,
+  TypeRef,
 } from "./ast.ts";
 import { diag, type Diagnostic, type Label } from "./diagnostics.ts";
 
@@ -154,6 +159,90 @@ const actions: Record<string, Action> = {
       options: opt<Entry[]>(block),
       span: span(this),
     } satisfies Item;
+  },
+  Record(_kw, name, _open, fields, _close) {
+    return {
+      type: "record",
+      name: ast(name) as Name,
+      fields: list<FieldDecl>(fields),
+      span: span(this),
+    } satisfies Item;
+  },
+  Field(name, optional, _colon, fieldType, tag, _comma) {
+    const type = ast(fieldType) as TypeRef;
+    const number = opt<NumberLit>(tag);
+    return {
+      type: "field",
+      name: ast(name) as Name,
+      optional: optional.numChildren > 0,
+      fieldType: type,
+      tag: number,
+      span: { ...span(this), end: (number ?? type).span.end },
+    } satisfies FieldDecl;
+  },
+  FieldTag(_at, number) {
+    return ast(number);
+  },
+  TypeExpr_stream(_kw, inner) {
+    return { ...(ast(inner) as TypeRef), stream: true, span: span(this) } satisfies TypeRef;
+  },
+  TypeExpr_generic(name, _open, args, _close) {
+    const n = ast(name) as Name;
+    return {
+      type: "typeRef",
+      name: { type: "ref", parts: [n], text: n.text, span: n.span },
+      args: args.asIteration().children.map(ast) as TypeRef[],
+      stream: false,
+      span: span(this),
+    } satisfies TypeRef;
+  },
+  TypeExpr_named(ref) {
+    return {
+      type: "typeRef",
+      name: ast(ref) as Ref,
+      args: [],
+      stream: false,
+      span: span(this),
+    } satisfies TypeRef;
+  },
+  Enum(_kw, name, _open, values, _close) {
+    return {
+      type: "enum",
+      name: ast(name) as Name,
+      values: list<EnumValueDecl>(values),
+      span: span(this),
+    } satisfies Item;
+  },
+  EnumValue(name, tag, _comma) {
+    const n = ast(name) as Name;
+    const number = opt<NumberLit>(tag);
+    return {
+      type: "enumValue",
+      name: n,
+      tag: number,
+      span: { ...span(this), end: (number ?? n).span.end },
+    } satisfies EnumValueDecl;
+  },
+  Service(kw, name, _open, entries, _close) {
+    const all = list<Entry | MethodDecl>(entries);
+    return {
+      type: "endpoint",
+      kind: { type: "name", text: "service", span: span(kw) },
+      name: ast(name) as Name,
+      options: all.filter((e): e is Entry => e.type === "entry"),
+      methods: all.filter((e): e is MethodDecl => e.type === "method"),
+      span: span(this),
+    } satisfies Item;
+  },
+  Method(name, _open, input, _close, _colon, output, _comma) {
+    const out = ast(output) as TypeRef;
+    return {
+      type: "method",
+      name: ast(name) as Name,
+      input: ast(input) as TypeRef,
+      output: out,
+      span: { ...span(this), end: out.span.end },
+    } satisfies MethodDecl;
   },
   Flow(first, _arrow, rest) {
     return {
@@ -333,7 +422,19 @@ function describeFound(text: string, pos: number): string {
   return `'${ch}'`;
 }
 
-const KEYWORDS = new Set(["topology", "import", "as", "param", "process", "when", "true", "false"]);
+const KEYWORDS = new Set([
+  "topology",
+  "import",
+  "as",
+  "param",
+  "process",
+  "when",
+  "record",
+  "enum",
+  "service",
+  "true",
+  "false",
+]);
 
 function syntaxDiagnostic(text: string, match: ohm.FailedMatchResult, s: Scan): Diagnostic {
   const pos = match.getRightmostFailurePosition();

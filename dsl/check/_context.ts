@@ -7,19 +7,21 @@
 
 import type {
   EndpointDecl,
+  EnumDecl,
   FileAst,
   FlowDecl,
   ImportDecl,
   Item,
   ParamDecl,
   ProcessDecl,
+  RecordDecl,
   Ref,
   SourceFiles,
   Span,
 } from "../ast.ts";
 import type { Diagnostic } from "../diagnostics.ts";
 import type { KindSpec, Platform } from "../kinds.ts";
-import type { Readiness, RestartPolicy, Role } from "../model.ts";
+import type { Readiness, RestartPolicy, Role, SchemaModel } from "../model.ts";
 
 /** One loaded file instance; a file imported twice is two modules. */
 export interface ModuleInfo {
@@ -116,6 +118,14 @@ export interface NamespaceSym {
   module: ModuleInfo;
 }
 
+/** A declared record or enum (types live in a name space of their own). */
+export interface TypeSym {
+  sym: "record" | "enum";
+  name: string;
+  decl: RecordDecl | EnumDecl;
+  module: ModuleInfo;
+}
+
 /** Anything a flow or a value can name. */
 export type Sym = EndpointSym | ProcessSym | NamespaceSym;
 
@@ -162,6 +172,10 @@ export interface Ctx {
   /** What each value reference resolved to (filled by the names pass). */
   refs: Map<Ref, ParamSym | ProcessSym>;
   stdio: { from: StageElem; to: StageElem; span: Span }[];
+  /** Records and enums by qualified name (filled by the types pass). */
+  types: Map<string, TypeSym>;
+  /** The checked RPC declarations (filled by the types pass). */
+  schema: SchemaModel;
 }
 
 /** How identifiers inside a value are read. */

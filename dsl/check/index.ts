@@ -1,5 +1,5 @@
 /**
- * The checker: runs the passes in order (guards, names, options, directions,
+ * The checker: runs the passes in order (guards, names, types, options, directions,
  * platform, warnings), collects every diagnostic, and builds the normalized
  * {@link Topology} when there are no errors.
  *
@@ -16,6 +16,7 @@ import { checkDirections, type Sides } from "./directions.ts";
 import { declareNames, resolveNames } from "./names.ts";
 import { checkOptions } from "./options.ts";
 import { applyGuards, checkPlatform } from "./platform.ts";
+import { checkTypes } from "./types.ts";
 import { checkWarnings } from "./warnings.ts";
 
 /** Options for {@link checkProgram}. */
@@ -92,11 +93,14 @@ export function checkProgram(program: Program, options: CheckOptions): CheckResu
     overrides: [],
     refs: new Map(),
     stdio: [],
+    types: new Map(),
+    schema: { package: "", records: {}, enums: {}, services: {} },
   };
   ctx.overrides = parseOverrides(program, options.set ?? []);
   applyGuards(ctx, program.modules);
   declareNames(ctx);
   resolveNames(ctx);
+  checkTypes(ctx);
   checkOptions(ctx);
   const sides = checkDirections(ctx);
   checkPlatform(ctx);
@@ -179,5 +183,6 @@ function buildTopology(ctx: Ctx, sides: Map<EndpointSym, Sides>): Topology {
       to: { process: l.to.sym.name, stream: "stdin" as const },
       span: l.span,
     })),
+    schema: ctx.schema,
   };
 }

@@ -1,6 +1,7 @@
 // Bun backend: bun:ffi. Bun has no `nonblocking` FFI calls (oven-sh/bun#5490),
 // so a blocking call runs on a pooled DedicatedThread (a worker that holds its
 // own dlopen of the symbol); docs/ffi.md has the measurements behind this.
+import { isMainThread } from "node:worker_threads";
 import type { Backend } from "./_backend.ts";
 import { DedicatedThread, type ThreadLibrary } from "./thread.ts";
 import type { Callback, CallbackDef, NativeType, SymbolTable } from "./types.ts";
@@ -126,7 +127,9 @@ export const bunBackend: Backend = {
       direct[name] = (...args: unknown[]) => callBlocking(library, name, args);
       blocking = true;
     }
-    if (blocking) warmPool();
+    // Only the main thread warms the pool: a worker that opens a table (the
+    // message-loop thread) makes no blocking calls of its own.
+    if (blocking && isMainThread) warmPool();
     return direct;
   },
   view(address, byteLength) {

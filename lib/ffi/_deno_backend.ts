@@ -41,6 +41,7 @@ function open(path: string, table: SymbolTable) {
       result: denoType(def.returns),
       ...(def.blocking ? { nonblocking: true } : {}),
       ...(def.optional ? { optional: true } : {}),
+      ...(def.callsBack ? { callback: true } : {}),
     };
   }
   const raw = Deno.dlopen(path, defs).symbols;

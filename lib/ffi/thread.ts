@@ -7,7 +7,8 @@
  * @module
  */
 import { Worker } from "node:worker_threads";
-import type { SymbolTable } from "./types.ts";
+import { backend } from "./runtime.ts";
+import type { SymbolDef, SymbolTable } from "./types.ts";
 
 /** A library as a worker can open it: its file for this OS and its table. */
 export interface ThreadLibrary {
@@ -17,6 +18,63 @@ export interface ThreadLibrary {
 
 /** One call in a batch: `[library, symbol name, ...args]`. */
 export type ThreadCall = readonly [ThreadLibrary, string, ...unknown[]];
+
+/** A {@link ThreadCall} as it crosses to a worker: plain data a structured clone carries. */
+export interface ThreadCallMessage {
+  readonly path: string;
+  readonly name: string;
+  readonly def: SymbolDef;
+  readonly args: unknown[];
+}
+
+/**
+ * Turns calls into messages a worker can run with {@link runThreadCalls}.
+ *
+ * @param calls The calls.
+ * @returns Their plain-data form.
+ * @example
+ * ```ts
+ * import { threadCallMessages } from "./thread.ts";
+ * const lib = { path: "kernel32.dll", table: { GetLastError: { args: [], returns: "u32" } } } as const;
+ * threadCallMessages([[lib, "GetLastError"]]);
+ * ```
+ */
+export function threadCallMessages(calls: readonly ThreadCall[]): ThreadCallMessage[] {
+  return calls.map(([library, name, ...args]) => ({
+    path: library.path,
+    name,
+    def: library.table[name]!,
+    args,
+  }));
+}
+
+const openedOnThisThread = new Map<string, (...args: unknown[]) => unknown>();
+
+/**
+ * Runs calls synchronously on the calling thread, in order, opening each
+ * symbol once per thread (as a synchronous call). The body of a worker that
+ * owns thread-affine state uses it.
+ *
+ * @param calls The calls, from {@link threadCallMessages}.
+ * @returns Their results, in order.
+ * @example
+ * ```ts
+ * import { runThreadCalls } from "./thread.ts";
+ * // runThreadCalls(message.calls) inside a worker
+ * ```
+ */
+export function runThreadCalls(calls: readonly ThreadCallMessage[]): unknown[] {
+  return calls.map(({ path, name, def, args }) => {
+    const key = `${path}\0${name}`;
+    let fn = openedOnThisThread.get(key);
+    if (!fn) {
+      fn = backend.open(path, { [name]: { ...def, blocking: false } })[name];
+      if (!fn) throw new Error(`Symbol '${name}' is missing from '${path}'`);
+      openedOnThisThread.set(key, fn);
+    }
+    return fn(...args);
+  });
+}
 
 interface Job {
   calls: ThreadCall[];
@@ -120,13 +178,6 @@ export class DedicatedThread implements Disposable {
     // A call in progress keeps the process alive, like any pending I/O.
     worker.ref();
     const job = this.#queue[0]!;
-    worker.postMessage(
-      job.calls.map(([library, name, ...args]) => ({
-        path: library.path,
-        name,
-        def: library.table[name],
-        args,
-      })),
-    );
+    worker.postMessage(threadCallMessages(job.calls));
   }
 }

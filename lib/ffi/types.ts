@@ -59,6 +59,12 @@ export interface SymbolDef {
   readonly symbol?: string;
   /** A symbol missing from the library is `undefined` instead of failing the open. */
   readonly optional?: boolean;
+  /**
+   * The call may run a JavaScript callback before it returns (a window
+   * procedure inside `GetMessageW`/`DispatchMessageW`), so the runtime must
+   * not take its fast path that forbids re-entry (Deno's `callback: true`).
+   */
+  readonly callsBack?: boolean;
 }
 
 /** A library's symbols, by exported name. */

@@ -31,9 +31,12 @@ import {
 } from "../_clipboard_common.ts";
 import { lastWin32Error, Win32Error } from "./error.ts";
 import { kernel32 } from "./kernel32.ts";
-import { HWND_MESSAGE, user32 } from "./user32.ts";
+import { MessageWindow } from "./message_loop.ts";
+import { user32 } from "./user32.ts";
 
 const GMEM_MOVEABLE = 0x0002;
+const HWND_MESSAGE = 0xfffffffffffffffdn; // (HWND)-3: the parent of message-only windows
+const WM_CLIPBOARDUPDATE = 0x031d;
 
 /** Predefined formats, by the names formats() reports; `gdi` ones are handles, not bytes. */
 const PREDEFINED: Record<string, { id: number; gdi?: true }> = {
@@ -302,9 +305,29 @@ export const clipboard: ClipboardBackend = {
     return user32.symbols.GetClipboardSequenceNumber();
   },
 
-  subscribe() {
-    return Promise.reject(
-      new Error("Cannot watch the clipboard on Windows yet: it needs the message-loop thread"),
-    );
+  async subscribe(onChange) {
+    // WM_CLIPBOARDUPDATE is posted: the loop answers at once and the handler runs here after.
+    const window = await MessageWindow.create({
+      className: "ipckit.ClipboardWatch",
+      handlers: {
+        [WM_CLIPBOARDUPDATE]: () => onChange(user32.symbols.GetClipboardSequenceNumber()),
+      },
+      posted: [WM_CLIPBOARDUPDATE],
+    });
+    try {
+      // The listener belongs to the window's thread: register it there.
+      const [ok, error] = await window.batch([
+        [user32, "AddClipboardFormatListener", window.hwnd],
+        [kernel32, "GetLastError"],
+      ]);
+      if (!ok) throw new Win32Error(error, "AddClipboardFormatListener");
+    } catch (error) {
+      await window.close();
+      throw error;
+    }
+    return async () => {
+      await window.call(user32, "RemoveClipboardFormatListener", window.hwnd);
+      await window.close();
+    };
   },
 };

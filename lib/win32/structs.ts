@@ -106,3 +106,69 @@ export const SYSTEM_INFO = struct({
   wProcessorLevel: "u16",
   wProcessorRevision: "u16",
 });
+
+/**
+ * POINT (8 bytes).
+ *
+ * @example
+ * ```ts
+ * import { POINT } from "./structs.ts";
+ * POINT.size; // 8
+ * ```
+ */
+export const POINT = struct({ x: "i32", y: "i32" });
+
+/**
+ * MSG (48 bytes): what GetMessageW fills in.
+ *
+ * @example
+ * ```ts
+ * import { MSG } from "./structs.ts";
+ * MSG.offsetOf("pt"); // 36
+ * ```
+ */
+export const MSG = struct({
+  hwnd: "pointer",
+  message: "u32",
+  wParam: "usize",
+  lParam: "isize",
+  time: "u32",
+  pt: POINT,
+  lPrivate: "u32",
+});
+
+/**
+ * WNDCLASSEXW (80 bytes): a window class for RegisterClassExW.
+ *
+ * @example
+ * ```ts
+ * import { WNDCLASSEXW } from "./structs.ts";
+ * WNDCLASSEXW.offsetOf("lpszClassName"); // 64
+ * ```
+ */
+export const WNDCLASSEXW = struct({
+  cbSize: "u32",
+  style: "u32",
+  lpfnWndProc: "pointer",
+  cbClsExtra: "i32",
+  cbWndExtra: "i32",
+  hInstance: "pointer",
+  hIcon: "pointer",
+  hCursor: "pointer",
+  hbrBackground: "pointer",
+  lpszMenuName: "pointer",
+  lpszClassName: "pointer",
+  hIconSm: "pointer",
+});
+
+/**
+ * COPYDATASTRUCT (24 bytes): WM_COPYDATA's lParam. On x64 `lpData` is at
+ * offset 16, not 8 (`cbData` is followed by 4 bytes of padding).
+ *
+ * @example
+ * ```ts
+ * import { COPYDATASTRUCT } from "./structs.ts";
+ * COPYDATASTRUCT.offsetOf("lpData"); // 16
+ * ```
+ */
+export const COPYDATASTRUCT = struct({ dwData: "usize", cbData: "u32", lpData: "pointer" });

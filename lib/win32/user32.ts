@@ -1,7 +1,9 @@
 /**
  * user32.dll, as data. Native types in comments; no logic here.
- * HWND/HANDLE = pointer, UINT/DWORD = u32, BOOL/int = i32,
- * LPCWSTR = buffer (NUL-terminated UTF-16LE from encodeWide).
+ * HWND/HINSTANCE/LPVOID = pointer, UINT/DWORD = u32, BOOL = i32,
+ * WPARAM = usize, LPARAM/LRESULT = isize, LPCWSTR = buffer (from encodeWide).
+ * `callsBack` marks calls during which the thread's window procedures run
+ * (sent messages are delivered inside them).
  *
  * @module
  */
@@ -11,9 +13,14 @@ import { NativeLibrary } from "../ffi/mod.ts";
 export const user32 = new NativeLibrary(
   { windows: "user32.dll" },
   {
-    // --- windows ----------------------------------------------------------------------------
-    // HWND CreateWindowExW(DWORD exStyle, LPCWSTR class, LPCWSTR name, DWORD style, int x, int y,
-    //                      int w, int h, HWND parent, HMENU, HINSTANCE, LPVOID param)
+    // --- window classes and message-only windows --------------------------------
+    RegisterClassExW: { args: ["pointer"], returns: "u16" }, // ATOM RegisterClassExW(const WNDCLASSEXW*)
+    // BOOL UnregisterClassW(LPCWSTR className, HINSTANCE)
+    UnregisterClassW: { args: ["buffer", "pointer"], returns: "i32" },
+    // BOOL GetClassInfoExW(HINSTANCE, LPCWSTR className, LPWNDCLASSEXW out)
+    GetClassInfoExW: { args: ["pointer", "buffer", "buffer"], returns: "i32" },
+    // HWND CreateWindowExW(DWORD exStyle, LPCWSTR class, LPCWSTR title, DWORD style, int x, int y, int w, int h,
+    //                      HWND parent, HMENU, HINSTANCE, LPVOID param)
     CreateWindowExW: {
       args: [
         "u32",
@@ -30,12 +37,49 @@ export const user32 = new NativeLibrary(
         "pointer",
       ],
       returns: "pointer",
+      callsBack: true,
     },
-    DestroyWindow: { args: ["pointer"], returns: "i32" }, // BOOL DestroyWindow(HWND)
+    DestroyWindow: { args: ["pointer"], returns: "i32", callsBack: true }, // BOOL DestroyWindow(HWND)
+    // LRESULT DefWindowProcW(HWND, UINT, WPARAM, LPARAM)
+    DefWindowProcW: {
+      args: ["pointer", "u32", "usize", "isize"],
+      returns: "isize",
+      callsBack: true,
+    },
+    IsWindow: { args: ["pointer"], returns: "i32" }, // BOOL IsWindow(HWND)
+    // HWND FindWindowExW(HWND parent, HWND childAfter, LPCWSTR class, LPCWSTR title)
+    FindWindowExW: { args: ["pointer", "pointer", "buffer", "buffer"], returns: "pointer" },
     // DWORD GetWindowThreadProcessId(HWND, LPDWORD processId)
     GetWindowThreadProcessId: { args: ["pointer", "buffer"], returns: "u32" },
+    // BOOL ChangeWindowMessageFilterEx(HWND, UINT message, DWORD action, PCHANGEFILTERSTRUCT)
+    ChangeWindowMessageFilterEx: { args: ["pointer", "u32", "u32", "pointer"], returns: "i32" },
 
-    // --- clipboard --------------------------------------------------------------------------
+    // --- the message loop ---------------------------------------------------------
+    // BOOL GetMessageW(LPMSG, HWND, UINT filterMin, UINT filterMax): 0 on WM_QUIT, -1 on error
+    GetMessageW: { args: ["pointer", "pointer", "u32", "u32"], returns: "i32", callsBack: true },
+    // BOOL PeekMessageW(LPMSG, HWND, UINT filterMin, UINT filterMax, UINT removeMsg)
+    PeekMessageW: {
+      args: ["pointer", "pointer", "u32", "u32", "u32"],
+      returns: "i32",
+      callsBack: true,
+    },
+    DispatchMessageW: { args: ["pointer"], returns: "isize", callsBack: true }, // LRESULT DispatchMessageW(const MSG*)
+    // BOOL PostMessageW(HWND, UINT, WPARAM, LPARAM)
+    PostMessageW: { args: ["pointer", "u32", "usize", "isize"], returns: "i32" },
+    // BOOL PostThreadMessageW(DWORD threadId, UINT, WPARAM, LPARAM)
+    PostThreadMessageW: { args: ["u32", "u32", "usize", "isize"], returns: "i32" },
+
+    // --- sending (data copy) ------------------------------------------------------
+    // LRESULT SendMessageTimeoutW(HWND, UINT, WPARAM, LPARAM, UINT flags, UINT timeoutMs, PDWORD_PTR result)
+    // Blocks until the receiver's window procedure returns: only the blocking twin is declared.
+    SendMessageTimeoutWAsync: {
+      symbol: "SendMessageTimeoutW",
+      args: ["pointer", "u32", "usize", "isize", "u32", "u32", "pointer"],
+      returns: "isize",
+      blocking: true,
+    },
+
+    // --- clipboard ------------------------------------------------------------------
     OpenClipboard: { args: ["pointer"], returns: "i32" }, // BOOL OpenClipboard(HWND owner)
     CloseClipboard: { args: [], returns: "i32" },
     EmptyClipboard: { args: [], returns: "i32" },
@@ -51,12 +95,5 @@ export const user32 = new NativeLibrary(
     GetOpenClipboardWindow: { args: [], returns: "pointer" }, // HWND (NULL: none, or opened without one)
     AddClipboardFormatListener: { args: ["pointer"], returns: "i32" }, // BOOL (HWND)
     RemoveClipboardFormatListener: { args: ["pointer"], returns: "i32" },
-    // --- end clipboard ----------------------------------------------------------------------
   } as const,
 );
-
-/** HWND_MESSAGE: the parent of message-only windows. */
-export const HWND_MESSAGE = -3n & 0xffff_ffff_ffff_ffffn;
-
-/** Window messages used by ipckit. */
-export const WM = { CLIPBOARDUPDATE: 0x031d } as const;

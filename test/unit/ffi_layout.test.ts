@@ -2,37 +2,15 @@ import { describe, expect, it } from "vitest";
 import { struct } from "../../lib/ffi/struct.ts";
 import { decodeC, decodeWide, encodeC, encodeWide } from "../../lib/ffi/strings.ts";
 import {
+  COPYDATASTRUCT,
+  MSG,
   OVERLAPPED,
+  POINT,
   PROCESS_INFORMATION,
   SECURITY_ATTRIBUTES,
   STARTUPINFOW,
+  WNDCLASSEXW,
 } from "../../lib/win32/structs.ts";
-
-const POINT = struct({ x: "i32", y: "i32" });
-const COPYDATASTRUCT = struct({ dwData: "usize", cbData: "u32", lpData: "pointer" });
-const MSG = struct({
-  hwnd: "pointer",
-  message: "u32",
-  wParam: "usize",
-  lParam: "isize",
-  time: "u32",
-  pt: POINT,
-  lPrivate: "u32",
-});
-const WNDCLASSEXW = struct({
-  cbSize: "u32",
-  style: "u32",
-  lpfnWndProc: "pointer",
-  cbClsExtra: "i32",
-  cbWndExtra: "i32",
-  hInstance: "pointer",
-  hIcon: "pointer",
-  hCursor: "pointer",
-  hbrBackground: "pointer",
-  lpszMenuName: "pointer",
-  lpszClassName: "pointer",
-  hIconSm: "pointer",
-});
 
 describe("struct layout follows Win64 alignment", () => {
   it.each([
