@@ -650,6 +650,11 @@ function decodeHtml(bytes: Uint8Array): string {
   return text.startsWith("Version:") ? decodeCfHtml(bytes) : text;
 }
 
+function isLatin1(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0xff) return false;
+  return true;
+}
+
 function buildOffer(payload: ClipboardPayload): Offer {
   const out: Offer = new Map();
   const put = (name: string, bytes: Uint8Array, type = name) =>
@@ -658,7 +663,7 @@ function buildOffer(payload: ClipboardPayload): Offer {
     const bytes = utf8.encode(payload.text);
     for (const name of TEXT_TARGETS) put(name, bytes, "UTF8_STRING");
     // STRING is Latin-1 (ICCCM): offered only when the text fits, never altered.
-    if (/^[\u0000-\u00ff]*$/.test(payload.text)) {
+    if (isLatin1(payload.text)) {
       put("STRING", Uint8Array.from(payload.text, (ch) => ch.charCodeAt(0)));
     }
   }
