@@ -185,7 +185,7 @@ function connect(): Connection {
     X.SetSelectionOwnerNotifyMask | X.SelectionWindowDestroyNotifyMask |
       X.SelectionClientCloseNotifyMask,
   );
-  x.XFlush(display);
+  dispatchSoon();
   return c;
 }
 
@@ -194,7 +194,7 @@ function atom(name: string): bigint {
   const c = connection!;
   let value = c.atoms.get(name);
   if (value === undefined) {
-    value = roundTrip(() => libX11.symbols.XInternAtom(c.display, encodeC(name), X.False));
+    value = io(() => libX11.symbols.XInternAtom(c.display, encodeC(name), X.False));
     c.atoms.set(name, value);
     c.names.set(value, name);
   }
@@ -206,7 +206,7 @@ function existingAtom(name: string): bigint {
   const c = connection!;
   const known = c.atoms.get(name);
   if (known !== undefined) return known;
-  const value = roundTrip(() => libX11.symbols.XInternAtom(c.display, encodeC(name), X.True));
+  const value = io(() => libX11.symbols.XInternAtom(c.display, encodeC(name), X.True));
   if (value !== X.None) {
     c.atoms.set(name, value);
     c.names.set(value, name);
@@ -218,7 +218,7 @@ function atomName(value: bigint): string {
   const c = connection!;
   const known = c.names.get(value);
   if (known !== undefined) return known;
-  const pointer = roundTrip(() => libX11.symbols.XGetAtomName(c.display, value));
+  const pointer = io(() => libX11.symbols.XGetAtomName(c.display, value));
   if (pointer === 0n) return `atom ${value}`;
   const name = readCString(pointer);
   libX11.symbols.XFree(pointer);
@@ -229,7 +229,7 @@ function atomName(value: bigint): string {
 
 /** The window that owns CLIPBOARD now (a round trip). */
 function selectionOwner(c: Connection): bigint {
-  return roundTrip(() => libX11.symbols.XGetSelectionOwner(c.display, atom("CLIPBOARD")));
+  return io(() => libX11.symbols.XGetSelectionOwner(c.display, atom("CLIPBOARD")));
 }
 
 // --- the event pump ------------------------------------------------------------------------
@@ -237,20 +237,25 @@ function selectionOwner(c: Connection): bigint {
 let dispatchScheduled = false;
 
 /**
- * Makes a call that waits for the server's reply. While Xlib reads the reply it queues the
- * events that came first, and the descriptor no longer shows them as readable: they are
- * handled in a microtask, right after the current synchronous work.
+ * Makes an Xlib call that may use the connection: one that waits for a reply, or flushes.
+ * While Xlib (over XCB) waits to read or write, it reads whatever the server sent meanwhile
+ * into its queue, and the descriptor no longer shows those events as readable. They are
+ * handled in a microtask, right after the current synchronous work, before the pump can park.
  */
-function roundTrip<T>(call: () => T): T {
+function io<T>(call: () => T): T {
   const result = call();
-  if (!dispatchScheduled) {
-    dispatchScheduled = true;
-    queueMicrotask(() => {
-      dispatchScheduled = false;
-      dispatchPending();
-    });
-  }
+  dispatchSoon();
   return result;
+}
+
+/** Handles queued events, and sends buffered requests, right after the current synchronous work. */
+function dispatchSoon(): void {
+  if (dispatchScheduled) return;
+  dispatchScheduled = true;
+  queueMicrotask(() => {
+    dispatchScheduled = false;
+    dispatchPending();
+  });
 }
 
 function needsEvents(): boolean {
@@ -287,7 +292,12 @@ async function pump(): Promise<void> {
   if (needsEvents()) ensurePump();
 }
 
-/** Handles every event Xlib has read or can read without blocking. */
+/**
+ * Handles every event Xlib has read or can read without blocking. XPending first sends what
+ * is buffered, then reads; the loop ends on an XPending that found nothing, so the requests
+ * the handlers made are sent and nothing read is left unhandled. (No XFlush after it: a flush
+ * may read events into the queue, where the parked poll would not see them.)
+ */
 function dispatchPending(): void {
   const c = connection;
   if (!c) return;
@@ -296,7 +306,6 @@ function dispatchPending(): void {
     x.XNextEvent(c.display, event);
     handle(c);
   }
-  x.XFlush(c.display);
 }
 
 function handle(c: Connection): void {
@@ -501,7 +510,7 @@ function takeProperty(c: Connection, property: bigint): { type: bigint; bytes: U
   const parts: Uint8Array[] = [];
   let offset = 0n; // in 32-bit units
   for (;;) {
-    const status = roundTrip(() =>
+    const status = io(() =>
       x.XGetWindowProperty(
         c.display,
         c.window,
@@ -578,7 +587,6 @@ async function convert(target: bigint, wait: ClipboardWait): Promise<Uint8Array 
       if (chunk.length === 0) break;
       parts.push(chunk);
       total += chunk.length;
-      x.XFlush(c.display);
     }
     const bytes = new Uint8Array(total);
     let at = 0;
@@ -590,7 +598,7 @@ async function convert(target: bigint, wait: ClipboardWait): Promise<Uint8Array 
   } finally {
     reads.delete(property);
     x.XDeleteProperty(c.display, c.window, property);
-    x.XFlush(c.display);
+    dispatchSoon();
     releasePump();
   }
 }
@@ -598,11 +606,13 @@ async function convert(target: bigint, wait: ClipboardWait): Promise<Uint8Array 
 /**
  * Reads the first of `names` the owner offers. The owner's TARGETS decide, since some owners
  * (xclip) answer any target with their one piece of data; an owner that does not answer
- * TARGETS is asked for each name in turn.
+ * TARGETS is asked for each name in turn. With `direct`, the names are asked for without
+ * TARGETS (for text, which such owners answer with text anyway: one round trip, not two).
  */
 async function readTarget(
   names: readonly string[],
   wait: ClipboardWait,
+  direct = false,
 ): Promise<Uint8Array | null> {
   const c = connect();
   const wanted = names.map(existingAtom).filter((a) => a !== X.None);
@@ -614,7 +624,7 @@ async function readTarget(
       return target === undefined ? null : own.get(target)!.bytes.slice();
     }
   }
-  const offered = await targetAtoms(wait);
+  const offered = direct ? null : await targetAtoms(wait);
   for (const target of offered ? wanted.filter((a) => offered.includes(a)) : wanted) {
     const bytes = await convert(target, wait);
     if (bytes) return bytes;
@@ -694,9 +704,9 @@ export const clipboard: ClipboardBackend = {
   async read(format, wait) {
     switch (format) {
       case "text": {
-        const bytes = await readTarget(["UTF8_STRING", "text/plain;charset=utf-8"], wait);
+        const bytes = await readTarget(["UTF8_STRING", "text/plain;charset=utf-8"], wait, true);
         if (bytes) return utf8Decoder.decode(bytes);
-        const latin1 = await readTarget(["STRING"], wait);
+        const latin1 = await readTarget(["STRING"], wait, true);
         return latin1 ? new TextDecoder("latin1").decode(latin1) : null;
       }
       case "html": {
