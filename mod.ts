@@ -5,9 +5,12 @@
  *
  * - {@link SharedMemory} and {@link mapFile}: named shared memory and file mappings;
  * - {@link Mutex}, {@link Semaphore}, {@link Event}, {@link waitAny}, {@link waitAll};
- * - {@link NamedPipe}, {@link createPipe} and {@link spawn}; {@link Mailslot};
+ * - {@link NamedPipe}, {@link createPipe} and {@link spawn}; {@link Mailslot}; {@link CopyData};
+ * - {@link Channel}: a shared-memory message ring between processes;
+ * - {@link Socket} and {@link Datagram}: TCP, UDP and Unix sockets, and adopting handed-over ones;
  * - {@link Clipboard}: the system clipboard (Windows; X11 on Linux);
- * - {@link attach}: the endpoints of a process started by `ipckit run`.
+ * - {@link attach}: the endpoints of a process started by `ipckit run`;
+ * - {@link rpc}: typed services declared in `.ipc`, called across processes.
  *
  * Waits never block the event loop, and errors are typed ({@link Win32Error},
  * {@link ErrnoError}, {@link NotFoundError}, {@link NameTakenError}, …).
@@ -81,4 +84,20 @@ export {
 } from "./lib/runtime/mod.ts";
 export * from "./lib/process.ts";
 export * from "./lib/mailslot.ts";
+export {
+  type BroadcastPolicy,
+  Channel,
+  type ChannelCreateOptions,
+  type ChannelData,
+  ChannelMessage,
+  type ChannelMode,
+  type ChannelOpenOptions,
+  ChannelReader,
+  ChannelReservation,
+  type ChannelWaitOptions,
+  ChannelWriter,
+} from "./lib/channel.ts";
+export * from "./lib/copydata.ts";
+export * from "./lib/socket.ts";
+export * from "./lib/rpc.ts";
 export * from "./lib/clipboard.ts";

@@ -9,8 +9,8 @@ const COUNT = Number(process.argv[2] ?? 20000);
 const name = `ipckit-bench-slot-${process.pid}`;
 const message = new Uint8Array(100).fill(1);
 
-using slot = Mailslot.create(name, { maxMessageSize: 424 });
-using out = Mailslot.open(name);
+await using slot = Mailslot.create(name, { maxMessageSize: 424 });
+await using out = Mailslot.open(name);
 const started = performance.now();
 const reading = (async () => {
   for (let i = 0; i < COUNT; i++) await slot.read();

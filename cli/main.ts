@@ -10,6 +10,7 @@ import process from "node:process";
 import type { Command } from "./_common.ts";
 import * as check from "./check.ts";
 import * as fmt from "./fmt.ts";
+import * as gen from "./gen.ts";
 import * as graph from "./graph.ts";
 import * as runCommand from "./run.ts";
 
@@ -28,6 +29,7 @@ export const COMMANDS: Record<string, Command> = {
   check,
   fmt,
   graph,
+  gen,
 };
 
 function overview(): string {

@@ -73,6 +73,7 @@ export const CODES = {
   E042: "name not valid on platform",
   E043: "unknown platform",
   E044: "broadcast mailslot message too large",
+  E045: "too many writers",
   E050: "unknown type",
   E051: "duplicate field number",
   E052: "stream where none is allowed",
@@ -274,8 +275,20 @@ export const diag = {
       { span, message: `another ${role} here` },
       kind === "mailslot"
         ? "a mailslot has exactly one reading process (the server); use a named pipe for request/response"
+        : kind === "copydata"
+        ? "a copydata endpoint has exactly one receiving process, whose answers go back to the senders; give each receiver its own copydata endpoint"
         : `a ${kind} has exactly one ${role}; give the others their own ${kind}`,
       [{ span: first, message: `first ${role} here` }],
+    );
+  },
+  /** E045 */
+  tooManyWriters(span: Span, kind: string, name: string, first: Span) {
+    return make(
+      "E045",
+      `${kind} ${quote(name)} has more than one writer`,
+      { span, message: "another writer here" },
+      `a ${kind} has exactly one writing process (a restarted writer takes its place); give the other writer its own ${kind}`,
+      [{ span: first, message: "first writer here" }],
     );
   },
   /** E031 */

@@ -248,6 +248,17 @@ class Formatter {
               render: (ind: string) => [ind + methodText(m)],
             })),
           ].sort((a, b) => a.span.start - b.span.start);
+          // A service with a single method (or option) may sit on one line.
+          const only = item.methods.length === 1 && !item.options?.length
+            ? methodText(item.methods[0]!)
+            : item.methods.length === 0 && item.options?.length === 1
+            ? inlineEntry(item.options[0]!)
+            : null;
+          const one = `${header} { ${only} }`;
+          if (
+            only !== null && !this.p.has(item.span.start, item.span.end) &&
+            indent.length + one.length <= BLOCK_WIDTH
+          ) return [indent + one];
           return this.members(header, units, item.name.span.end, item.span.end, indent);
         }
         return this.withBlock(
@@ -265,7 +276,17 @@ class Formatter {
         const start = item.replicas ? item.replicas.span.end : item.name.span.end;
         return this.withBlock(header, item.props, { ...item.span, start }, indent, 1);
       }
-      case "record":
+      case "record": {
+        const fields = item.fields.map((f) =>
+          `${f.name.text}${f.optional ? "?" : ""}: ${typeText(f.fieldType)}${
+            f.tag ? ` @${f.tag.raw}` : ""
+          }`
+        );
+        const one = `record ${item.name.text} { ${fields.join(", ")} }`;
+        if (
+          fields.length > 0 && !this.p.has(item.span.start, item.span.end) &&
+          indent.length + one.length <= BLOCK_WIDTH
+        ) return [indent + one];
         return this.members(
           `record ${item.name.text}`,
           item.fields.map((f) => ({
@@ -280,6 +301,7 @@ class Formatter {
           item.span.end,
           indent,
         );
+      }
       case "enum": {
         const values = item.values.map((v) => `${v.name.text}${v.tag ? ` @${v.tag.raw}` : ""}`);
         const one = `enum ${item.name.text} { ${values.join(", ")} }`;

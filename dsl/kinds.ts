@@ -240,6 +240,54 @@ export const KINDS: Readonly<Record<string, KindSpec>> = {
     },
     graph: { dot: "tab", mermaid: ["[\\", "\\]"] },
   },
+  channel: {
+    doc:
+      "a shared-memory message ring: one writer, readers share (queue) or all see (broadcast) each message",
+    platforms: ["windows", "linux"],
+    flow: "data",
+    writers: { min: 1, max: 1 },
+    readers: { min: 1, max: 62 },
+    options: {
+      slot: {
+        type: "size",
+        min: 1,
+        max: 2 ** 30,
+        required: true,
+        example: "slot = 256B",
+        doc: "the largest message; larger ones are refused",
+      },
+      slots: {
+        type: "int",
+        min: 2,
+        max: 2 ** 20,
+        default: 64,
+        doc: "how many messages the ring holds (a power of two)",
+      },
+      mode: {
+        type: "enum",
+        values: ["queue", "broadcast"],
+        default: "queue",
+        doc: "`queue`: each message to one reader; `broadcast`: every reader gets every message",
+      },
+    },
+    graph: { dot: "box3d", mermaid: ["[[", "]]"] },
+  },
+  copydata: {
+    doc: "data copy (WM_COPYDATA): many senders, one receiving process that answers each message",
+    platforms: ["windows", "linux"],
+    flow: "data",
+    readers: { min: 1, max: 1 },
+    writers: { min: 1 },
+    options: {
+      reply_timeout: {
+        type: "duration",
+        min: 0,
+        default: 10_000,
+        doc: "how long the receiver's handler may take to answer before the sender gets `false`",
+      },
+    },
+    graph: { dot: "note", mermaid: ["[/", "\\]"] },
+  },
   tcp: {
     doc: "a TCP socket",
     platforms: ["windows", "linux"],
@@ -257,6 +305,13 @@ export const KINDS: Readonly<Record<string, KindSpec>> = {
         doc: "port; 0 picks a free one and tells the participants",
       },
       server: { type: "process", doc: "the listening process; by default the reading side" },
+      bind: {
+        type: "enum",
+        values: ["supervisor", "server"],
+        default: "supervisor",
+        doc:
+          "who binds the socket: the supervisor (held across restarts, handed over as LISTEN_FDS / IPCKIT_SOCKETS) or the serving process itself",
+      },
     },
     graph: { dot: "ellipse", mermaid: ["([", "])"] },
   },
@@ -294,6 +349,13 @@ export const KINDS: Readonly<Record<string, KindSpec>> = {
         max: 65507,
         default: 65507,
         doc: "largest datagram",
+      },
+      bind: {
+        type: "enum",
+        values: ["supervisor", "server"],
+        default: "supervisor",
+        doc:
+          "who binds the socket: the supervisor (held across restarts, handed over as LISTEN_FDS / IPCKIT_SOCKETS) or the serving process itself",
       },
     },
     graph: { dot: "ellipse", mermaid: ["((", "))"] },

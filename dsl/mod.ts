@@ -40,6 +40,7 @@ export { loadProgram, type Program, type ReadFile, resolveImport } from "./impor
 export { type CheckOptions, checkProgram, type CheckResult } from "./check/index.ts";
 export { format, type FormatResult } from "./format.ts";
 export { toDot, toMermaid } from "./graph.ts";
+export { protoEnumValue, protoIdent, toProto, toTypeScript } from "./codegen.ts";
 
 /**
  * Loads, parses and checks a root file and its imports in one call.

@@ -16,6 +16,15 @@ export interface SpawnSettings {
   readonly stdio: readonly [StdioTarget, StdioTarget, StdioTarget];
   /** Extra pipe ends the child inherits; their child-side values go to IPCKIT_INHERITED. */
   readonly inherit: readonly AnonymousEnd[];
+  /**
+   * Sockets handed over the way systemd does (Linux: fds 3… with LISTEN_FDS,
+   * LISTEN_PID, LISTEN_FDNAMES; Windows: inherited handles in IPCKIT_SOCKETS).
+   */
+  readonly sockets: readonly {
+    readonly name: string;
+    readonly handle: bigint;
+    readonly type: "stream" | "datagram";
+  }[];
 }
 
 /** How a child ended. */

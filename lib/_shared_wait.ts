@@ -16,7 +16,7 @@
 /** A wait in progress, as the watchers see it. */
 export interface SharedWait {
   /** The watchers holding at least one of its objects (filled in by {@link registerWait}). */
-  readonly watchers: Set<SharedWatcher<any, any>>;
+  readonly watchers: Set<SharedWatcher<unknown, SharedWait>>;
   /** Ends the wait with an error (the parked call itself failed). */
   fail(error: unknown): void;
 }

@@ -121,6 +121,25 @@ export class MessageTooLargeError extends RangeError {
 }
 
 /**
+ * Thrown by a channel reader when the channel's writer died (its process
+ * ended without closing the writer) and every message it committed has been
+ * received. A restarted writer reattaches; the reader keeps working.
+ *
+ * @example Ending a loop on a dead writer
+ * ```ts
+ * import { WriterGoneError } from "./errors.ts";
+ * try {
+ *   // for await (const message of reader) ...
+ * } catch (error) {
+ *   if (!(error instanceof WriterGoneError)) throw error;
+ * }
+ * ```
+ */
+export class WriterGoneError extends Error {
+  override name = "WriterGoneError";
+}
+
+/**
  * A mechanism or option that does not exist on this OS.
  *
  * @example

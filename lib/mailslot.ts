@@ -6,8 +6,8 @@
  * @example A reader and a writer
  * ```ts
  * import { Mailslot } from "./mailslot.ts";
- * using slot = Mailslot.create("log", { maxMessageSize: 424 });
- * using out = Mailslot.open("log");
+ * await using slot = Mailslot.create("log", { maxMessageSize: 424 });
+ * await using out = Mailslot.open("log");
  * await out.write(new TextEncoder().encode("started"));
  * console.log(new TextDecoder().decode(await slot.read()));
  * ```
@@ -40,13 +40,13 @@ export interface MailslotOptions {
  * @example
  * ```ts
  * import { Mailslot } from "./mailslot.ts";
- * using slot = Mailslot.create("log");
+ * await using slot = Mailslot.create("log");
  * for await (const message of slot) console.log(message.byteLength);
  * ```
  */
-export class Mailslot implements Disposable, AsyncIterable<Uint8Array> {
+export class Mailslot implements AsyncDisposable, AsyncIterable<Uint8Array> {
   readonly #reader: MailslotReader;
-  #closed = false;
+  #closing: Promise<void> | null = null;
 
   private constructor(reader: MailslotReader, readonly name: string, readonly path: string) {
     this.#reader = reader;
@@ -94,7 +94,7 @@ export class Mailslot implements Disposable, AsyncIterable<Uint8Array> {
    * @example
    * ```ts
    * import { Mailslot } from "./mailslot.ts";
-   * using slot = Mailslot.create("log", { maxMessageSize: 424, readTimeout: 1000 });
+   * await using slot = Mailslot.create("log", { maxMessageSize: 424, readTimeout: 1000 });
    * ```
    */
   static create(name: string, options: MailslotOptions = {}): Mailslot {
@@ -124,7 +124,7 @@ export class Mailslot implements Disposable, AsyncIterable<Uint8Array> {
    * @example
    * ```ts
    * import { Mailslot } from "./mailslot.ts";
-   * using out = Mailslot.open("log");
+   * await using out = Mailslot.open("log");
    * await out.write("hello");
    * ```
    */
@@ -141,12 +141,12 @@ export class Mailslot implements Disposable, AsyncIterable<Uint8Array> {
    * @example
    * ```ts
    * import { Mailslot } from "./mailslot.ts";
-   * using slot = Mailslot.create("log");
+   * await using slot = Mailslot.create("log");
    * const message = await slot.read({ timeout: 500 });
    * ```
    */
   read(options: { timeout?: number } = {}): Promise<Uint8Array> {
-    if (this.#closed) {
+    if (this.#closing) {
       return Promise.reject(
         new ClosedError(`Cannot read from mailslot '${this.name}': it is closed`),
       );
@@ -161,7 +161,7 @@ export class Mailslot implements Disposable, AsyncIterable<Uint8Array> {
    * @example
    * ```ts
    * import { Mailslot } from "./mailslot.ts";
-   * using slot = Mailslot.create("log");
+   * await using slot = Mailslot.create("log");
    * console.log(slot.info().count);
    * ```
    */
@@ -170,18 +170,20 @@ export class Mailslot implements Disposable, AsyncIterable<Uint8Array> {
   }
 
   /**
-   * Closes the mailslot; messages not read are dropped, the name is freed.
+   * Closes the mailslot: a pending read ends with ClosedError, messages not
+   * read are dropped, the name is freed. Idempotent: later calls return the
+   * same promise.
    *
+   * @returns Resolves once the OS handle is closed (after a pending read has returned).
    * @example
    * ```ts
    * import { Mailslot } from "./mailslot.ts";
    * const slot = Mailslot.create("log");
-   * slot.close();
+   * await slot.close();
    * ```
    */
-  close(): void {
-    this.#closed = true;
-    void this.#reader.close();
+  close(): Promise<void> {
+    return this.#closing ??= this.#reader.close();
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
@@ -189,14 +191,14 @@ export class Mailslot implements Disposable, AsyncIterable<Uint8Array> {
       try {
         yield await this.read();
       } catch (error) {
-        if (error instanceof ClosedError && this.#closed) return;
+        if (error instanceof ClosedError && this.#closing) return;
         throw error;
       }
     }
   }
 
-  [Symbol.dispose](): void {
-    this.close();
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 }
 
@@ -206,12 +208,13 @@ export class Mailslot implements Disposable, AsyncIterable<Uint8Array> {
  * @example
  * ```ts
  * import { Mailslot } from "./mailslot.ts";
- * using out = Mailslot.open("log");
+ * await using out = Mailslot.open("log");
  * await out.write(new Uint8Array([1, 2, 3]));
  * ```
  */
-export class MailslotWriter implements Disposable {
+export class MailslotWriter implements AsyncDisposable {
   readonly #sender: MailslotSender;
+  #closing: Promise<void> | null = null;
 
   /** @internal Made by {@link Mailslot.open}. */
   constructor(sender: MailslotSender, readonly name: string) {
@@ -232,11 +235,16 @@ export class MailslotWriter implements Disposable {
    * @example
    * ```ts
    * import { Mailslot } from "./mailslot.ts";
-   * using out = Mailslot.open("log");
+   * await using out = Mailslot.open("log");
    * await out.write("event 1");
    * ```
    */
   write(data: Uint8Array | ArrayBufferView | ArrayBuffer | string): Promise<void> {
+    if (this.#closing) {
+      return Promise.reject(
+        new ClosedError(`Cannot write to mailslot '${this.name}': it is closed`),
+      );
+    }
     const bytes = toBytes(data, `mailslot '${this.name}'`);
     const limit = this.#sender.maxMessageSize;
     if (limit !== null && bytes.byteLength > limit) {
@@ -252,21 +260,23 @@ export class MailslotWriter implements Disposable {
   }
 
   /**
-   * Closes this writer (after its pending writes).
+   * Closes this writer after its pending writes. Idempotent: later calls
+   * return the same promise.
    *
+   * @returns Resolves once closed; rejects when a pending write failed to flush.
    * @example
    * ```ts
    * import { Mailslot } from "./mailslot.ts";
    * const out = Mailslot.open("log");
-   * out.close();
+   * await out.close();
    * ```
    */
-  close(): void {
-    void this.#sender.close();
+  close(): Promise<void> {
+    return this.#closing ??= this.#sender.close();
   }
 
-  [Symbol.dispose](): void {
-    this.close();
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 }
 

@@ -32,16 +32,13 @@ import type {
   ServeSettings,
 } from "./_pipe_common.ts";
 import { INHERITED_ENV, registerEnd } from "./_anonymous_pipe.ts";
-import { toBytes } from "./_pipe_common.ts";
+import { StreamConnection } from "./_stream.ts";
 import * as posix from "./posix/pipe.ts";
 import * as win32 from "./win32/pipe.ts";
 
 export type { PipeMode, PipeSecurity } from "./_pipe_common.ts";
 
 const os = platform === "windows" ? win32 : posix;
-
-/** Bytes read ahead of the caller before reading pauses. */
-const READ_AHEAD_BYTES = 1024 * 1024;
 
 /** Options of {@link NamedPipe.serve}. */
 export interface ServeOptions {
@@ -74,154 +71,18 @@ export interface ConnectOptions {
  * for await (const message of conn) console.log(message.byteLength);
  * ```
  */
-export class PipeConnection implements AsyncDisposable, AsyncIterable<Uint8Array> {
+export class PipeConnection extends StreamConnection {
   readonly #endpoint: Endpoint;
-  readonly #queue: (Uint8Array | null)[] = [];
-  #queuedBytes = 0;
-  #pumping = false;
-  #failure: unknown = null;
-  #wake: (() => void) | null = null;
-  #closed = false;
-  #readable: ReadableStream<Uint8Array> | null = null;
-  #writable: WritableStream<Uint8Array> | null = null;
 
   /** @internal Made by {@link NamedPipe.connect} and {@link NamedPipeServer.accept}. */
   constructor(endpoint: Endpoint, readonly name: string, readonly mode: PipeMode) {
+    super(endpoint, `pipe '${name}'`);
     this.#endpoint = endpoint;
   }
 
   /** The process id of the other end. */
   get peerPid(): number {
     return this.#endpoint.peerPid;
-  }
-
-  /**
-   * Reads the next message (message mode) or the next chunk of bytes (byte mode).
-   *
-   * @returns The bytes, or null once the other end has closed and everything was read.
-   * @example
-   * ```ts
-   * import { NamedPipe } from "./pipe.ts";
-   * await using conn = await NamedPipe.connect("jobs");
-   * const message = await conn.read();
-   * ```
-   */
-  async read(): Promise<Uint8Array | null> {
-    for (;;) {
-      if (this.#queue.length > 0) {
-        const item = this.#queue.shift()!;
-        if (item === null) {
-          this.#queue.unshift(null); // end of stream stays the answer
-          return null;
-        }
-        this.#queuedBytes -= item.byteLength;
-        this.#pump();
-        return item;
-      }
-      if (this.#failure) throw this.#failure;
-      if (this.#closed) throw new ClosedError(`Cannot read from pipe '${this.name}': it is closed`);
-      this.#pump();
-      await new Promise<void>((resolve) => (this.#wake = resolve));
-    }
-  }
-
-  /** Keeps one read in flight while the queue is short, so the OS fills while JavaScript works. */
-  #pump(): void {
-    if (this.#pumping || this.#closed || this.#failure) return;
-    if (this.#queuedBytes >= READ_AHEAD_BYTES || this.#queue.at(-1) === null) return;
-    this.#pumping = true;
-    this.#endpoint.read().then(
-      (item) => {
-        this.#pumping = false;
-        this.#queue.push(item);
-        if (item) this.#queuedBytes += item.byteLength;
-        this.#signal();
-        if (item) this.#pump();
-      },
-      (error) => {
-        this.#pumping = false;
-        if (!(error instanceof ClosedError && this.#closed)) this.#failure = error;
-        this.#signal();
-      },
-    );
-  }
-
-  #signal(): void {
-    const wake = this.#wake;
-    this.#wake = null;
-    wake?.();
-  }
-
-  /**
-   * Writes bytes (a string is sent as UTF-8). In message mode one write is
-   * one message, zero-length included. Writes keep their order even when not
-   * awaited; don't change `data` until the promise settles.
-   *
-   * @param data The bytes.
-   * @returns Resolves when the data is in the pipe.
-   * @example
-   * ```ts
-   * import { NamedPipe } from "./pipe.ts";
-   * await using conn = await NamedPipe.connect("jobs");
-   * await conn.write(new Uint8Array([1, 2, 3]));
-   * ```
-   */
-  write(data: Uint8Array | ArrayBufferView | ArrayBuffer | string): Promise<void> {
-    if (this.#closed) {
-      return Promise.reject(new ClosedError(`Cannot write to pipe '${this.name}': it is closed`));
-    }
-    return this.#endpoint.write(toBytes(data, `pipe '${this.name}'`));
-  }
-
-  /** The incoming data as a ReadableStream (one chunk per message in message mode). */
-  get readable(): ReadableStream<Uint8Array> {
-    return (this.#readable ??= new ReadableStream<Uint8Array>({
-      pull: async (controller) => {
-        const item = await this.read();
-        if (item === null) controller.close();
-        else controller.enqueue(item);
-      },
-      cancel: () => this.close(),
-    }));
-  }
-
-  /** A WritableStream over `write()`; closing it closes the connection. */
-  get writable(): WritableStream<Uint8Array> {
-    return (this.#writable ??= new WritableStream<Uint8Array>({
-      write: (chunk) => this.write(chunk),
-      close: () => this.close(),
-      abort: () => this.close(),
-    }));
-  }
-
-  /**
-   * Waits until everything written has reached the pipe, then closes it.
-   *
-   * @returns Resolves once closed.
-   * @example
-   * ```ts
-   * import { NamedPipe } from "./pipe.ts";
-   * const conn = await NamedPipe.connect("jobs");
-   * void conn.write("last words");
-   * await conn.close(); // the write is not lost
-   * ```
-   */
-  async close(): Promise<void> {
-    this.#closed = true;
-    await this.#endpoint.close();
-    this.#signal();
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    for (;;) {
-      const item = await this.read();
-      if (item === null) return;
-      yield item;
-    }
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
   }
 }
 
@@ -505,8 +366,8 @@ export class PipeReader implements AsyncDisposable, AsyncIterable<Uint8Array> {
    * const chunk = await reader.read();
    * ```
    */
-  read(): Promise<Uint8Array | null> {
-    return this.#conn().read();
+  async read(): Promise<Uint8Array | null> {
+    return await this.#conn().read();
   }
 
   /** The data as a ReadableStream. */
@@ -606,8 +467,8 @@ export class PipeWriter implements AsyncDisposable {
    * await writer.write("line\n");
    * ```
    */
-  write(data: Uint8Array | ArrayBufferView | ArrayBuffer | string): Promise<void> {
-    return this.#conn().write(data);
+  async write(data: Uint8Array | ArrayBufferView | ArrayBuffer | string): Promise<void> {
+    return await this.#conn().write(data);
   }
 
   /** A WritableStream over `write()`; closing it closes this end. */

@@ -18,9 +18,11 @@
 import process from "node:process";
 import { platform } from "./ffi/mod.ts";
 import { endOf } from "./_anonymous_pipe.ts";
+import { closeAll } from "./_cleanup.ts";
 import type { AnonymousEnd } from "./_pipe_common.ts";
 import type { ExitStatus, NativeChild, StdioTarget } from "./_process_common.ts";
 import { createPipe, PipeReader, PipeWriter } from "./pipe.ts";
+import { DatagramSocket, HeldSocket, type SocketListener } from "./socket.ts";
 import * as posix from "./posix/process.ts";
 import * as win32 from "./win32/process.ts";
 
@@ -55,6 +57,16 @@ export interface SpawnOptions {
    * handle or fd of this process reaches the child.
    */
   inherit?: (PipeReader | PipeWriter)[];
+  /**
+   * Sockets the child gets the way systemd's socket activation hands them
+   * over, each under a name: on Linux as fds 3, 4, … with `LISTEN_FDS`,
+   * `LISTEN_PID` and `LISTEN_FDNAMES` (the command then starts through
+   * `/bin/sh`, which sets `LISTEN_PID` to its own pid and execs it); on
+   * Windows as inherited handles listed in `IPCKIT_SOCKETS`
+   * (docs/env-contract.md). The child adopts them with `Socket.adopt()` or
+   * any socket-activation library; this process keeps its own copies.
+   */
+  sockets?: { name: string; socket: HeldSocket | SocketListener | DatagramSocket }[];
 }
 
 /**
@@ -68,8 +80,10 @@ export interface SpawnOptions {
  * console.log(await child.exited); // { code: null, signal: "SIGKILL" }
  * ```
  */
-export class ChildProcess {
+export class ChildProcess implements AsyncDisposable {
   readonly #native: NativeChild;
+  #exitStatus: ExitStatus | null = null;
+  #disposing: Promise<void> | null = null;
 
   /** @internal Made by {@link spawn}. */
   constructor(
@@ -82,6 +96,7 @@ export class ChildProcess {
     readonly stderr: PipeReader | null,
   ) {
     this.#native = native;
+    void native.exited.then((status) => (this.#exitStatus = status), () => {});
   }
 
   /** The process id. */
@@ -117,6 +132,33 @@ export class ChildProcess {
       );
     }
     this.#native.kill(number);
+  }
+
+  /**
+   * Kills the child (and its descendants) unless it has exited, waits for
+   * it, and closes the pipes to its standard streams made by `"pipe"`: all
+   * of them even when one fails. Idempotent.
+   *
+   * @returns Resolves once the child has exited and the pipes are closed.
+   * @throws AggregateError with every close that failed.
+   * @example Disposed at the end of a scope
+   * ```ts
+   * import { spawn } from "./process.ts";
+   * {
+   *   await using child = spawn(["sleep", "60"]);
+   * } // killed and reaped here
+   * ```
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.#disposing ??= closeAll([
+      async () => {
+        if (this.#exitStatus === null) this.kill();
+        await this.exited;
+      },
+      this.stdin,
+      this.stdout,
+      this.stderr,
+    ], `child process ${this.pid}`);
   }
 }
 
@@ -206,7 +248,20 @@ export function spawn(argv: readonly string[], options: SpawnOptions = {}): Chil
       target(options.stderr, "stderr"),
     ] as const;
     const inherit = (options.inherit ?? []).map((end, i) => take(end, `inherit[${i}]`));
-    native = os.spawnProcess({ file, argv, cwd: options.cwd, env, stdio, inherit });
+    const sockets = (options.sockets ?? []).map(({ name, socket }) => {
+      if (!/^[A-Za-z0-9_.-]+$/.test(name)) {
+        throw new TypeError(
+          `Cannot hand over socket '${name}': a name is letters, digits, '_', '.' and '-'`,
+        );
+      }
+      const type = socket instanceof HeldSocket
+        ? socket.type
+        : socket instanceof DatagramSocket
+        ? "datagram" as const
+        : "stream" as const;
+      return { name, handle: socket.rawHandle(), type };
+    });
+    native = os.spawnProcess({ file, argv, cwd: options.cwd, env, stdio, inherit, sockets });
   } catch (error) {
     // Pipes made for "pipe" streams are ours to drop; ends the caller passed stay theirs.
     for (const end of [ours.stdin, ours.stdout, ours.stderr]) void end?.close();

@@ -78,6 +78,19 @@ export function provisionWine() {
   }
 }
 
+/** Installs what the Linux cells need from the system (systemd-socket-activate); idempotent. */
+export function provisionLinux() {
+  const result = spawnSync("bash", [join(PROJECT, "tools", "linux", "provision.sh")], {
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  if (result.status !== 0) {
+    throw new Error(
+      `Cannot provision the Linux cells: tools/linux/provision.sh exited with ${result.status}` +
+        " (it installs Debian's systemd package for systemd-socket-activate; see docs/testing.md)",
+    );
+  }
+}
+
 /** Why a Windows cell cannot run here, or null when it can. */
 export function windowsCellProblem() {
   if (process.platform !== "linux") return `the Windows cells run under Wine on Linux hosts`;

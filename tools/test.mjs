@@ -5,7 +5,14 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { CELLS, PROJECT, provisionWine, stopWineserver, windowsCellProblem } from "./cells.mjs";
+import {
+  CELLS,
+  PROJECT,
+  provisionLinux,
+  provisionWine,
+  stopWineserver,
+  windowsCellProblem,
+} from "./cells.mjs";
 import { provisionX11, x11Problem } from "./x11.mjs";
 
 const BIN = join(PROJECT, "node_modules", ".bin");
@@ -50,6 +57,18 @@ step("unit tests", [
   "--reporter=json",
   `--outputFile.json=${unitReport}`,
 ]);
+
+// Linux cells: system tools the scenarios start (systemd-socket-activate).
+{
+  const started = Date.now();
+  try {
+    provisionLinux();
+    steps.push({ name: "provision Linux", ok: true, seconds: (Date.now() - started) / 1000 });
+  } catch (error) {
+    console.error(String(error));
+    steps.push({ name: "provision Linux", ok: false, seconds: (Date.now() - started) / 1000 });
+  }
+}
 
 // Windows cells: provision up front so the first scenario's timeout covers only itself.
 const windowsProblem = windowsCellProblem();

@@ -237,6 +237,23 @@ function checkEndpoint(ctx: Ctx, ep: EndpointSym, s: Sides): void {
     }
   }
 
+  const maxWriters = spec.writers?.max;
+  if (maxWriters !== undefined) {
+    const second = writers[maxWriters];
+    const first = writers[0];
+    if (second && first) {
+      ctx.diagnostics.push(diag.tooManyWriters(second.ref.span, kind, ep.name, first.ref.span));
+      ok = false;
+    } else if (first && first.proc.replicas > maxWriters) {
+      const d = diag.tooManyWriters(first.ref.span, kind, ep.name, first.proc.decl.name.span);
+      d.primary.message = `'${first.ref.text}' has ${first.proc.replicas} replicas, each a writer`;
+      const sec = d.secondary[0];
+      if (sec) sec.message = "replicated here";
+      ctx.diagnostics.push(d);
+      ok = false;
+    }
+  }
+
   if (spec.flow === "stream") {
     checkServer(ctx, ep, s, writers, readers);
     return;

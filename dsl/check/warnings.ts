@@ -62,7 +62,10 @@ export function checkWarnings(ctx: Ctx, sides: Map<EndpointSym, Sides>): void {
     );
   }
 
+  // A file of services and no processes is an interface for `ipckit gen` and rpc.serve.
+  const interfaceOnly = ctx.processes.length === 0;
   for (const ep of ctx.endpoints) {
+    if (interfaceOnly && ep.decl.methods) continue;
     if (!mentioned.has(ep) && !sides.has(ep)) {
       ctx.diagnostics.push(diag.unusedEndpoint(ep.decl.name.span, ep.decl.kind.text, ep.name));
     }

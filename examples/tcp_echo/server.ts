@@ -1,16 +1,13 @@
-// tcp_echo.ipc, server: listens on the `echo` address the supervisor chose,
-// echoes one client's bytes back, and exits when that client is done.
-import { createServer } from "node:net";
+// tcp_echo.ipc, server: echoes one client's bytes back on the `echo` socket
+// the supervisor bound and handed over, and exits when that client is done.
 import { attach } from "../../mod.ts";
 
 await using topology = await attach();
-const { host, port } = topology.socketAddress("echo");
-const server = createServer((socket) => {
-  socket.pipe(socket);
-  socket.on("close", () => server.close());
-});
-await new Promise<void>((resolve) => server.listen(port, host, resolve));
-console.log(`echo server on ${host}:${port}`);
+using server = await topology.tcpListener("echo");
+console.log(
+  `echo server on ${server.address.family === "ipv4" ? server.address.address : ""}:${server.port}`,
+);
 await topology.ready();
-await new Promise((resolve) => server.on("close", resolve));
+await using conn = await server.accept();
+for await (const chunk of conn) await conn.write(chunk);
 console.log("client done; server exiting");

@@ -1,15 +1,20 @@
 // The interface each runtime backend implements. Everything above lib/ffi sees
 // only this; the backends are the only code that touches Deno.* or bun:ffi.
-import type { Callback, CallbackDef, SymbolTable } from "./types.ts";
+import type { Callback, CallbackDef, SymbolDef, SymbolTable } from "./types.ts";
 
 export interface Backend {
   readonly name: "bun" | "deno";
   /** Opens a library; returns functions taking and returning neutral values. */
-  open(path: string, table: SymbolTable): Record<string, ((...args: any[]) => any) | undefined>;
+  open(
+    path: string,
+    table: SymbolTable,
+  ): Record<string, ((...args: unknown[]) => unknown) | undefined>;
+  /** A function at a native code address (not blocking), taking and returning neutral values. */
+  functionAt(address: bigint, def: SymbolDef): (...args: unknown[]) => unknown;
   /** A non-owning ArrayBuffer over native memory. */
   view(address: bigint, byteLength: number): ArrayBuffer;
   /** A native function pointer that calls `fn`. */
-  callback(def: CallbackDef, fn: (...args: any[]) => any, threadsafe: boolean): Callback;
+  callback(def: CallbackDef, fn: (...args: unknown[]) => unknown, threadsafe: boolean): Callback;
   /** How many OS threads are currently parked in blocking calls made by this backend. */
   blockingCallsInFlight(): number;
   /** The runtime's executable and the argv that runs a script with full permissions. */

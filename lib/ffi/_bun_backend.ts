@@ -4,14 +4,15 @@
 import { isMainThread } from "node:worker_threads";
 import type { Backend } from "./_backend.ts";
 import { DedicatedThread, type ThreadLibrary } from "./thread.ts";
-import type { Callback, CallbackDef, NativeType, SymbolTable } from "./types.ts";
+import type { Callback, CallbackDef, NativeType, SymbolDef, SymbolTable } from "./types.ts";
 
 // Only the parts of bun:ffi this backend uses (tsc has no Bun declarations).
 interface BunFfi {
-  dlopen(path: string, symbols: Record<string, unknown>): { symbols: Record<string, any> };
+  dlopen(path: string, symbols: Record<string, unknown>): { symbols: Record<string, unknown> };
+  CFunction(def: { ptr: number; args: string[]; returns: string }): (...args: unknown[]) => unknown;
   toArrayBuffer(address: number, byteOffset: number, byteLength: number): ArrayBuffer;
   JSCallback: new (
-    fn: (...args: any[]) => any,
+    fn: (...args: unknown[]) => unknown,
     def: { args: string[]; returns: string; threadsafe?: boolean },
   ) => { ptr: number | null; close(): void };
 }
@@ -48,7 +49,7 @@ function openDirect(path: string, table: SymbolTable) {
     Object.entries(defs).filter(([name]) => !table[name]?.optional && !table[name]?.symbol),
   );
   // bun:ffi refuses a table with no symbols.
-  const raw: Record<string, any> = Object.keys(direct).length > 0
+  const raw: Record<string, unknown> = Object.keys(direct).length > 0
     ? { ...ffi.dlopen(path, direct).symbols }
     : {};
   for (const [name, def] of Object.entries(defs)) {
@@ -62,22 +63,27 @@ function openDirect(path: string, table: SymbolTable) {
       raw[name] = undefined;
     }
   }
-  const out: Record<string, ((...args: any[]) => any) | undefined> = {};
+  const out: Record<string, ((...args: unknown[]) => unknown) | undefined> = {};
   for (const [name, def] of Object.entries(table)) {
-    const fn = raw[name] as ((...args: any[]) => any) | undefined;
-    const callbackSlots = def.args.flatMap((t, i) => (t === "callback" ? [i] : []));
-    const bufferSlots = def.args.flatMap((t, i) => (t === "buffer" ? [i] : []));
-    if (!fn || (callbackSlots.length === 0 && bufferSlots.length === 0)) {
-      out[name] = fn;
-      continue;
-    }
-    out[name] = (...args: any[]) => {
-      for (const i of callbackSlots) args[i] = (args[i] as Callback | null)?.pointer ?? 0n;
-      for (const i of bufferSlots) args[i] ??= null;
-      return fn(...args);
-    };
+    const fn = raw[name] as ((...args: unknown[]) => unknown) | undefined;
+    out[name] = fn ? wrap(fn, def) : undefined;
   }
   return out;
+}
+
+/** Callbacks travel as their code address; a missing buffer is NULL. */
+function wrap(
+  fn: (...args: unknown[]) => unknown,
+  def: SymbolDef,
+): (...args: unknown[]) => unknown {
+  const callbackSlots = def.args.flatMap((t, i) => (t === "callback" ? [i] : []));
+  const bufferSlots = def.args.flatMap((t, i) => (t === "buffer" ? [i] : []));
+  if (callbackSlots.length === 0 && bufferSlots.length === 0) return fn;
+  return (...args: unknown[]) => {
+    for (const i of callbackSlots) args[i] = (args[i] as Callback | null)?.pointer ?? 0n;
+    for (const i of bufferSlots) args[i] ??= null;
+    return fn(...args);
+  };
 }
 
 // ---- Blocking calls --------------------------------------------------------
@@ -132,14 +138,22 @@ export const bunBackend: Backend = {
     if (blocking && isMainThread) warmPool();
     return direct;
   },
+  functionAt(address, def) {
+    const fn = ffi.CFunction({
+      ptr: Number(address),
+      args: def.args.map(bunType),
+      returns: bunType(def.returns),
+    });
+    return wrap(fn, def);
+  },
   view(address, byteLength) {
     if (byteLength === 0) return new ArrayBuffer(0);
     return ffi.toArrayBuffer(Number(address), 0, byteLength);
   },
   callback(def: CallbackDef, fn, threadsafe) {
     const wideArgs = def.args.map((t) => WIDE_INTS.has(t));
-    const wrapped = (...args: any[]) =>
-      fn(...args.map((a, i) => (wideArgs[i] && typeof a !== "bigint" ? BigInt(a) : a)));
+    const wrapped = (...args: unknown[]) =>
+      fn(...args.map((a, i) => (wideArgs[i] && typeof a !== "bigint" ? BigInt(a as number) : a)));
     const cb = new ffi.JSCallback(wrapped, {
       args: def.args.map(bunType),
       returns: bunType(def.returns),

@@ -1,17 +1,21 @@
 // Deno backend: Deno.dlopen with `nonblocking` for blocking calls (they run on
 // Deno's FFI thread pool and resolve as promises).
 import type { Backend } from "./_backend.ts";
-import type { Callback, CallbackDef, NativeType, SymbolTable } from "./types.ts";
+import type { Callback, CallbackDef, NativeType, SymbolDef, SymbolTable } from "./types.ts";
 
 // Only the parts of the Deno namespace this backend uses; tsc runs without
 // Deno's own declarations, and `deno check` sees the real ones.
 interface DenoFfi {
-  dlopen(path: string, symbols: Record<string, unknown>): { symbols: Record<string, any> };
+  dlopen(path: string, symbols: Record<string, unknown>): { symbols: Record<string, unknown> };
   UnsafePointer: { create(value: bigint): unknown; value(pointer: unknown): bigint | number };
   UnsafePointerView: { getArrayBuffer(pointer: unknown, byteLength: number): ArrayBuffer };
+  UnsafeFnPointer: new (pointer: unknown, def: unknown) => { call(...args: unknown[]): unknown };
   UnsafeCallback: {
-    new (def: unknown, fn: (...args: any[]) => any): { pointer: unknown; close(): void };
-    threadSafe(def: unknown, fn: (...args: any[]) => any): { pointer: unknown; close(): void };
+    new (def: unknown, fn: (...args: unknown[]) => unknown): { pointer: unknown; close(): void };
+    threadSafe(
+      def: unknown,
+      fn: (...args: unknown[]) => unknown,
+    ): { pointer: unknown; close(): void };
   };
   execPath(): string;
 }
@@ -45,38 +49,51 @@ function open(path: string, table: SymbolTable) {
     };
   }
   const raw = Deno.dlopen(path, defs).symbols;
-  const out: Record<string, ((...args: any[]) => any) | undefined> = {};
+  const out: Record<string, ((...args: unknown[]) => unknown) | undefined> = {};
   for (const [name, def] of Object.entries(table)) {
-    const fn = raw[name] as ((...args: any[]) => any) | undefined | null;
-    if (!fn) {
-      out[name] = undefined;
-      continue;
-    }
-    const callbackSlots = def.args.flatMap((t, i) => (t === "callback" ? [i] : []));
-    const returnsWide = WIDE_INTS.has(def.returns);
-    if (callbackSlots.length === 0 && !returnsWide) {
-      out[name] = fn;
-      continue;
-    }
-    // Callbacks travel as their code address; wide results always as bigint.
-    out[name] = (...args: any[]) => {
-      for (const i of callbackSlots) args[i] = (args[i] as Callback | null)?.pointer ?? 0n;
-      const result = fn(...args);
-      if (!returnsWide) return result;
-      return def.blocking ? (result as Promise<unknown>).then(toBigInt) : toBigInt(result);
-    };
+    const fn = raw[name] as ((...args: unknown[]) => unknown) | undefined | null;
+    out[name] = fn ? wrap(fn, def) : undefined;
   }
   return out;
+}
+
+/** Callbacks travel as their code address; wide results always as bigint. */
+function wrap(
+  fn: (...args: unknown[]) => unknown,
+  def: SymbolDef,
+): (...args: unknown[]) => unknown {
+  const callbackSlots = def.args.flatMap((t, i) => (t === "callback" ? [i] : []));
+  const returnsWide = WIDE_INTS.has(def.returns);
+  if (callbackSlots.length === 0 && !returnsWide) return fn;
+  return (...args: unknown[]) => {
+    for (const i of callbackSlots) args[i] = (args[i] as Callback | null)?.pointer ?? 0n;
+    const result = fn(...args);
+    if (!returnsWide) return result;
+    return def.blocking ? (result as Promise<unknown>).then(toBigInt) : toBigInt(result);
+  };
+}
+
+function functionAt(address: bigint, def: SymbolDef): (...args: unknown[]) => unknown {
+  const pointer = new Deno.UnsafeFnPointer(Deno.UnsafePointer.create(address), {
+    parameters: def.args.map(denoType),
+    result: denoType(def.returns),
+  });
+  return wrap((...args: unknown[]) => pointer.call(...args), def);
 }
 
 function toBigInt(value: unknown): bigint {
   return typeof value === "bigint" ? value : BigInt(value as number);
 }
 
-function callback(def: CallbackDef, fn: (...args: any[]) => any, threadsafe: boolean): Callback {
+function callback(
+  def: CallbackDef,
+  fn: (...args: unknown[]) => unknown,
+  threadsafe: boolean,
+): Callback {
   const wideArgs = def.args.map((t) => WIDE_INTS.has(t));
   const denoDef = { parameters: def.args.map(denoType), result: denoType(def.returns) };
-  const wrapped = (...args: any[]) => fn(...args.map((a, i) => (wideArgs[i] ? toBigInt(a) : a)));
+  const wrapped = (...args: unknown[]) =>
+    fn(...args.map((a, i) => (wideArgs[i] ? toBigInt(a) : a)));
   const cb = threadsafe
     ? Deno.UnsafeCallback.threadSafe(denoDef, wrapped)
     : new Deno.UnsafeCallback(denoDef, wrapped);
@@ -93,13 +110,14 @@ export const denoBackend: Backend = {
     for (const [name, def] of Object.entries(table)) {
       const fn = symbols[name];
       if (!def.blocking || !fn) continue;
-      symbols[name] = (...args: any[]) => {
+      symbols[name] = (...args: unknown[]) => {
         inFlight++;
         return (fn(...args) as Promise<unknown>).finally(() => inFlight--);
       };
     }
     return symbols;
   },
+  functionAt,
   view(address, byteLength) {
     return Deno.UnsafePointerView.getArrayBuffer(Deno.UnsafePointer.create(address), byteLength);
   },

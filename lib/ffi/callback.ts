@@ -28,7 +28,10 @@ import type { Callback, CallbackDef } from "./types.ts";
  */
 export function callback(
   def: CallbackDef,
-  fn: (...args: any[]) => any,
+  // The callback's parameters are typed by its caller to match `def` (a window procedure takes
+  // bigints, say); `unknown[]` would refuse every such function.
+  // deno-lint-ignore no-explicit-any
+  fn: (...args: any[]) => unknown,
   options: { threadsafe?: boolean } = {},
 ): Callback {
   if (options.threadsafe && def.returns !== "void") {

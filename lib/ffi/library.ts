@@ -4,7 +4,7 @@
  * @module
  */
 import { backend, type Platform, platform } from "./runtime.ts";
-import type { Symbols, SymbolTable } from "./types.ts";
+import type { SymbolDef, SymbolFunction, Symbols, SymbolTable } from "./types.ts";
 
 /** A library's file name on each OS where it exists. */
 export type LibraryPaths = Partial<Record<Platform, string>>;
@@ -50,4 +50,24 @@ export class NativeLibrary<T extends SymbolTable> {
   get symbols(): Symbols<T> {
     return (this.#symbols ??= backend.open(this.path, this.table) as Symbols<T>);
   }
+}
+
+/**
+ * A native function known only by its address (an extension function a
+ * library hands out at run time, such as Winsock's ConnectEx). Not for
+ * blocking calls.
+ *
+ * @param address The function's code address.
+ * @param def Its signature, as in a symbol table.
+ * @returns The callable function.
+ * @example
+ * ```ts
+ * import { functionAt } from "./library.ts";
+ * // const connectEx = functionAt(address, { args: ["usize", "pointer", "i32"], returns: "i32" } as const);
+ * ```
+ */
+export function functionAt<D extends SymbolDef>(address: bigint, def: D): SymbolFunction<D> {
+  if (def.blocking) throw new TypeError("Cannot call a function pointer as a blocking call");
+  if (address === 0n) throw new RangeError("Cannot call a function at address 0");
+  return backend.functionAt(address, def) as SymbolFunction<D>;
 }

@@ -36,6 +36,9 @@ const unsupported: Backend = {
       "ipckit's native bindings need Bun or Deno: run this with `bun` or `deno run -A`",
     );
   },
+  functionAt() {
+    return this.open("", {}) as never;
+  },
   view() {
     return this.open("", {}) as never;
   },

@@ -26,7 +26,10 @@ export type FieldType =
 /** A field: a scalar, a nested struct, or a fixed array `[type, count]`. */
 export type FieldSpec =
   | FieldType
+  // A nested layout of any fields: its own type parameter is checked where it is declared.
+  // deno-lint-ignore no-explicit-any
   | StructLayout<any>
+  // deno-lint-ignore no-explicit-any
   | readonly [FieldType | StructLayout<any>, number];
 
 const SCALAR_SIZE: Record<FieldType, number> = {
@@ -146,6 +149,7 @@ export function struct<F extends Record<string, FieldSpec>>(fields: F): StructLa
 function measure(spec: FieldSpec): { size: number; align: number } {
   if (spec instanceof StructLayout) return { size: spec.size, align: spec.align };
   if (Array.isArray(spec)) {
+    // deno-lint-ignore no-explicit-any -- the element layout's fields are not needed here
     const [element, count] = spec as readonly [FieldType | StructLayout<any>, number];
     const inner = measure(element);
     return { size: inner.size * count, align: inner.align };

@@ -32,7 +32,7 @@ export interface ThreadCallMessage {
  *
  * @param calls The calls.
  * @returns Their plain-data form.
- * @example
+ * @example Using threadCallMessages
  * ```ts
  * import { threadCallMessages } from "./thread.ts";
  * const lib = { path: "kernel32.dll", table: { GetLastError: { args: [], returns: "u32" } } } as const;
@@ -57,7 +57,7 @@ const openedOnThisThread = new Map<string, (...args: unknown[]) => unknown>();
  *
  * @param calls The calls, from {@link threadCallMessages}.
  * @returns Their results, in order.
- * @example
+ * @example Using runThreadCalls
  * ```ts
  * import { runThreadCalls } from "./thread.ts";
  * // runThreadCalls(message.calls) inside a worker
@@ -135,6 +135,8 @@ export class DedicatedThread implements Disposable {
    * @param args Numbers and bigints only (no buffers: pass native addresses).
    * @returns The call's result.
    */
+  // The result's type is the symbol's in its table, which this generic call cannot see; callers annotate it.
+  // deno-lint-ignore no-explicit-any
   async call(library: ThreadLibrary, name: string, ...args: unknown[]): Promise<any> {
     const [value] = await this.batch([[library, name, ...args]]);
     return value;
@@ -146,6 +148,7 @@ export class DedicatedThread implements Disposable {
    * @param calls The calls, in order.
    * @returns Their results, in order.
    */
+  // deno-lint-ignore no-explicit-any -- as call(): each result has its own symbol's type
   batch(calls: ThreadCall[]): Promise<any[]> {
     if (!this.#worker) return Promise.reject(new Error("Cannot call on a closed thread"));
     return new Promise((resolve, reject) => {

@@ -85,6 +85,14 @@ export const libc = new NativeLibrary(
     send: { args: ["i32", "buffer", "usize", "i32"], returns: "isize" },
     // ssize_t recv(int fd, void*, size_t, int flags)
     recv: { args: ["i32", "buffer", "usize", "i32"], returns: "isize" },
+    // ssize_t recvfrom(int fd, void*, size_t, int flags, struct sockaddr* from, socklen_t* fromLength)
+    recvfrom: { args: ["i32", "buffer", "usize", "i32", "buffer", "buffer"], returns: "isize" },
+    // ssize_t sendto(int fd, const void*, size_t, int flags, const struct sockaddr* to, socklen_t toLength)
+    sendto: { args: ["i32", "buffer", "usize", "i32", "buffer", "u32"], returns: "isize" },
+    shutdown: { args: ["i32", "i32"], returns: "i32" }, // int shutdown(int fd, int how)
+    // int getsockname(int fd, struct sockaddr*, socklen_t*); getpeername likewise
+    getsockname: { args: ["i32", "buffer", "buffer"], returns: "i32" },
+    getpeername: { args: ["i32", "buffer", "buffer"], returns: "i32" },
     // int waitpid(pid_t, int* status, int options)
     waitpid: { args: ["i32", "buffer", "i32"], returns: "i32" },
     // int posix_spawn(pid_t*, const char* path, const posix_spawn_file_actions_t*, const posix_spawnattr_t*,

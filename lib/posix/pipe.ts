@@ -136,6 +136,11 @@ export class SocketEndpoint implements Endpoint {
     return this.#fd;
   }
 
+  /** Resolves once every write so far has reached the socket (or failed). */
+  drained(): Promise<void> {
+    return this.#writes;
+  }
+
   async read(): Promise<Uint8Array | null> {
     const parts: Uint8Array[] = [];
     for (;;) {

@@ -20,6 +20,12 @@ const POSIX_SPAWN_SETPGROUP = 0x2;
 const POSIX_SPAWN_SETSIGDEF = 0x4;
 const POSIX_SPAWN_SETSIGMASK = 0x8;
 const O_RDWR = 2;
+const F_DUPFD_CLOEXEC = 1030;
+/**
+ * Socket activation variables: set only for the sockets handed to this child,
+ * never passed through (the supervisor's own would describe its fds, not the child's).
+ */
+const ACTIVATION_ENV = new Set(["LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"]);
 const SYS_pidfd_open = 434;
 const SIGNAL_NAMES: Record<number, string> = {
   1: "SIGHUP",
@@ -148,7 +154,7 @@ class SpawnBlock implements Disposable {
  * const env = { PATH: "/usr/bin:/bin" };
  * const child = spawnProcess({
  *   file: resolveCommand("true", env), argv: ["true"], cwd: undefined, env,
- *   stdio: ["inherit", "inherit", "inherit"], inherit: [],
+ *   stdio: ["inherit", "inherit", "inherit"], inherit: [], sockets: [],
  * });
  * console.log(await child.exited);
  * ```
@@ -158,10 +164,40 @@ export function spawnProcess(settings: SpawnSettings): NativeChild {
   const extraFds = settings.inherit.map((end) => Number(end.forChild()));
   const envStrings: string[] = [];
   for (const name of Object.keys(settings.env)) {
-    if (name !== INHERITED_ENV) envStrings.push(`${name}=${settings.env[name]}`);
+    if (name !== INHERITED_ENV && !ACTIVATION_ENV.has(name)) {
+      envStrings.push(`${name}=${settings.env[name]}`);
+    }
   }
   envStrings.push(`${INHERITED_ENV}=${extraFds.join(",")}`);
-  using block = new SpawnBlock(settings.argv, envStrings);
+  // Socket activation: the sockets become fds 3, 4, … (LISTEN_FDS_START). They are
+  // duplicated above that range first, so no dup2 below overwrites one not yet placed.
+  const sockets = settings.sockets;
+  const socketFds = sockets.map((_, i) => 3 + i);
+  const clash = extraFds.find((fd) => socketFds.includes(fd));
+  if (clash !== undefined) {
+    throw new RangeError(
+      `Cannot hand sockets to a child as fds 3-${
+        2 + sockets.length
+      }: inherited pipe end ${clash} is in that range`,
+    );
+  }
+  const staged = sockets.map(({ name, handle }) => {
+    const fd = c.fcntl(Number(handle), F_DUPFD_CLOEXEC, BigInt(3 + sockets.length));
+    if (fd < 0) throw new ErrnoError(currentErrno(), `fcntl(F_DUPFD_CLOEXEC) of socket '${name}'`);
+    return fd;
+  });
+  using _staged = { [Symbol.dispose]: () => staged.forEach((fd) => c.close(fd)) };
+  let argv = settings.argv;
+  let file = settings.file;
+  if (sockets.length > 0) {
+    envStrings.push(`LISTEN_FDS=${sockets.length}`);
+    envStrings.push(`LISTEN_FDNAMES=${sockets.map((s) => s.name).join(":")}`);
+    // LISTEN_PID must be the pid of the program itself, known only once it runs: a shell
+    // sets it to its own pid and execs the program, which keeps that pid.
+    argv = ["sh", "-c", 'LISTEN_PID=$$; export LISTEN_PID; exec "$0" "$@"', file, ...argv.slice(1)];
+    file = "/bin/sh";
+  }
+  using block = new SpawnBlock(argv, envStrings);
   const actions = block.actions;
   const attributes = block.attributes;
   c.posix_spawn_file_actions_init(actions);
@@ -177,11 +213,13 @@ export function spawnProcess(settings: SpawnSettings): NativeChild {
     });
     // Same number in the child; dup2 onto itself clears FD_CLOEXEC there.
     for (const fd of extraFds) c.posix_spawn_file_actions_adddup2(actions, fd, fd);
+    staged.forEach((fd, i) => c.posix_spawn_file_actions_adddup2(actions, fd, socketFds[i]!));
     // Only the listed fds survive: close the rest below the highest listed one, and
     // everything above it (ours are close-on-exec anyway; this covers any that are not).
-    const highest = Math.max(2, ...extraFds);
+    const kept = [...extraFds, ...socketFds];
+    const highest = Math.max(2, ...kept);
     for (let fd = 3; fd < highest; fd++) {
-      if (!extraFds.includes(fd)) c.posix_spawn_file_actions_addclose(actions, fd);
+      if (!kept.includes(fd)) c.posix_spawn_file_actions_addclose(actions, fd);
     }
     c.posix_spawn_file_actions_addclosefrom_np?.(actions, highest + 1);
     if (settings.cwd !== undefined) {
@@ -197,11 +235,11 @@ export function spawnProcess(settings: SpawnSettings): NativeChild {
     const pid = new Int32Array(1);
     const errno = c.posix_spawn(
       pid,
-      encodeC(settings.file),
+      encodeC(file),
       actions,
       attributes,
       block.argv,
-      block.envp(settings.argv.length),
+      block.envp(argv.length),
     );
     if (errno !== 0) {
       const cause = new ErrnoError(errno, "posix_spawn");

@@ -57,11 +57,19 @@ const FUTEX_WAKE = 1;
 const FUTEX_32 = 2;
 const FUTEX_WAITV_MAX = 128;
 const CLOCK_MONOTONIC = 1;
-const WAKE_ALL = 0x7fffffff;
-const FUTEX_WAITERS = 0x80000000 | 0;
+/** A wake count meaning every waiter. */
+export const WAKE_ALL = 0x7fffffff;
+/** The waiters bit of a pthread mutex word (glibc's FUTEX_WAITERS). */
+export const FUTEX_WAITERS = 0x80000000 | 0;
 const STATE_INDEX = STATE_OFFSET / 4;
 
-function wake(address: bigint, count: number): void {
+/**
+ * Wakes up to `count` futex waiters on a shared word (lib/channel.ts uses it too).
+ *
+ * @param address The word's address.
+ * @param count How many waiters (WAKE_ALL for all).
+ */
+export function wake(address: bigint, count: number): void {
   libc.symbols.syscall(SYS_FUTEX, address, FUTEX_WAKE, count, 0, 0, 0);
 }
 
@@ -72,7 +80,13 @@ function monotonicNs(): bigint {
   return ts[0]! * 1_000_000_000n + ts[1]!;
 }
 
-function deadlineOf(timeoutMs: number | undefined): bigint | undefined {
+/**
+ * The absolute CLOCK_MONOTONIC deadline `timeoutMs` from now.
+ *
+ * @param timeoutMs Milliseconds, or undefined for none.
+ * @returns The deadline in nanoseconds, or undefined.
+ */
+export function deadlineOf(timeoutMs: number | undefined): bigint | undefined {
   return timeoutMs === undefined ? undefined : monotonicNs() + BigInt(Math.ceil(timeoutMs * 1e6));
 }
 
@@ -81,13 +95,13 @@ function expired(deadline: bigint | undefined): boolean {
 }
 
 /** A futex word to sleep on while it holds `expected`. */
-interface FutexWait {
+export interface FutexWait {
   address: bigint;
   expected: number;
 }
 
 /** A shared word a waitAny/waitAll sleeps on, and how to read it from here. */
-interface WatchedWord extends FutexWait {
+export interface WatchedWord extends FutexWait {
   current(): number;
 }
 
@@ -205,9 +219,14 @@ class FutexWatcher extends SharedWatcher<WatchedWord, Sleeper> {
  * Sleeps until one of the words may have changed from its expected value,
  * the deadline passes or the signal fires, sharing the process's parked
  * futex_waitv calls. Callers re-check their objects afterwards, so a
- * spurious return is harmless.
+ * spurious return is harmless. lib/posix/channel.ts sleeps here too.
+ *
+ * @param words The words and the values they hold while there is nothing to do.
+ * @param deadline CLOCK_MONOTONIC nanoseconds, or undefined.
+ * @param signal Ends the sleep (it resolves; the caller checks the signal).
+ * @returns Resolves once woken, timed out or aborted.
  */
-function sleepOn(
+export function sleepOn(
   words: readonly WatchedWord[],
   deadline: bigint | undefined,
   signal: AbortSignal,
@@ -367,10 +386,19 @@ class PosixMutex extends PosixObject implements NativeMutex {
   }
 }
 
-function initMutex(page: DataView, address: bigint): void {
+function initMutex(_page: DataView, address: bigint): void {
+  initRobustMutex(address + BigInt(STATE_OFFSET));
+}
+
+/**
+ * Initializes a process-shared robust pthread mutex in shared memory (a
+ * holder's death makes the next lock return EOWNERDEAD).
+ *
+ * @param mutex Its address (40 bytes, 8-byte aligned, in a shared mapping).
+ */
+export function initRobustMutex(mutex: bigint): void {
   const c = libc.symbols;
   const attr = new Uint8Array(8); // pthread_mutexattr_t
-  const mutex = address + BigInt(STATE_OFFSET);
   for (
     const [result, call] of [
       [c.pthread_mutexattr_init(attr), "pthread_mutexattr_init"],
@@ -388,7 +416,6 @@ function initMutex(page: DataView, address: bigint): void {
     if (result !== 0) throw new ErrnoError(result, call);
   }
   c.pthread_mutexattr_destroy(attr);
-  void page;
 }
 
 /**

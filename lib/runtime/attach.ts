@@ -5,10 +5,27 @@
  * @module
  */
 import process from "node:process";
+import { Channel, type ChannelReader, type ChannelWriter } from "../channel.ts";
+import {
+  CopyData,
+  type CopyDataHandler,
+  type CopyDataReceiver,
+  type CopyDataSender,
+} from "../copydata.ts";
 import { Mailslot, type MailslotWriter } from "../mailslot.ts";
 import { NamedPipe, type NamedPipeServer, type PipeConnection } from "../pipe.ts";
+import {
+  type Handlers,
+  rpc,
+  type RpcClient,
+  type RpcSchema,
+  type RpcServer,
+  type ServiceDefinition,
+} from "../rpc.ts";
 import { SharedMemory } from "../shared_memory.ts";
+import { Datagram, type DatagramSocket, Socket, type SocketListener } from "../socket.ts";
 import { Event, Mutex, Semaphore } from "../sync.ts";
+import { closeAfter, closeAll } from "../_cleanup.ts";
 import { type ContractDocument, type ContractEndpoint, readContract } from "./contract.ts";
 
 const encoder = new TextEncoder();
@@ -32,6 +49,7 @@ export class Topology implements AsyncDisposable {
   readonly #stop: Promise<void>;
   #stopRequested = false;
   readonly #owned: (Disposable | AsyncDisposable)[] = [];
+  #closing: Promise<void> | null = null;
 
   /** @internal Made by {@link attach}. */
   constructor(readonly document: ContractDocument, control: PipeConnection) {
@@ -149,6 +167,72 @@ export class Topology implements AsyncDisposable {
   }
 
   /**
+   * Serves an RPC service this process is the server of (docs/rpc.md). The
+   * declarations come from the topology; the handlers' types from
+   * `ipckit gen ts`.
+   *
+   * @param name The service's topology name.
+   * @param handlers One function per method; missing ones answer `unimplemented`.
+   * @returns The server; closed with the topology object.
+   * @example
+   * ```ts
+   * import { attach } from "./attach.ts";
+   * interface Calc {
+   *   add: { kind: "unary"; request: { a: number; b: number }; response: { sum: number } };
+   * }
+   * await using t = await attach();
+   * t.serve<Calc>("calc", { add: ({ a, b }) => ({ sum: a + b }) });
+   * await t.ready();
+   * ```
+   */
+  serve<M>(name: string, handlers: Handlers<M>): RpcServer {
+    const { endpoint, definition } = this.#service<M>(name, "server");
+    const server = rpc.serve(definition, handlers, {
+      name: endpoint.name,
+      maxMessageSize: Number(endpoint.options["max_message"]),
+    });
+    this.#owned.push(server);
+    return server;
+  }
+
+  /**
+   * Connects to an RPC service this process is a client of.
+   *
+   * @param name The service's topology name.
+   * @param timeout Milliseconds to wait for the server (default 10 000).
+   * @returns The client: one function per method.
+   * @example
+   * ```ts
+   * import { attach } from "./attach.ts";
+   * interface Calc {
+   *   add: { kind: "unary"; request: { a: number; b: number }; response: { sum: number } };
+   * }
+   * await using t = await attach();
+   * const calc = await t.client<Calc>("calc");
+   * console.log(await calc.add({ a: 1, b: 2 }));
+   * ```
+   */
+  async client<M>(name: string, timeout = 10_000): Promise<RpcClient<M>> {
+    const { endpoint, definition } = this.#service<M>(name, "client");
+    const client = await rpc.connect(definition, {
+      name: endpoint.name,
+      timeout,
+      maxMessageSize: Number(endpoint.options["max_message"]),
+    });
+    this.#owned.push(client);
+    return client;
+  }
+
+  #service<M>(
+    name: string,
+    role: string,
+  ): { endpoint: ContractEndpoint; definition: ServiceDefinition<M> } {
+    const endpoint = this.#expect(name, "service", [role]);
+    const schema = JSON.parse(String(endpoint.options["schema"])) as RpcSchema;
+    return { endpoint, definition: { service: name, schema } };
+  }
+
+  /**
    * Opens the topology's shared memory (the supervisor created it).
    *
    * @param name The endpoint's topology name.
@@ -159,6 +243,42 @@ export class Topology implements AsyncDisposable {
     const shm = SharedMemory.open(endpoint.name, { readonly: endpoint.role === "reader" });
     this.#owned.push(shm);
     return shm;
+  }
+
+  /**
+   * Attaches to the topology's channel (the supervisor created it and holds
+   * it, so a restarted process reattaches): its writer end when this process
+   * writes to it, its reader end when it reads.
+   *
+   * @param name The endpoint's topology name.
+   * @returns A ChannelWriter or a ChannelReader, closed with the topology object.
+   */
+  channel(name: string): ChannelWriter | ChannelReader {
+    return this.endpoint(name).role === "writer"
+      ? this.channelWriter(name)
+      : this.channelReader(name);
+  }
+
+  /**
+   * Attaches as the writer of a channel this process writes to.
+   *
+   * @param name The endpoint's topology name.
+   * @returns The writer end.
+   */
+  channelWriter(name: string): ChannelWriter {
+    const endpoint = this.#expect(name, "channel", ["writer"]);
+    return this.#own(Channel.open({ name: endpoint.name, role: "writer" }));
+  }
+
+  /**
+   * Attaches as a reader of a channel this process reads.
+   *
+   * @param name The endpoint's topology name.
+   * @returns The reader end.
+   */
+  channelReader(name: string): ChannelReader {
+    const endpoint = this.#expect(name, "channel", ["reader"]);
+    return this.#own(Channel.open({ name: endpoint.name, role: "reader" }));
   }
 
   /**
@@ -218,6 +338,40 @@ export class Topology implements AsyncDisposable {
   }
 
   /**
+   * Listens on the copydata endpoint this process receives (its one
+   * receiver), with the topology's reply timeout.
+   *
+   * @param name The endpoint's topology name.
+   * @param handler Answers each message (true/false to its sender); without one, iterate the receiver.
+   * @returns The receiver; closed with the topology object.
+   */
+  async copyDataReceiver(name: string, handler?: CopyDataHandler): Promise<CopyDataReceiver> {
+    const endpoint = this.#expect(name, "copydata", ["reader"]);
+    const replyTimeout = Number(endpoint.options["reply_timeout"] ?? -1);
+    const receiver = await CopyData.listen({
+      name: endpoint.name,
+      ...(handler ? { handler } : {}),
+      ...(replyTimeout >= 0 ? { replyTimeout } : {}),
+    });
+    this.#owned.push(receiver);
+    return receiver;
+  }
+
+  /**
+   * Connects to the receiver of a copydata endpoint this process sends to.
+   *
+   * @param name The endpoint's topology name.
+   * @param timeout Milliseconds to wait for the receiver (default 10 000).
+   * @returns The sender; closed with the topology object.
+   */
+  async copyDataSender(name: string, timeout = 10_000): Promise<CopyDataSender> {
+    const endpoint = this.#expect(name, "copydata", ["writer"]);
+    const sender = await CopyData.connect({ name: endpoint.name, timeout });
+    this.#owned.push(sender);
+    return sender;
+  }
+
+  /**
    * A TCP or UDP endpoint's address (the supervisor chose the port when the
    * topology said `port = 0`).
    *
@@ -236,20 +390,66 @@ export class Topology implements AsyncDisposable {
     };
   }
 
-  /** Closes every endpoint opened through this object, and the control channel. */
-  async close(): Promise<void> {
-    for (const owned of this.#owned.splice(0).reverse()) {
-      if (Symbol.asyncDispose in owned) await owned[Symbol.asyncDispose]();
-      else owned[Symbol.dispose]();
+  /**
+   * The listening socket of a TCP endpoint this process serves: the one the
+   * supervisor bound and handed over (`bind = supervisor`, the default),
+   * or a new one on the endpoint's address (`bind = server`).
+   *
+   * @param name The endpoint's topology name.
+   * @returns The listener.
+   */
+  async tcpListener(name: string): Promise<SocketListener> {
+    const endpoint = this.#expect(name, "tcp", ["server"]);
+    if (endpoint.options["bind"] === "server") {
+      return this.#own(
+        await Socket.listen({
+          host: String(endpoint.options["host"]),
+          port: Number(endpoint.options["port"]),
+        }),
+      );
     }
-    await this.#control.close();
+    return this.#own(Socket.adopt({ name }));
+  }
+
+  /**
+   * The socket of a UDP endpoint this process reads: handed over by the
+   * supervisor, or bound here with `bind = server`.
+   *
+   * @param name The endpoint's topology name.
+   * @returns The datagram socket.
+   */
+  async udpSocket(name: string): Promise<DatagramSocket> {
+    const endpoint = this.#expect(name, "udp", ["reader"]);
+    if (endpoint.options["bind"] === "server") {
+      return this.#own(
+        await Datagram.listen({
+          host: String(endpoint.options["host"]),
+          port: Number(endpoint.options["port"]),
+        }),
+      );
+    }
+    return this.#own(Datagram.adopt({ name }));
+  }
+
+  /**
+   * Closes every endpoint opened through this object, and the control
+   * channel: all of them, even when one fails. Idempotent.
+   *
+   * @returns Resolves once all are closed.
+   * @throws AggregateError with every close that failed.
+   */
+  close(): Promise<void> {
+    return this.#closing ??= closeAll(
+      [...this.#owned.splice(0).reverse(), this.#control],
+      `the endpoints of ${this.instance}`,
+    );
   }
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
 
-  #own<T extends Disposable>(object: T): T {
+  #own<T extends Disposable | AsyncDisposable>(object: T): T {
     this.#owned.push(object);
     return object;
   }
@@ -290,10 +490,14 @@ export async function attach(
 ): Promise<Topology> {
   const document = readContract(env);
   const control = await NamedPipe.connect(document.control.name, { timeout: 10_000 });
-  await control.write(
-    encoder.encode(
-      JSON.stringify({ type: "hello", instance: document.instance, pid: process.pid }),
-    ),
-  );
+  try {
+    await control.write(
+      encoder.encode(
+        JSON.stringify({ type: "hello", instance: document.instance, pid: process.pid }),
+      ),
+    );
+  } catch (error) {
+    return await closeAfter(error, [control], "the control channel");
+  }
   return new Topology(document, control);
 }

@@ -2,7 +2,9 @@
  * Instantiation: the supervisor creates the topology's kernel objects before
  * any process starts and holds them until the run ends, so a restarted
  * process reattaches to the same shared memory and synchronization objects.
- * Pipes, mailslots and sockets are created by their serving process (the
+ * TCP and UDP sockets are bound here too (unless `bind = server`) and
+ * handed to their serving process at each start, so a restart refuses no
+ * connection. Pipes and mailslots are created by their serving process (the
  * plan starts it first) and named by the supervisor.
  *
  * @module
@@ -11,11 +13,16 @@ import { closeSync, fstatSync, ftruncateSync, openSync } from "node:fs";
 import { createServer } from "node:net";
 import process from "node:process";
 import { resolve } from "node:path";
+import { Channel } from "../channel.ts";
+import { CopyData } from "../copydata.ts";
 import { Mailslot } from "../mailslot.ts";
+import { type HeldSocket, Socket } from "../socket.ts";
 import { NamedPipe, type NamedPipeServer, type PipeConnection } from "../pipe.ts";
 import { SharedMemory } from "../shared_memory.ts";
 import { Event, Mutex, Semaphore } from "../sync.ts";
+import { closeAfter, closeAll } from "../_cleanup.ts";
 import type { Plan, PlannedEndpoint } from "./plan.ts";
+import type { SchemaModel } from "../../dsl/mod.ts";
 
 const decoder = new TextDecoder();
 
@@ -86,7 +93,9 @@ export interface Instantiated {
   osNames: Map<string, string>;
   /** Options after instantiation (e.g. a TCP port chosen for `port = 0`). */
   options: Map<string, Record<string, number | string | boolean>>;
-  /** Releases every held object (the end of the run). */
+  /** Sockets the supervisor bound, by endpoint name, for their serving process. */
+  sockets: Map<string, HeldSocket>;
+  /** Releases every held object (the end of the run), all of them even when one fails; idempotent. */
   close(): Promise<void>;
 }
 
@@ -107,31 +116,41 @@ export async function instantiate(plan: Plan): Promise<Instantiated> {
   const held: Disposable[] = [];
   const osNames = new Map<string, string>();
   const options = new Map<string, Record<string, number | string | boolean>>();
+  const sockets = new Map<string, HeldSocket>();
   let control: ControlChannel | null = null;
   try {
     for (const endpoint of plan.endpoints) {
       const resolved = { ...endpoint.options };
-      osNames.set(endpoint.name, await create(endpoint, resolved, held));
+      osNames.set(
+        endpoint.name,
+        await create(endpoint, resolved, held, sockets, plan.topology.schema),
+      );
       options.set(endpoint.name, resolved);
     }
     control = new ControlChannel(`ipckit-ctl.${plan.topology.name}.${process.pid}`);
   } catch (error) {
-    for (const object of held.reverse()) object[Symbol.dispose]();
-    throw error;
+    return await closeAfter(error, held.reverse(), `the endpoints of '${plan.topology.name}'`);
   }
   const channel = control;
+  let closing: Promise<void> | null = null;
   return {
     control: channel,
     osNames,
     options,
-    async close() {
-      await channel.close();
-      for (const object of held.splice(0).reverse()) object[Symbol.dispose]();
-      // A server or reader that was killed could not remove its socket file; nothing may outlive the run.
-      for (const endpoint of plan.endpoints) {
-        if (endpoint.kind === "pipe") NamedPipe.reclaim(endpoint.libName);
-        if (endpoint.kind === "mailslot") Mailslot.reclaim(endpoint.libName);
-      }
+    sockets,
+    close() {
+      return closing ??= closeAll([
+        () => channel.close(),
+        ...held.splice(0).reverse(),
+        // A server or reader that was killed could not remove its socket file; nothing may outlive the run.
+        ...plan.endpoints.map((endpoint) => () => {
+          if (endpoint.kind === "pipe" || endpoint.kind === "service") {
+            NamedPipe.reclaim(endpoint.libName);
+          }
+          if (endpoint.kind === "mailslot") Mailslot.reclaim(endpoint.libName);
+          if (endpoint.kind === "copydata") CopyData.reclaim(endpoint.libName);
+        }),
+      ], `the endpoints of '${plan.topology.name}'`);
     },
   };
 }
@@ -140,6 +159,8 @@ async function create(
   endpoint: PlannedEndpoint,
   resolved: Record<string, number | string | boolean>,
   held: Disposable[],
+  sockets: Map<string, HeldSocket>,
+  schema: SchemaModel,
 ): Promise<string> {
   const name = endpoint.libName;
   switch (endpoint.kind) {
@@ -147,6 +168,16 @@ async function create(
       const shm = SharedMemory.create({ name, size: Number(resolved["size"]) });
       held.push(shm);
       return shm.osName;
+    }
+    case "channel": {
+      const channel = Channel.create({
+        name,
+        slotSize: Number(resolved["slot"]),
+        slots: Number(resolved["slots"]),
+        mode: resolved["mode"] === "broadcast" ? "broadcast" : "queue",
+      });
+      held.push(channel);
+      return channel.osName;
     }
     case "filemap": {
       // The file must exist with at least `size` bytes before anyone maps it.
@@ -185,12 +216,32 @@ async function create(
     }
     case "pipe":
       return NamedPipe.path(name);
+    case "service":
+      // The serving process makes the pipe; every participant gets the declarations.
+      resolved["schema"] = JSON.stringify(schema);
+      return NamedPipe.path(name);
     case "mailslot":
       return Mailslot.path(name);
+    case "copydata":
+      return CopyData.osName(name);
     case "tcp":
     case "udp": {
       const host = String(resolved["host"]);
-      if (Number(resolved["port"]) === 0) resolved["port"] = await freePort(host);
+      if (resolved["bind"] !== "server") {
+        // Bound once, here: port 0 needs no probe, and the socket outlives its server's restarts.
+        const socket = await Socket.hold({
+          host,
+          port: Number(resolved["port"]),
+          type: endpoint.kind === "tcp" ? "stream" : "datagram",
+        });
+        held.push(socket);
+        sockets.set(endpoint.name, socket);
+        resolved["port"] = socket.port;
+      } else if (Number(resolved["port"]) === 0) {
+        // The process binds it: the port is probed here and bound there (another program
+        // could take it in between; bind = "supervisor" has no such window).
+        resolved["port"] = await freePort(host);
+      }
       return `${host}:${resolved["port"]}`;
     }
     default:

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { closeAll } from "../_cleanup.ts";
 import { instantiate } from "./instantiate.ts";
 import { Output } from "./output.ts";
 import type { Plan } from "./plan.ts";
@@ -77,7 +78,6 @@ export async function runTopology(plan: Plan, options: RunOptions): Promise<RunO
     return outcome;
   } finally {
     clearInterval(progress);
-    await links.close();
-    await held.close();
+    await closeAll([() => links.close(), () => held.close()], `the run of '${plan.topology.name}'`);
   }
 }

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { closeAll } from "../_cleanup.ts";
 import process from "node:process";
 import { NotFoundError } from "../errors.ts";
 import { createPipe, type PipeReader, type PipeWriter } from "../pipe.ts";
@@ -86,8 +87,9 @@ export class StdioLinks {
 
   /** Closes the ends no process took (e.g. a run stopped before both sides started). */
   async close(): Promise<void> {
-    for (const end of this.#ends.values()) await end[Symbol.asyncDispose]().catch(() => {});
+    const ends = [...this.#ends.values()];
     this.#ends.clear();
+    await closeAll(ends, "the unused stdio link ends");
   }
 }
 
@@ -129,6 +131,13 @@ export function makeLauncher(plan: Plan, links: StdioLinks): Launcher {
       ),
       control: { name: endpoints.control.name, osName: endpoints.control.osName },
     };
+    // The sockets the supervisor holds for this instance's endpoints: it serves TCP, reads UDP.
+    const sockets = instance.uses.flatMap(({ endpoint, role }) => {
+      const socket = endpoints.sockets.get(endpoint.name);
+      const serves = (endpoint.kind === "tcp" && role === "server") ||
+        (endpoint.kind === "udp" && role === "reader");
+      return socket && serves ? [{ name: endpoint.name, socket }] : [];
+    });
     const stdin = links.take(instance.id, "stdin");
     const stdout = links.take(instance.id, "stdout");
     const stderr = links.take(instance.id, "stderr");
@@ -141,6 +150,7 @@ export function makeLauncher(plan: Plan, links: StdioLinks): Launcher {
         stdin: stdin ?? "null",
         stdout: stdout ?? "pipe",
         stderr: stderr ?? "pipe",
+        sockets,
       });
     } catch (error) {
       const command = instance.process.argv[0];

@@ -28,6 +28,13 @@ export const PHASE = {
   ABANDONED: 6,
 } as const;
 
+/**
+ * How long the loop waits for the JavaScript thread to take a sent message
+ * (ms): long, since that thread may be busy; only a thread stuck for this
+ * long makes the loop answer 0 and move on.
+ */
+export const PICKUP_TIMEOUT = 60_000;
+
 /** Sequence numbers wrap below this (the state word is an Int32: seq * 8 + phase). */
 export const MAX_SEQ = 1 << 27;
 

@@ -20,6 +20,7 @@ import {
   type LoopEvent,
   MAX_SEQ,
   PHASE,
+  PICKUP_TIMEOUT,
   WM_LOOP_COMMANDS,
 } from "./_message_loop_protocol.ts";
 
@@ -63,13 +64,24 @@ const windows = new Map<bigint, WindowEntry>();
 const classes = new Map<string, number>();
 let seq = 0;
 
-/** Hands a synchronous message to JavaScript and waits for its answer. */
-function handOff(hwnd: bigint, message: number, wParam: bigint, lParam: bigint, timeout: number) {
+/**
+ * Hands a synchronous message to JavaScript and waits for its answer: at most
+ * PICKUP_TIMEOUT for the JavaScript thread to take it (it may be busy with
+ * other work), then at most `replyTimeout` for a handler's asynchronous answer.
+ */
+function handOff(
+  hwnd: bigint,
+  message: number,
+  wParam: bigint,
+  lParam: bigint,
+  replyTimeout: number,
+) {
   seq = (seq % MAX_SEQ) + 1;
   const base = seq * 8;
   Atomics.store(state, 0, base + PHASE.PENDING);
   send({ type: "message", seq, hwnd, message, wParam, lParam });
-  const deadline = performance.now() + timeout;
+  let deadline = performance.now() + PICKUP_TIMEOUT;
+  let released = false;
   for (;;) {
     const current = Atomics.load(state, 0);
     const phase = current & 7;
@@ -83,6 +95,10 @@ function handOff(hwnd: bigint, message: number, wParam: bigint, lParam: bigint, 
       // the sender's memory must stay valid, so no giving up here.
       Atomics.wait(state, 0, current);
       continue;
+    }
+    if (phase === PHASE.RELEASED && !released) {
+      released = true;
+      deadline = performance.now() + replyTimeout;
     }
     const remaining = deadline - performance.now();
     if (remaining > 0) {

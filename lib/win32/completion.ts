@@ -75,6 +75,7 @@ let port = 0n;
 let batch: NativeMemory | null = null;
 /** Operations in flight, by the id their packet carries; the status block stays alive until the packet arrives. */
 const pending = new Map<bigint, { memory: NativeMemory; resolve(completion: Completion): void }>();
+/** Ids are odd, so they never equal a status block's (aligned) address, which Winsock packets carry. */
 let nextId = 1n;
 /** Status blocks for reuse (an operation per message would otherwise allocate and free one each). */
 const freeBlocks: NativeMemory[] = [];
@@ -106,6 +107,55 @@ function completionPort(): bigint {
 export function associate(handle: bigint): void {
   if (kernel32.symbols.CreateIoCompletionPort(handle, completionPort(), 0n, 0) === 0n) {
     throw lastWin32Error("CreateIoCompletionPort");
+  }
+  if (
+    !kernel32.symbols.SetFileCompletionNotificationModes(
+      handle,
+      FILE_SKIP_COMPLETION_PORT_ON_SUCCESS,
+    )
+  ) {
+    throw lastWin32Error("SetFileCompletionNotificationModes");
+  }
+}
+
+/** FileReplaceCompletionInformation (Windows 8.1+): moves a file object to another port. */
+const FILE_REPLACE_COMPLETION_INFORMATION = 61;
+const STATUS_INVALID_INFO_CLASS = 0xc0000003;
+const STATUS_NOT_IMPLEMENTED = 0xc0000002;
+const STATUS_INVALID_DEVICE_REQUEST = 0xc0000010;
+
+/**
+ * Associates a handle another process already used with this process's
+ * port. A file object belongs to one completion port for its whole life
+ * (a socket handed over keeps the association its previous user made, even
+ * after that process died), so the association is replaced, not added.
+ *
+ * @param handle An overlapped handle inherited from another process.
+ * @example
+ * ```ts
+ * import { associateInherited } from "./completion.ts";
+ * // associateInherited(inheritedSocket);
+ * ```
+ */
+export function associateInherited(handle: bigint): void {
+  const info = new BigUint64Array([completionPort(), 0n]); // FILE_COMPLETION_INFORMATION { Port; Key; }
+  const status = ntdll.symbols.NtSetInformationFile(
+    handle,
+    new BigUint64Array(2),
+    info,
+    16,
+    FILE_REPLACE_COMPLETION_INFORMATION,
+  );
+  if (
+    status === STATUS_INVALID_INFO_CLASS || status === STATUS_NOT_IMPLEMENTED ||
+    status === STATUS_INVALID_DEVICE_REQUEST
+  ) {
+    // No FileReplaceCompletionInformation (before Windows 8.1; Wine): a first association works.
+    associate(handle);
+    return;
+  }
+  if (status !== 0) {
+    throw new Win32Error(ntdll.symbols.RtlNtStatusToDosError(status), "NtSetInformationFile");
   }
   if (
     !kernel32.symbols.SetFileCompletionNotificationModes(
@@ -167,7 +217,8 @@ function overlapped(
   issue: (statusBlock: bigint, id: bigint) => number,
 ): Promise<Completion> {
   const block = takeBlock();
-  const id = nextId++;
+  const id = nextId;
+  nextId += 2n;
   const status = issue(block.address, id) >>> 0;
   if (status === STATUS.PENDING) {
     return new Promise<Completion>((resolve) => {
@@ -182,6 +233,45 @@ function overlapped(
   }
   return Promise.resolve({ status, bytes });
 }
+
+/**
+ * Starts one overlapped Winsock operation (AcceptEx, ConnectEx,
+ * WSARecvFrom, WSASendTo). Winsock takes an OVERLAPPED, not an APC context,
+ * so the packet carries the block's address; the block is reused only after
+ * that packet has come. `issue` makes the call with the OVERLAPPED address
+ * and returns 0 when it succeeded, else the WSAGetLastError() value read
+ * right after it: WSA_IO_PENDING means a packet will come; any other error
+ * means none will (the operation never started).
+ *
+ * @param syscall The call's name, for errors.
+ * @param issue Makes the call; returns 0 or the Winsock error.
+ * @returns The completion: NTSTATUS and byte count.
+ * @example
+ * ```ts
+ * import { winsockOverlapped } from "./completion.ts";
+ * // const { status, bytes } = await winsockOverlapped("WSARecvFrom", (ov) => ...);
+ * ```
+ */
+export function winsockOverlapped(
+  syscall: string,
+  issue: (overlapped: bigint) => number,
+): Promise<Completion> {
+  const block = takeBlock();
+  const error = issue(block.address);
+  if (error === WSA_IO_PENDING) {
+    return new Promise<Completion>((resolve) => {
+      pending.set(block.address, { memory: block, resolve });
+      activity();
+    });
+  }
+  const status = Number(OVERLAPPED.get(block.view, "Internal") & 0xffffffffn);
+  const bytes = Number(OVERLAPPED.get(block.view, "InternalHigh"));
+  releaseBlock(block);
+  if (error !== 0) return Promise.reject(new Win32Error(error, syscall));
+  return Promise.resolve({ status: status === STATUS.PENDING ? STATUS.SUCCESS : status, bytes });
+}
+
+const WSA_IO_PENDING = 997;
 
 /**
  * Reads from an overlapped handle (NtReadFile, what ReadFile does). `buffer`

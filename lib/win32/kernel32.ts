@@ -25,6 +25,8 @@ export const kernel32 = new NativeLibrary(
     GetCurrentProcessId: { args: [], returns: "u32" },
     GetCurrentThreadId: { args: [], returns: "u32" },
     GetCurrentProcess: { args: [], returns: "pointer" },
+    // HANDLE OpenProcess(DWORD access, BOOL inherit, DWORD pid)
+    OpenProcess: { args: ["u32", "i32", "u32"], returns: "pointer" },
     // BOOL DuplicateHandle(HANDLE srcProc, HANDLE src, HANDLE dstProc, LPHANDLE dst, DWORD access, BOOL inherit, DWORD options)
     DuplicateHandle: {
       args: ["pointer", "pointer", "pointer", "buffer", "u32", "i32", "u32"],

@@ -29,7 +29,8 @@
  *   its synchronous part may read memory that `lParam` points to; its result
  *   (a bigint, number or boolean, or a promise of one) is the message's
  *   LRESULT. The loop waits at most `replyTimeout` ms for a promise, then
- *   answers 0. Messages no handler takes go to DefWindowProcW.
+ *   answers 0 (and at most 60 s for a busy JavaScript thread to take the
+ *   message at all). Messages no handler takes go to DefWindowProcW.
  * - One slow handler delays every window of the process: the loop thread
  *   runs one window procedure at a time, as any Win32 thread does.
  *
@@ -104,7 +105,7 @@ class LoopThread {
   readonly #answer: BigInt64Array;
   readonly #replies = new Map<
     number,
-    { resolve(value: any): void; reject(error: unknown): void }
+    { resolve(value: unknown): void; reject(error: unknown): void }
   >();
   readonly windows = new Map<bigint, MessageWindow>();
   #threadId = 0;
@@ -156,6 +157,7 @@ class LoopThread {
   }
 
   /** Sends a command; resolves with the loop thread's reply. */
+  // deno-lint-ignore no-explicit-any -- the reply's type depends on the command; callers annotate it
   request(command: LoopRequest): Promise<any> {
     if (this.#failure) return Promise.reject(this.#failure);
     const id = this.#nextId++;
@@ -260,7 +262,7 @@ function releaseLoop(loop: LoopThread): void {
  * open, and stops when the last one closes).
  *
  * @returns True while the thread exists.
- * @example
+ * @example Whether the loop runs
  * ```ts
  * import { messageLoopRunning } from "./message_loop.ts";
  * console.log(messageLoopRunning()); // false before the first window
@@ -317,7 +319,7 @@ export class MessageWindow implements AsyncDisposable {
    *
    * @param options Class, title, handlers by message id, posted ids, reply timeout.
    * @returns The window, once it exists.
-   * @example
+   * @example Creating and closing a window
    * ```ts
    * import { MessageWindow } from "./message_loop.ts";
    * const window = await MessageWindow.create({ className: "ipckit.Example", handlers: {} });
@@ -370,7 +372,7 @@ export class MessageWindow implements AsyncDisposable {
    * @param message The message id.
    * @param wParam The first parameter.
    * @param lParam The second parameter.
-   * @example
+   * @example Posting a message
    * ```ts
    * import { MessageWindow } from "./message_loop.ts";
    * await using window = await MessageWindow.create({ className: "ipckit.Example", handlers: {} });
@@ -391,7 +393,7 @@ export class MessageWindow implements AsyncDisposable {
    * @param name The symbol.
    * @param args Numbers and bigints only (native addresses, no buffers).
    * @returns The call's result.
-   * @example
+   * @example A call on the loop thread
    * ```ts
    * import { MessageWindow } from "./message_loop.ts";
    * import { kernel32 } from "./kernel32.ts";
@@ -399,6 +401,7 @@ export class MessageWindow implements AsyncDisposable {
    * const threadId = await window.call(kernel32, "GetCurrentThreadId");
    * ```
    */
+  // deno-lint-ignore no-explicit-any -- the result's type is the symbol's in its table; callers annotate it
   async call(library: ThreadCall[0], name: string, ...args: unknown[]): Promise<any> {
     const [value] = await this.batch([[library, name, ...args]]);
     return value;
@@ -410,7 +413,7 @@ export class MessageWindow implements AsyncDisposable {
    *
    * @param calls `[library, symbol, ...args]` each.
    * @returns Their results, in order.
-   * @example
+   * @example A call and its last error on the loop thread
    * ```ts
    * import { MessageWindow } from "./message_loop.ts";
    * import { kernel32 } from "./kernel32.ts";
@@ -418,6 +421,7 @@ export class MessageWindow implements AsyncDisposable {
    * const [id, error] = await window.batch([[kernel32, "GetCurrentThreadId"], [kernel32, "GetLastError"]]);
    * ```
    */
+  // deno-lint-ignore no-explicit-any -- as call(): each result has its own symbol's type
   batch(calls: ThreadCall[]): Promise<any[]> {
     try {
       this.#check("call on the thread of");
@@ -432,7 +436,7 @@ export class MessageWindow implements AsyncDisposable {
    * loop thread. Idempotent: later calls return the same promise.
    *
    * @returns Resolves once the window is gone.
-   * @example
+   * @example Closing a window
    * ```ts
    * import { MessageWindow } from "./message_loop.ts";
    * const window = await MessageWindow.create({ className: "ipckit.Example", handlers: {} });

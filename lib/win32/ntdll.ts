@@ -71,6 +71,8 @@ export const ntdll = new NativeLibrary(
       ],
       returns: "u32",
     },
+    // NTSTATUS NtSetInformationFile(HANDLE, PIO_STATUS_BLOCK, PVOID info, ULONG length, FILE_INFORMATION_CLASS cls)
+    NtSetInformationFile: { args: ["pointer", "buffer", "buffer", "u32", "u32"], returns: "u32" },
     // ULONG RtlNtStatusToDosError(NTSTATUS): the Win32 error kernel32 would report for a status
     RtlNtStatusToDosError: { args: ["u32"], returns: "u32" },
   } as const,

@@ -58,6 +58,8 @@ export interface OverlappedEndpointOptions {
   readonly flushOnClose: boolean;
   /** Runs after the handle is closed. */
   readonly onClose?: () => void;
+  /** A socket: a read of 0 bytes is the end of the stream, and the handle closes with this. */
+  readonly closeSocket?: (handle: bigint) => void;
 }
 
 /** An overlapped pipe handle as an {@link Endpoint}. */
@@ -98,7 +100,11 @@ export class OverlappedEndpoint implements Endpoint {
       try {
         completion = await readOverlapped(this.#handle, buffer.address, READ_CHUNK);
       } catch (error) {
-        if (error instanceof Win32Error && isEnd(error.code)) return this.#end(parts);
+        if (
+          error instanceof Win32Error && (isEnd(error.code) || error.code === ERROR_NETNAME_DELETED)
+        ) {
+          return this.#end(parts);
+        }
         throw error;
       }
       const { status, bytes } = completion;
@@ -106,11 +112,14 @@ export class OverlappedEndpoint implements Endpoint {
         if (bytes > 0) parts.push(buffer.bytes.slice(0, bytes));
         // BUFFER_OVERFLOW: the rest of this message follows in the next read.
         if (status === STATUS.BUFFER_OVERFLOW) continue;
-        if (!this.options.message && bytes === 0) continue;
+        if (!this.options.message && bytes === 0) {
+          if (this.options.closeSocket) return this.#end(parts);
+          continue;
+        }
         return concatBytes(parts);
       }
       if (status === STATUS.CANCELLED) throw this.#closedError("read from");
-      if (isEnd(win32CodeOf(status))) return this.#end(parts);
+      if (isEnd(win32CodeOf(status)) || status === STATUS_CONNECTION_RESET) return this.#end(parts);
       throw ntError(status, "ReadFile");
     }
   }
@@ -161,6 +170,11 @@ export class OverlappedEndpoint implements Endpoint {
     }
   }
 
+  /** Resolves once every write so far has reached the handle (or failed). */
+  async drained(): Promise<void> {
+    await Promise.all(this.#writes);
+  }
+
   close(): Promise<void> {
     return (this.#closing ??= this.#close());
   }
@@ -181,7 +195,8 @@ export class OverlappedEndpoint implements Endpoint {
     // client reads everything left and then gets ERROR_BROKEN_PIPE, its end of stream, where
     // after DisconnectNamedPipe it would get ERROR_PIPE_NOT_CONNECTED (an error to libuv and
     // node:net). Instances are not reused: the server creates fresh ones.
-    kernel32.symbols.CloseHandle(this.#handle);
+    if (this.options.closeSocket) this.options.closeSocket(this.#handle);
+    else kernel32.symbols.CloseHandle(this.#handle);
     this.#handle = 0n;
     this.options.onClose?.();
   }
@@ -196,6 +211,11 @@ export class OverlappedEndpoint implements Endpoint {
     });
   }
 }
+
+/** A TCP peer that closed without reading everything (RST): the end of its stream, as on Linux. */
+const STATUS_CONNECTION_RESET = 0xc000020d;
+/** What STATUS_CONNECTION_RESET becomes when the read fails within its call. */
+const ERROR_NETNAME_DELETED = 64;
 
 function isEnd(code: number): boolean {
   return code === ERROR.BROKEN_PIPE || code === ERROR.PIPE_NOT_CONNECTED || code === ERROR.NO_DATA;

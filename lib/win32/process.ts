@@ -14,6 +14,7 @@ import { existsSync, statSync } from "node:fs";
 import { encodeWide, NativeMemory, struct } from "../ffi/mod.ts";
 import { NotFoundError } from "../errors.ts";
 import { INHERITED_ENV } from "../_anonymous_pipe.ts";
+import { SOCKETS_ENV } from "../_socket_common.ts";
 import type { ExitStatus, NativeChild, SpawnSettings } from "../_process_common.ts";
 import { ERROR, lastWin32Error, Win32Error } from "./error.ts";
 import { kernel32 } from "./kernel32.ts";
@@ -139,7 +140,7 @@ function environmentBlock(env: Readonly<Record<string, string>>): Uint8Array {
  * const env = { PATH: "C:\\Windows\\System32" };
  * const child = spawnProcess({
  *   file: resolveCommand("cmd", env), argv: ["cmd", "/c", "exit 3"], cwd: undefined, env,
- *   stdio: ["inherit", "inherit", "inherit"], inherit: [],
+ *   stdio: ["inherit", "inherit", "inherit"], inherit: [], sockets: [],
  * });
  * console.log(await child.exited); // { code: 3 }
  * ```
@@ -167,8 +168,16 @@ export function spawnProcess(settings: SpawnSettings): NativeChild {
       return inheritable(target.forChild());
     });
     const extras = settings.inherit.map((end) => inheritable(end.forChild()));
-    const listed = [...new Set([...std, ...extras].filter((h) => h !== 0n))];
-    const env = { ...settings.env, [INHERITED_ENV]: extras.join(",") };
+    // Socket activation: inheritable duplicates of the sockets, named in IPCKIT_SOCKETS.
+    const socketHandles = settings.sockets.map(({ handle }) => inheritable(handle));
+    const listed = [...new Set([...std, ...extras, ...socketHandles].filter((h) => h !== 0n))];
+    const env: Record<string, string> = { ...settings.env, [INHERITED_ENV]: extras.join(",") };
+    delete env[SOCKETS_ENV];
+    if (socketHandles.length > 0) {
+      env[SOCKETS_ENV] = settings.sockets
+        .map(({ name, type }, i) => `${name}=${type}:${socketHandles[i]}`)
+        .join(",");
+    }
 
     // The attribute list: inherit exactly `listed`.
     const size = new BigUint64Array(1);

@@ -110,7 +110,7 @@ export const SYSTEM_INFO = struct({
 /**
  * POINT (8 bytes).
  *
- * @example
+ * @example Using POINT
  * ```ts
  * import { POINT } from "./structs.ts";
  * POINT.size; // 8
@@ -121,7 +121,7 @@ export const POINT = struct({ x: "i32", y: "i32" });
 /**
  * MSG (48 bytes): what GetMessageW fills in.
  *
- * @example
+ * @example Using MSG
  * ```ts
  * import { MSG } from "./structs.ts";
  * MSG.offsetOf("pt"); // 36
@@ -140,7 +140,7 @@ export const MSG = struct({
 /**
  * WNDCLASSEXW (80 bytes): a window class for RegisterClassExW.
  *
- * @example
+ * @example Using WNDCLASSEXW
  * ```ts
  * import { WNDCLASSEXW } from "./structs.ts";
  * WNDCLASSEXW.offsetOf("lpszClassName"); // 64
@@ -165,7 +165,7 @@ export const WNDCLASSEXW = struct({
  * COPYDATASTRUCT (24 bytes): WM_COPYDATA's lParam. On x64 `lpData` is at
  * offset 16, not 8 (`cbData` is followed by 4 bytes of padding).
  *
- * @example
+ * @example Using COPYDATASTRUCT
  * ```ts
  * import { COPYDATASTRUCT } from "./structs.ts";
  * COPYDATASTRUCT.offsetOf("lpData"); // 16

@@ -49,6 +49,8 @@ export const user32 = new NativeLibrary(
     IsWindow: { args: ["pointer"], returns: "i32" }, // BOOL IsWindow(HWND)
     // HWND FindWindowExW(HWND parent, HWND childAfter, LPCWSTR class, LPCWSTR title)
     FindWindowExW: { args: ["pointer", "pointer", "buffer", "buffer"], returns: "pointer" },
+    // int GetClassNameW(HWND, LPWSTR className, int maxCount): characters copied, 0 on failure
+    GetClassNameW: { args: ["pointer", "buffer", "i32"], returns: "i32" },
     // DWORD GetWindowThreadProcessId(HWND, LPDWORD processId)
     GetWindowThreadProcessId: { args: ["pointer", "buffer"], returns: "u32" },
     // BOOL ChangeWindowMessageFilterEx(HWND, UINT message, DWORD action, PCHANGEFILTERSTRUCT)

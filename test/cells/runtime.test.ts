@@ -66,6 +66,17 @@ inCells(ALL_CELLS, (cell) => {
       ]);
     });
 
+    it("channel_fanout.ipc: two Bun replicas and a Deno reader each get all 1000 ticks in order from one producer over a broadcast channel", async () => {
+      const run = await runScenario(cell, CLI, ["run", "examples/channel_fanout.ipc"]);
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(linesOf(run, "producer")).toContain("producer published 1000 ticks");
+      for (const reader of ["reader[0]", "reader[1]", "audit"]) {
+        expect(linesOf(run, reader)).toContain(`${reader} got 1000 ticks in order, sum 499500`);
+      }
+      // The channel is shared memory: the same check finds it by name.
+      await expectNothingLeft(cell, ["shm:channel_fanout.ticks"]);
+    });
+
     it("mailslot_log.ipc: Bun and Deno writers (and Python on Linux) reach the one collector, every line counted", async () => {
       const run = await runScenario(cell, CLI, ["run", "examples/mailslot_log.ipc"]);
       expect(run.code, run.stdout + run.stderr).toBe(0);
@@ -74,6 +85,16 @@ inCells(ALL_CELLS, (cell) => {
         : "collected 9 lines from 3 writers: app[0]=3 app[1]=3 audit=3";
       expect(linesOf(run, "collector")).toContain(expected);
       await expectNothingLeft(cell, ["mailslot:mailslot_log.log"]);
+    });
+
+    it("copydata.ipc: two Deno senders get the Bun receiver's answers, jobs counted on both sides", async () => {
+      const run = await runScenario(cell, CLI, ["run", "examples/copydata.ipc"]);
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(linesOf(run, "receiver")).toContain("took 16 jobs and refused 4 from 2 senders");
+      for (const i of [0, 1]) {
+        expect(linesOf(run, `sender[${i}]`)).toContain(`sender[${i}]: 8 of 10 jobs accepted`);
+      }
+      await expectNothingLeft(cell, ["copydata:copydata.jobs"]);
     });
 
     it("stdio_pipeline.ipc: the generator's stdout feeds the counter's stdin", async () => {

@@ -25,6 +25,9 @@ inCells(ALL_CELLS, (cell) => {
       grandchild_started: true,
       killed_status_has_signal: true,
       descendants_ended: "ended",
+      disposed_killed: true,
+      disposed_stdout_closed: "ClosedError",
+      disposed_after_exit: "ok",
       missing_program: "NotFoundError",
       done: true,
     });

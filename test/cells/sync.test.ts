@@ -143,6 +143,9 @@ inCells(ALL_CELLS, (cell) => {
       bad_timeout: "RangeError",
       double_release: "ClosedError",
       wait_any_mutex: "TypeError",
+      wait_all_same_twice: "TypeError",
+      wait_all_same_name: "TypeError",
+      wait_all_after_refusal: true,
       wait_any_empty: "TypeError",
     });
   });

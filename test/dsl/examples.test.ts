@@ -10,10 +10,13 @@ const CORPUS = [
 ];
 
 describe("example corpus", () => {
-  it("contains the six documented examples", () => {
+  it("contains the nine documented examples", () => {
     expect(ipcFiles("examples").map((f) => f.split("/").pop())).toEqual([
+      "channel_fanout.ipc",
+      "copydata.ipc",
       "hello.ipc",
       "mailslot_log.ipc",
+      "rpc_calc.ipc",
       "shm_pipeline.ipc",
       "stdio_pipeline.ipc",
       "tcp_echo.ipc",

@@ -1,13 +1,43 @@
-import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { CODES } from "../../dsl/mod.ts";
 import { checkRel, ipcFiles, readRel, ROOT } from "./_harness.ts";
 
 // Each test/dsl/golden/<CODE>.ipc is a minimal input that produces <CODE>;
-// <CODE>.txt is its exact rendered output. UPDATE_GOLDEN=1 rewrites the .txt files.
+// <CODE>.txt is its exact rendered output. UPDATE_GOLDEN=1 (re)writes the .txt files;
+// without it a missing .txt is a failure: a test never creates its own expectation.
 const GOLDEN = "test/dsl/golden";
-const update = !!process.env["UPDATE_GOLDEN"];
+const update = process.env["UPDATE_GOLDEN"] === "1";
+
+/** Compares `actual` with the file at `expectedPath`, writing the file only in update mode. */
+function expectGolden(actual: string, expectedPath: string, updating: boolean): void {
+  if (updating) writeFileSync(expectedPath, actual);
+  else if (!existsSync(expectedPath)) {
+    throw new Error(
+      `Missing golden file '${expectedPath}': run UPDATE_GOLDEN=1 npx vitest run test/dsl/golden.test.ts and review it`,
+    );
+  }
+  expect(actual).toBe(readFileSync(expectedPath, "utf8"));
+}
+
+describe("golden files", () => {
+  it("a missing expectation fails and is not written outside update mode", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "ipckit-golden-"));
+    try {
+      const missing = path.join(dir, "E999.txt");
+      expect(() => expectGolden("error[E999]: …\n", missing, false)).toThrow(
+        /^Missing golden file '.*E999\.txt': run UPDATE_GOLDEN=1/,
+      );
+      expect(existsSync(missing)).toBe(false);
+      expectGolden("error[E999]: …\n", missing, true);
+      expect(readFileSync(missing, "utf8")).toBe("error[E999]: …\n");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe("golden diagnostics", () => {
   it("has one golden input for every diagnostic code", () => {
@@ -20,11 +50,7 @@ describe("golden diagnostics", () => {
     it(`${code} renders exactly as recorded`, () => {
       const result = checkRel(file);
       expect(result.diagnostics.map((d) => d.code)).toContain(code);
-      const expected = file.replace(/\.ipc$/, ".txt");
-      if (update || !existsSync(path.join(ROOT, expected))) {
-        writeFileSync(path.join(ROOT, expected), result.rendered);
-      }
-      expect(result.rendered).toBe(readRel(expected));
+      expectGolden(result.rendered, path.join(ROOT, file.replace(/\.ipc$/, ".txt")), update);
     });
   }
 });

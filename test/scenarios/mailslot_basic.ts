@@ -12,7 +12,7 @@ const MAX = 424;
 
 {
   const name = `ipckit-slot-tëst-✓-${tag}`;
-  using slot = Mailslot.create(name, { maxMessageSize: MAX });
+  await using slot = Mailslot.create(name, { maxMessageSize: MAX });
   const peers = Array.from(
     { length: writers },
     (_, id) => runPeer("./mailslot_writer.ts", [name, String(id), String(each), String(MAX)]),
@@ -48,7 +48,7 @@ const MAX = 424;
   report("largest_at_most_max", largest <= MAX);
 
   // Oversize: refused at the writer, nothing sent.
-  using out = Mailslot.open(name);
+  await using out = Mailslot.open(name);
   report("writer_knows_max", out.maxMessageSize);
   try {
     await out.write(new Uint8Array(MAX + 1));
@@ -60,6 +60,17 @@ const MAX = 424;
         ? `${error.name} ${error.size}>${error.limit}`
         : String(error),
     );
+  }
+  {
+    // A writer's close is awaited, and a write after it is a ClosedError.
+    const extra = Mailslot.open(name);
+    await extra.write("extra");
+    await extra.close();
+    report(
+      "write_after_writer_close",
+      await extra.write("late").then(() => "sent", (e) => (e as Error).name),
+    );
+    report("extra_message", new TextDecoder().decode(await slot.read({ timeout: 2000 })));
   }
   await out.write(new Uint8Array(0));
   await out.write("second");
@@ -86,7 +97,7 @@ const MAX = 424;
 
 {
   // A read timeout set at creation applies to every read.
-  using slot = Mailslot.create(`ipckit-slot-timeout-${tag}`, { readTimeout: 150 });
+  await using slot = Mailslot.create(`ipckit-slot-timeout-${tag}`, { readTimeout: 150 });
   try {
     await slot.read();
   } catch (error) {
@@ -99,7 +110,9 @@ const MAX = 424;
     for await (const _ of slot) n++;
     return n;
   })();
-  slot.close();
+  const closing = slot.close();
+  report("close_same_promise", slot.close() === closing);
+  report("close_awaited", await closing.then(() => "closed"));
   report("read_after_close", await pending);
   report("iteration_after_close", await iterating.catch((e) => (e as Error).name));
 }

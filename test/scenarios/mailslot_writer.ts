@@ -4,7 +4,7 @@ import { Mailslot } from "../../mod.ts";
 import { message, MessageHash, prng, report } from "./pipe_data.ts";
 
 const [name, id, count, maxSize] = process.argv.slice(2) as [string, string, string, string];
-using out = Mailslot.open(name);
+await using out = Mailslot.open(name);
 const next = prng(Number(id) + 1);
 const hash = new MessageHash();
 for (let i = 0; i < Number(count); i++) {

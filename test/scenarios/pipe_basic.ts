@@ -73,4 +73,25 @@ try {
     report("read_after_close", error instanceof ClosedError);
   }
 }
+// Concurrent reads queue in call order; `readable` and `for await` share one queue.
+{
+  const name = `ipckit-concurrent-${tag}`;
+  await using server = NamedPipe.serve(name, { mode: "message" });
+  const accepted = server.accept();
+  await using conn = await NamedPipe.connect(name);
+  await using peer = await accepted;
+  const reads = [conn.read(), conn.read(), conn.read()];
+  for (const text of ["one", "two", "three"]) await peer.write(text);
+  const decoder = new TextDecoder();
+  report("concurrent_reads", (await Promise.all(reads)).map((m) => decoder.decode(m!)));
+  const streamed = conn.readable.getReader().read();
+  const iterated = conn[Symbol.asyncIterator]().next();
+  await peer.write("four");
+  await peer.write("five");
+  // Which of the two asked first is the stream's business (it pulls ahead); each gets one message.
+  report(
+    "stream_and_iterator",
+    [decoder.decode((await streamed).value!), decoder.decode((await iterated).value!)].sort(),
+  );
+}
 report("done", true);

@@ -117,6 +117,29 @@ const text = async (stream: AsyncIterable<Uint8Array>) => {
 }
 
 {
+  // `await using` kills a child still running, reaps it and closes its pipes; disposing twice is one disposal.
+  let disposed: import("../../mod.ts").ChildProcess;
+  {
+    await using proc = spawn(child("sleep", "60000"), { stdout: "pipe" });
+    disposed = proc;
+  }
+  const status = await disposed.exited;
+  report(
+    "disposed_killed",
+    status.code === null || status.signal === "SIGKILL" || status.code !== 0,
+  );
+  report(
+    "disposed_stdout_closed",
+    await disposed.stdout!.read().then(() => "read", (e) => (e as Error).name),
+  );
+  await disposed[Symbol.asyncDispose]();
+  // A child that exited on its own is only reaped: disposal does not fail.
+  {
+    await using proc = spawn(child("sleep", "0"));
+    await proc.exited;
+  }
+  report("disposed_after_exit", "ok");
+
   // A missing program is a typed error.
   try {
     spawn(["ipckit-no-such-program"]);

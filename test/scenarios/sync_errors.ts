@@ -106,6 +106,15 @@ report("map_negative_offset", outcome(() => mapFile(`${tag}.bin`, { offset: -1 }
       })()
     ),
   );
+  {
+    // The same object twice (one instance, or one name opened twice) can never be taken together.
+    using ev = Event.create(`${tag}-twice`, { initial: true });
+    using again = Event.open(`${tag}-twice`);
+    const { waitAll } = await import("../../mod.ts");
+    report("wait_all_same_twice", await asyncOutcome(() => waitAll([ev, ev], { timeout: 100 })));
+    report("wait_all_same_name", await asyncOutcome(() => waitAll([ev, again], { timeout: 100 })));
+    report("wait_all_after_refusal", ev.isSet);
+  }
   report(
     "wait_any_empty",
     await asyncOutcome(async () => (await import("../../mod.ts")).waitAny([])),

@@ -1,9 +1,10 @@
 // After a run: checks that nothing of the named topology objects remains.
-// Usage: leftovers.ts kind:name ... (kinds: shm, mutex, event, semaphore, pipe, mailslot)
+// Usage: leftovers.ts kind:name ... (kinds: shm, mutex, event, semaphore, pipe, mailslot, copydata)
 // Prints `gone.<kind>.<name>=true|"<what was found>"` per object.
 import process from "node:process";
 import { existsSync, readdirSync } from "node:fs";
 import {
+  CopyData,
   Event,
   Mailslot,
   Mutex,
@@ -41,8 +42,18 @@ for (const spec of process.argv.slice(2)) {
         if (process.platform !== "win32" && existsSync(path)) {
           verdict = `socket file ${path} exists`;
         } else {
-          Mailslot.open(name).close();
+          await Mailslot.open(name).close();
           verdict = "mailslot still opens";
+        }
+        break;
+      }
+      case "copydata": {
+        const path = CopyData.osName(name);
+        if (process.platform !== "win32" && existsSync(path)) {
+          verdict = `socket file ${path} exists`;
+        } else {
+          await (await CopyData.connect({ name })).close();
+          verdict = "copydata receiver still listens";
         }
         break;
       }
@@ -69,7 +80,7 @@ if (process.platform === "linux") {
   // Nothing of the topologies may be left in /dev/shm: data segments, or the ipckit metadata
   // of any of their objects (objects of other tests running meanwhile are not ours to judge).
   const topology =
-    /^(rt_|ipckit-ctl\.|(hello|shm_pipeline|workers|mailslot_log|tcp_echo|stdio_pipeline)\.)/;
+    /^(rt_|ipckit-ctl\.|(hello|shm_pipeline|workers|mailslot_log|copydata|tcp_echo|stdio_pipeline)\.)/;
   report(
     "dev_shm_ipckit_entries",
     readdirSync("/dev/shm").filter((f) => topology.test(f.replace(/^ipckit\./, ""))),

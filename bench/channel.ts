@@ -1,0 +1,209 @@
+// Channel between two processes of the same runtime, with the baselines
+// measured in the same run:
+//   - 64 B round trip: a channel each way, vs the runtime's own child-process IPC
+//     (node:child_process fork + send: Bun.spawn's ipc channel on Bun, Deno's own
+//     IPC on Deno) and vs an ipckit message-mode named pipe (goal: >= 5x faster
+//     than the runtime's IPC);
+//   - 64 B one-way throughput (goal: >= 5 M msg/s on Linux);
+//   - 1 MiB frames written in place (reserve, set, commit) and viewed in place,
+//     vs in-process TypedArray.set of 1 MiB (goal: >= 0.5x);
+//   - CPU used by a reader waiting 2 s on an empty channel.
+// Prints one JSON object, then a table.   node tools/cell.mjs linux-bun bench/channel.ts
+import { fork } from "node:child_process";
+import process from "node:process";
+import { Channel } from "../lib/channel.ts";
+import { NamedPipe } from "../lib/pipe.ts";
+import { spawn } from "../lib/process.ts";
+import { platform, runtimeName, scriptCommand } from "../lib/ffi/mod.ts";
+
+const PEER = new URL("./_channel_peer.ts", import.meta.url).pathname.replace(
+  /^\/([A-Za-z]:)/,
+  "$1",
+);
+const ROUNDS = Number(process.argv[2] ?? 20_000);
+const FLOOD = Number(process.argv[3] ?? 5_000_000);
+const FRAMES = Number(process.argv[4] ?? 2000);
+const MiB = 1 << 20;
+const tag = `ipckit-bench-ch-${process.pid}`;
+
+function peer(args: string[]) {
+  const child = spawn(scriptCommand(PEER, args), {
+    stdin: "null",
+    stdout: "inherit",
+    stderr: "inherit",
+  });
+  return child.exited;
+}
+
+/** Microseconds per 64 B round trip through two channels. */
+async function channelRoundTrip(): Promise<number> {
+  using _ping = Channel.create({ name: `${tag}-ping`, slotSize: 64, slots: 64 });
+  using _pong = Channel.create({ name: `${tag}-pong`, slotSize: 64, slots: 64 });
+  using writer = Channel.open({ name: `${tag}-ping`, role: "writer" });
+  using reader = Channel.open({ name: `${tag}-pong` });
+  const warm = 2000;
+  const exited = peer(["echo", `${tag}-ping`, `${tag}-pong`, String(warm + ROUNDS)]);
+  const message = new Uint8Array(64);
+  const buffer = new Uint8Array(64);
+  const once = async () => {
+    writer.trySend(message);
+    if (reader.tryReceiveInto(buffer) === null) await reader.receive({ timeout: 30_000 });
+  };
+  for (let i = 0; i < warm; i++) await once();
+  const t0 = performance.now();
+  for (let i = 0; i < ROUNDS; i++) {
+    message[0] = i;
+    await once();
+  }
+  const us = ((performance.now() - t0) * 1000) / ROUNDS;
+  await exited;
+  return us;
+}
+
+/** Microseconds per 64 B round trip through a message-mode named pipe to a peer. */
+async function pipeRoundTrip(): Promise<number> {
+  const rounds = Math.min(ROUNDS, 5000);
+  const name = `${tag}-pipe`;
+  await using server = NamedPipe.serve(name, { mode: "message" });
+  const accepted = server.accept();
+  const exited = peer(["pipe-echo", name, String(rounds + 200)]);
+  await using conn = await accepted;
+  const message = new Uint8Array(64);
+  for (let i = 0; i < 200; i++) {
+    await conn.write(message);
+    await conn.read();
+  }
+  const t0 = performance.now();
+  for (let i = 0; i < rounds; i++) {
+    await conn.write(message);
+    await conn.read();
+  }
+  const us = ((performance.now() - t0) * 1000) / rounds;
+  await exited;
+  return us;
+}
+
+/** Microseconds per round trip of the runtime's own child-process IPC. */
+async function runtimeIpcRoundTrip(): Promise<number | string> {
+  try {
+    const argv = scriptCommand(PEER, ["ipc"]);
+    const child = fork(PEER, ["ipc"], {
+      execPath: argv[0]!,
+      execArgv: argv.slice(1, argv.indexOf(PEER)),
+    });
+    const rounds = Math.min(ROUNDS, 5000);
+    const payload = "x".repeat(64);
+    const echo = () =>
+      new Promise<void>((resolve) => {
+        child.once("message", () => resolve());
+        child.send(payload);
+      });
+    for (let i = 0; i < 200; i++) await echo();
+    const t0 = performance.now();
+    for (let i = 0; i < rounds; i++) await echo();
+    const us = ((performance.now() - t0) * 1000) / rounds;
+    child.send("done");
+    return us;
+  } catch (error) {
+    return `unavailable: ${(error as Error).message}`;
+  }
+}
+
+/** Messages per second of 64 B, one way. */
+async function throughput(): Promise<number> {
+  const name = `${tag}-flood`;
+  using _channel = Channel.create({ name, slotSize: 64, slots: 4096 });
+  using reader = Channel.open({ name });
+  const exited = peer(["flood", name, String(FLOOD), "64"]);
+  const buffer = new Uint8Array(64);
+  // The clock starts at the first message, so the peer's start-up is not counted.
+  if (reader.tryReceiveInto(buffer) === null) await reader.receive({ timeout: 30_000 });
+  const t0 = performance.now();
+  for (let got = 1; got < FLOOD; got++) {
+    if (reader.tryReceiveInto(buffer) === null) await reader.receive({ timeout: 30_000 });
+  }
+  const perS = (FLOOD - 1) / ((performance.now() - t0) / 1000);
+  await exited;
+  return perS;
+}
+
+/** GB/s of 1 MiB frames written in place by a peer and viewed in place here. */
+async function zeroCopy(): Promise<number> {
+  const name = `${tag}-frames`;
+  using _channel = Channel.create({ name, slotSize: MiB, slots: 8 });
+  using reader = Channel.open({ name });
+  const exited = peer(["frames", name, String(FRAMES)]);
+  let sum = 0;
+  const take = async () => {
+    const message = reader.tryReceiveView() ?? (await reader.receiveView({ timeout: 30_000 }))!;
+    sum += message.bytes[0]! + message.bytes[MiB - 1]!;
+    message.release();
+  };
+  await take();
+  const t0 = performance.now();
+  for (let i = 1; i < FRAMES; i++) await take();
+  const gbs = ((FRAMES - 1) * MiB) / ((performance.now() - t0) / 1000) / 1e9;
+  await exited;
+  return sum >= 0 ? gbs : 0;
+}
+
+function inProcessSet(): number {
+  const source = new Uint8Array(MiB).map((_, i) => i & 0xff);
+  const target = new Uint8Array(MiB);
+  let best = 0;
+  for (let r = 0; r < 3; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < FRAMES; i++) {
+      source[0] = i;
+      target.set(source);
+    }
+    best = Math.max(best, (FRAMES * MiB) / ((performance.now() - t0) / 1000) / 1e9);
+  }
+  return best;
+}
+
+async function idleCpuMs(): Promise<number> {
+  const name = `${tag}-idle`;
+  using _channel = Channel.create({ name, slotSize: 64, slots: 4 });
+  using reader = Channel.open({ name });
+  const cpu0 = process.cpuUsage();
+  await reader.receive({ timeout: 2000 }).catch(() => null);
+  const cpu = process.cpuUsage(cpu0);
+  return (cpu.user + cpu.system) / 1000;
+}
+
+const channelUs = await channelRoundTrip();
+const pipeUs = await pipeRoundTrip();
+const ipcUs = await Promise.race([
+  runtimeIpcRoundTrip(),
+  new Promise<string>((resolve) =>
+    setTimeout(() => resolve("unavailable: no reply in 30 s"), 30_000).unref?.()
+  ),
+]);
+const perS = await throughput();
+const zeroCopyGBs = await zeroCopy();
+const setGBs = inProcessSet();
+const idleMs = await idleCpuMs();
+
+const round = (x: number, digits = 2) => Number(x.toFixed(digits));
+const result = {
+  cell: `${platform}-${runtimeName}`,
+  round_trip_64b_channel_us: round(channelUs),
+  round_trip_64b_runtime_ipc_us: typeof ipcUs === "number" ? round(ipcUs) : ipcUs,
+  round_trip_64b_message_pipe_us: round(pipeUs),
+  channel_vs_runtime_ipc: typeof ipcUs === "number" ? round(ipcUs / channelUs, 1) : null,
+  channel_vs_message_pipe: round(pipeUs / channelUs, 1),
+  one_way_64b_msg_per_s: Math.round(perS),
+  zero_copy_1mib_gb_s: round(zeroCopyGBs),
+  in_process_set_1mib_gb_s: round(setGBs),
+  zero_copy_vs_set: round(zeroCopyGBs / setGBs),
+  idle_reader_cpu_ms_per_2s: round(idleMs, 1),
+};
+console.log(JSON.stringify(result));
+console.log("");
+console.log(`| ${result.cell} | value |`);
+console.log("|---|---|");
+for (const [key, value] of Object.entries(result)) {
+  if (key !== "cell") console.log(`| ${key} | ${value} |`);
+}
+process.exit(0);

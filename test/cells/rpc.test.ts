@@ -1,0 +1,119 @@
+import { spawnSync } from "node:child_process";
+import { beforeAll, expect, it } from "vitest";
+import { ALL_CELLS, inCells, LINUX_CELLS, runScenario } from "./_driver.ts";
+
+/** The load cases, which the scenario runs with its own runtime as the client. */
+const LOAD = { concurrent_matched: 10_000, stream_in_order: 100_000, fuzz_then_valid: "answered" };
+
+/** What one side's client suite must report (test/scenarios/rpc/lab_client.ts). */
+const SUITE = {
+  unary: "42",
+  server_streaming: ["0", "1", "2", "3", "4"],
+  client_streaming: "10",
+  bidi_streaming: ["2", "4", "6", "8"],
+  round_trip: "equal",
+  absent_optional: "absent",
+  cancel_stream: { cancelled: true, finally_ran: true, reason: "canceled" },
+  abort: "Error: caller gave up",
+  abort_observed: { cancelled: true, finally_ran: true, reason: "canceled" },
+  deadline: "TimeoutError",
+  fast_while_slow: "2",
+  slow_released: "slow",
+  throw_rpc_error: "not_found: no such job",
+  throw_error: "unknown: boom",
+  unknown_method: "unimplemented: Cannot call 'missing': no such method",
+  after_unknown_method: "2",
+  oversize_local: "MessageTooLargeError",
+  oversize_server:
+    "resource_exhausted: Cannot accept a 3146146-byte request: the limit is 2097152 bytes",
+  after_oversize: "3",
+  // Status codes by call id: 3 invalid_argument, 12 unimplemented, 8 resource_exhausted.
+  bad_frames: {
+    "0": "status 3",
+    "5": "status 3",
+    "6": "status 3",
+    "7": "status 12",
+    "8": "status 3",
+    "9": "status 8",
+    "10": "message 2",
+  },
+  fuzz_new_connection: "100",
+  old_client_new_server: { name: "ada (seen by v2: email '', plan free)", age: 37 },
+  new_client_old_server: { name: "bob (seen by v1)", age: 41, email: "", plan: "free" },
+};
+
+function suiteOf(results: Record<string, unknown>, side: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(results)) {
+    if (key.startsWith(`${side}.`)) out[key.slice(side.length + 1)] = value;
+  }
+  return out;
+}
+
+inCells(ALL_CELLS, (cell) => {
+  // Bun cells run the load cases as a Bun client of a Deno server, Deno cells the reverse.
+  it("RPC between Bun and Deno, each serving the other: every method shape and field type, cancellation, deadlines, errors, bad frames, schema evolution; 10,000 concurrent calls, a 100,000-item stream and a 10,000-frame fuzz", async () => {
+    const run = await runScenario(cell, "test/scenarios/rpc_interop.ts", [], {
+      timeoutMs: 300_000,
+    });
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.results["remote_server.exit"]).toEqual({ code: 0, served: true });
+    expect(run.results["remote_client.exit"]).toBe(0);
+    for (const side of ["local_client", "remote_client"]) {
+      const suite = suiteOf(run.results, side);
+      expect(suite, side).toMatchObject(SUITE);
+      if (side === "local_client") expect(suite).toMatchObject(LOAD);
+      // The server's deadline and the client's cancel race; either way the handler was told.
+      expect((suite["deadline_observed"] as { reason: string }).reason).toMatch(
+        /^(deadline_exceeded|canceled) with deadline$/,
+      );
+    }
+  });
+
+  it("examples/rpc_calc.ipc under ipckit run: a Bun server and a Deno client compute, stream and sum, the server exits when its client is done, nothing is left", async () => {
+    const run = await runScenario(cell, "cli/main.ts", ["run", "examples/rpc_calc.ipc"]);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    for (
+      const line of [
+        /client\s+\| 6 \* 7 = 42/,
+        /client\s+\| 1 \/ 0: invalid_argument: Cannot divide by zero/,
+        /client\s+\| running total of 1\.\.100: 5050 after 100/,
+        /client\s+\| sum of 1\.\.20 in two ranges: 210 \(20 numbers\)/,
+        /server\s+\| client done; server exiting/,
+      ]
+    ) expect(run.stdout).toMatch(line);
+    const left = await runScenario(cell, "test/scenarios/runtime/leftovers.ts", [
+      "pipe:rpc_calc.calc",
+    ]);
+    expect(left.code, left.stderr).toBe(0);
+    expect(left.results["gone.pipe.rpc_calc.calc"]).toBe(true);
+  });
+});
+
+inCells(LINUX_CELLS, (cell) => {
+  beforeAll(() => {
+    // curl, python3-protobuf and python3-grpcio from Debian, installed by the project's own script.
+    const provision = spawnSync("bash", ["tools/interop/provision.sh"], { stdio: "inherit" });
+    expect(provision.status).toBe(0);
+  });
+
+  it("Connect over HTTP/1.1 on TCP and a Unix socket: curl, a standard-library Python client and a python3-protobuf client call unary methods, read a server stream and get typed errors; a Connect-Timeout-Ms deadline expires", async () => {
+    const run = await runScenario(cell, "test/scenarios/rpc_http.ts");
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.results).toEqual({
+      curl_tcp: '{"n":"42"}',
+      curl_unix: '{"n":"2"}',
+      curl_error: '{"code":"not_found","message":"no such job"} 404',
+      py_json_tcp: [200, { n: "42" }],
+      py_json_unix: [200, { n: "9007199254740994" }],
+      py_error: [403, { code: "permission_denied", message: "not yours" }],
+      py_unknown_method: [501, "unimplemented"],
+      py_stream: [200, "application/connect+json", ["0", "1", "2", "3", "4"], {}],
+      py_proto: [200, "application/proto", "-9223372036854775806"],
+      deadline: [504, { code: "deadline_exceeded", message: "Call passed its deadline of 200 ms" }],
+      done: true,
+    });
+  });
+});

@@ -1,0 +1,42 @@
+// RPC between two processes on two runtimes: the other runtime serves `lab`
+// and this one runs the client suite, then this runtime serves and the other
+// runs the suite. Results print as `<side>.<case>=<json>`.
+import process from "node:process";
+import { rpc } from "../../mod.ts";
+import { report, startPeer } from "./_peers.ts";
+import { runSuite, serveProfiles } from "./rpc/lab_client.ts";
+import { serveLab } from "./rpc/lab_server.ts";
+import { lab } from "./rpc/lab.rpc.ts";
+
+const PEER = "test/scenarios/rpc/peer.ts";
+const tag = `${process.pid}-${Date.now() % 100000}`;
+
+{
+  // The other runtime serves; this one calls.
+  const name = `ipckit-rpc-a-${tag}`;
+  const peer = startPeer(PEER, ["serve", name], true);
+  await peer.line("ready");
+  const results = await runSuite(name);
+  for (const [key, value] of Object.entries(results)) report(`local_client.${key}`, value);
+  {
+    await using client = await rpc.connect(lab, { name, timeout: 5000 });
+    await client.release({ key: "__exit" });
+  }
+  const done = await peer.done;
+  report("remote_server.exit", { code: done.code, served: done.results["served"] ?? false });
+  if (done.code !== 0) console.error(done.stderr);
+}
+
+{
+  // This runtime serves; the other one calls.
+  const name = `ipckit-rpc-b-${tag}`;
+  const server = serveLab(name);
+  const profiles = serveProfiles(name);
+  const peer = startPeer(PEER, ["client", name], true);
+  const done = await peer.done;
+  for (const [key, value] of Object.entries(done.results)) report(`remote_client.${key}`, value);
+  report("remote_client.exit", done.code);
+  if (done.code !== 0) console.error(done.stderr);
+  await profiles.close();
+  await server.close();
+}

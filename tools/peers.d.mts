@@ -1,0 +1,1 @@
+export declare function buildWindowsPeers(): Record<string, string>;
