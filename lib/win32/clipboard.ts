@@ -11,11 +11,11 @@
  * - Data is HGLOBAL memory (GlobalAlloc(GMEM_MOVEABLE), GlobalLock, copy,
  *   GlobalUnlock). After SetClipboardData succeeds the system owns it;
  *   when it fails, ipckit frees it.
- * - Each call opens the clipboard with a message-only window of its own,
- *   made and destroyed around the call: SetClipboardData needs an owner
- *   window after EmptyClipboard, and a window that is gone is never sent
+ * - A write opens the clipboard with a message-only window of its own, made
+ *   and destroyed around the write: SetClipboardData needs an owner window
+ *   after EmptyClipboard, and a window that is gone is never sent
  *   WM_DESTROYCLIPBOARD by a later writer, so no other process waits on
- *   this thread, which runs no message loop.
+ *   this thread, which runs no message loop. Reads open it with NULL.
  *
  * @module
  */
@@ -118,15 +118,20 @@ const MAX_DELAY = 250;
 
 /**
  * Opens the clipboard (retrying while another process holds it), runs `work`
- * and closes it, whatever happens. The clipboard is opened with a
- * message-only window made for this call: a write needs an owner window, and
- * Wine lets two openers that both pass NULL hold the clipboard at once
- * (it compares windows, not threads), which real Windows never does.
+ * and closes it, whatever happens. With `owned` (writes), the clipboard is
+ * opened with a message-only window made for this call, the owner that
+ * SetClipboardData needs after EmptyClipboard; reads pass NULL, which costs
+ * no window (creating and destroying one costs 1–6 ms under Wine).
  */
-async function withClipboard<T>(wait: ClipboardWait, what: string, work: () => T): Promise<T> {
+async function withClipboard<T>(
+  wait: ClipboardWait,
+  what: string,
+  work: () => T,
+  owned = false,
+): Promise<T> {
   const u = user32.symbols;
   for (let attempt = 1;; attempt++) {
-    const window = createOwnerWindow();
+    const window = owned ? createOwnerWindow() : 0n;
     let failure: Win32Error;
     try {
       if (u.OpenClipboard(window)) {
@@ -139,7 +144,7 @@ async function withClipboard<T>(wait: ClipboardWait, what: string, work: () => T
       failure = lastWin32Error("OpenClipboard");
     } finally {
       // Also while waiting to retry: nothing is sent to a window that does not exist.
-      u.DestroyWindow(window);
+      if (window !== 0n) u.DestroyWindow(window);
     }
     const remaining = wait.deadline - performance.now();
     if (remaining <= 0) throw busy(wait, what, attempt, failure);
@@ -277,13 +282,13 @@ export const clipboard: ClipboardBackend = {
     await withClipboard(wait, "write to the clipboard", () => {
       if (!user32.symbols.EmptyClipboard()) throw lastWin32Error("EmptyClipboard");
       for (const [id, bytes] of formats) setData(id, bytes);
-    });
+    }, true);
   },
 
   async clear(wait) {
     await withClipboard(wait, "clear the clipboard", () => {
       if (!user32.symbols.EmptyClipboard()) throw lastWin32Error("EmptyClipboard");
-    });
+    }, true);
   },
 
   formats(wait) {

@@ -36,8 +36,8 @@ try {
 const controller = new AbortController();
 setTimeout(() => controller.abort(new Error("gave up waiting")), 200);
 try {
-  await Clipboard.readText({ signal: controller.signal });
-  report("aborted_wait", "read");
+  await Clipboard.writeText("aborted", { signal: controller.signal });
+  report("aborted_wait", "written");
 } catch (error) {
   report("aborted_wait", (error as Error).message);
 }
