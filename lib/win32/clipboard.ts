@@ -15,7 +15,8 @@
  *   and destroyed around the write: SetClipboardData needs an owner window
  *   after EmptyClipboard, and a window that is gone is never sent
  *   WM_DESTROYCLIPBOARD by a later writer, so no other process waits on
- *   this thread, which runs no message loop. Reads open it with NULL.
+ *   this thread, which runs no message loop. Reads open it with a window
+ *   kept for the process, which never owns the clipboard.
  *
  * @module
  */
@@ -118,10 +119,16 @@ const MAX_DELAY = 250;
 
 /**
  * Opens the clipboard (retrying while another process holds it), runs `work`
- * and closes it, whatever happens. With `owned` (writes), the clipboard is
- * opened with a message-only window made for this call, the owner that
- * SetClipboardData needs after EmptyClipboard; reads pass NULL, which costs
- * no window (creating and destroying one costs 1–6 ms under Wine).
+ * and closes it, whatever happens. Always with a window: Wine lets openers
+ * that pass NULL take the open clipboard from one another (it compares
+ * windows, not threads, so a second NULL opener succeeds and the first one's
+ * GetClipboardData then fails with ERROR_CLIPBOARD_NOT_OPEN), which real
+ * Windows never does.
+ * - With `owned` (writes), a message-only window made for this call is the
+ *   owner SetClipboardData needs after EmptyClipboard, destroyed right after.
+ * - Reads use one message-only window kept for the process: a window that
+ *   only opens the clipboard never owns it, so no message is ever sent to it.
+ *   (Making and destroying a window costs 1–6 ms under Wine.)
  */
 async function withClipboard<T>(
   wait: ClipboardWait,
@@ -131,7 +138,7 @@ async function withClipboard<T>(
 ): Promise<T> {
   const u = user32.symbols;
   for (let attempt = 1;; attempt++) {
-    const window = owned ? createOwnerWindow() : 0n;
+    const window = owned ? createWindow() : (readerWindow ||= createWindow());
     let failure: Win32Error;
     try {
       if (u.OpenClipboard(window)) {
@@ -144,7 +151,7 @@ async function withClipboard<T>(
       failure = lastWin32Error("OpenClipboard");
     } finally {
       // Also while waiting to retry: nothing is sent to a window that does not exist.
-      if (window !== 0n) u.DestroyWindow(window);
+      if (owned) u.DestroyWindow(window);
     }
     const remaining = wait.deadline - performance.now();
     if (remaining <= 0) throw busy(wait, what, attempt, failure);
@@ -152,7 +159,10 @@ async function withClipboard<T>(
   }
 }
 
-function createOwnerWindow(): bigint {
+/** The window reads open the clipboard with (0n until the first read). */
+let readerWindow = 0n;
+
+function createWindow(): bigint {
   const empty = encodeWide("");
   const window = user32.symbols.CreateWindowExW(
     0,
