@@ -52,7 +52,7 @@ function suiteOf(results: Record<string, unknown>, side: string): Record<string,
 
 inCells(ALL_CELLS, (cell) => {
   // Bun cells run the load cases as a Bun client of a Deno server, Deno cells the reverse.
-  it("RPC between Bun and Deno, each serving the other: every method shape and field type, cancellation, deadlines, errors, bad frames, schema evolution; 10,000 concurrent calls, a 100,000-item stream and a 10,000-frame fuzz", async () => {
+  it("RPC between Bun and Deno, each serving the other: every method shape and field type, cancellation, deadlines, errors, bad frames, schema evolution; 10,000 concurrent calls, a 100,000-item stream and a 10,000-frame fuzz; idle CPU under 2%", async () => {
     const run = await runScenario(cell, "test/scenarios/rpc_interop.ts", [], {
       timeoutMs: 300_000,
     });
@@ -60,6 +60,7 @@ inCells(ALL_CELLS, (cell) => {
     expect(run.code).toBe(0);
     expect(run.results["remote_server.exit"]).toEqual({ code: 0, served: true });
     expect(run.results["remote_client.exit"]).toBe(0);
+    expect(run.results["idle_cpu_percent"]).toBeLessThan(2);
     for (const side of ["local_client", "remote_client"]) {
       const suite = suiteOf(run.results, side);
       expect(suite, side).toMatchObject(SUITE);
