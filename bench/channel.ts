@@ -8,6 +8,8 @@
 //   - 1 MiB frames written in place (reserve, set, commit) and viewed in place,
 //     vs in-process TypedArray.set of 1 MiB (goal: >= 0.5x);
 //   - CPU used by a reader waiting 2 s on an empty channel.
+// Round trips are reported as the mean (the goal's figure) and the median: on a
+// loaded machine a few round trips that fall asleep dominate the mean.
 // Prints one JSON object, then a table.   node tools/cell.mjs linux-bun bench/channel.ts
 import { fork } from "node:child_process";
 import process from "node:process";
@@ -35,8 +37,20 @@ function peer(args: string[]) {
   return child.exited;
 }
 
-/** Microseconds per 64 B round trip through two channels. */
-async function channelRoundTrip(): Promise<number> {
+/** Mean and median of per-round-trip times, in microseconds. */
+interface Trips {
+  mean: number;
+  median: number;
+}
+
+function trips(samples: number[]): Trips {
+  const sorted = samples.slice().sort((a, b) => a - b);
+  const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
+  return { mean: mean * 1000, median: sorted[sorted.length >> 1]! * 1000 };
+}
+
+/** Timings of 64 B round trips through two channels. */
+async function channelRoundTrip(): Promise<Trips> {
   using _ping = Channel.create({ name: `${tag}-ping`, slotSize: 64, slots: 64 });
   using _pong = Channel.create({ name: `${tag}-pong`, slotSize: 64, slots: 64 });
   using writer = Channel.open({ name: `${tag}-ping`, role: "writer" });
@@ -50,18 +64,19 @@ async function channelRoundTrip(): Promise<number> {
     if (reader.tryReceiveInto(buffer) === null) await reader.receive({ timeout: 30_000 });
   };
   for (let i = 0; i < warm; i++) await once();
-  const t0 = performance.now();
+  const samples: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     message[0] = i;
+    const t0 = performance.now();
     await once();
+    samples.push(performance.now() - t0);
   }
-  const us = ((performance.now() - t0) * 1000) / ROUNDS;
   await exited;
-  return us;
+  return trips(samples);
 }
 
-/** Microseconds per 64 B round trip through a message-mode named pipe to a peer. */
-async function pipeRoundTrip(): Promise<number> {
+/** Timings of 64 B round trips through a message-mode named pipe to a peer. */
+async function pipeRoundTrip(): Promise<Trips> {
   const rounds = Math.min(ROUNDS, 5000);
   const name = `${tag}-pipe`;
   await using server = NamedPipe.serve(name, { mode: "message" });
@@ -73,18 +88,19 @@ async function pipeRoundTrip(): Promise<number> {
     await conn.write(message);
     await conn.read();
   }
-  const t0 = performance.now();
+  const samples: number[] = [];
   for (let i = 0; i < rounds; i++) {
+    const t0 = performance.now();
     await conn.write(message);
     await conn.read();
+    samples.push(performance.now() - t0);
   }
-  const us = ((performance.now() - t0) * 1000) / rounds;
   await exited;
-  return us;
+  return trips(samples);
 }
 
-/** Microseconds per round trip of the runtime's own child-process IPC. */
-async function runtimeIpcRoundTrip(): Promise<number | string> {
+/** Timings of round trips of the runtime's own child-process IPC. */
+async function runtimeIpcRoundTrip(): Promise<Trips | string> {
   try {
     const argv = scriptCommand(PEER, ["ipc"]);
     const child = fork(PEER, ["ipc"], {
@@ -99,11 +115,14 @@ async function runtimeIpcRoundTrip(): Promise<number | string> {
         child.send(payload);
       });
     for (let i = 0; i < 200; i++) await echo();
-    const t0 = performance.now();
-    for (let i = 0; i < rounds; i++) await echo();
-    const us = ((performance.now() - t0) * 1000) / rounds;
+    const samples: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      const t0 = performance.now();
+      await echo();
+      samples.push(performance.now() - t0);
+    }
     child.send("done");
-    return us;
+    return trips(samples);
   } catch (error) {
     return `unavailable: ${(error as Error).message}`;
   }
@@ -172,9 +191,9 @@ async function idleCpuMs(): Promise<number> {
   return (cpu.user + cpu.system) / 1000;
 }
 
-const channelUs = await channelRoundTrip();
-const pipeUs = await pipeRoundTrip();
-const ipcUs = await Promise.race([
+const channelTrips = await channelRoundTrip();
+const pipeTrips = await pipeRoundTrip();
+const ipcTrips = await Promise.race([
   runtimeIpcRoundTrip(),
   new Promise<string>((resolve) =>
     setTimeout(() => resolve("unavailable: no reply in 30 s"), 30_000).unref?.()
@@ -188,11 +207,19 @@ const idleMs = await idleCpuMs();
 const round = (x: number, digits = 2) => Number(x.toFixed(digits));
 const result = {
   cell: `${platform}-${runtimeName}`,
-  round_trip_64b_channel_us: round(channelUs),
-  round_trip_64b_runtime_ipc_us: typeof ipcUs === "number" ? round(ipcUs) : ipcUs,
-  round_trip_64b_message_pipe_us: round(pipeUs),
-  channel_vs_runtime_ipc: typeof ipcUs === "number" ? round(ipcUs / channelUs, 1) : null,
-  channel_vs_message_pipe: round(pipeUs / channelUs, 1),
+  round_trip_64b_channel_us: round(channelTrips.mean),
+  round_trip_64b_runtime_ipc_us: typeof ipcTrips === "string" ? ipcTrips : round(ipcTrips.mean),
+  round_trip_64b_message_pipe_us: round(pipeTrips.mean),
+  channel_vs_runtime_ipc: typeof ipcTrips === "string"
+    ? null
+    : round(ipcTrips.mean / channelTrips.mean, 1),
+  channel_vs_message_pipe: round(pipeTrips.mean / channelTrips.mean, 1),
+  median_round_trip_channel_us: round(channelTrips.median),
+  median_round_trip_runtime_ipc_us: typeof ipcTrips === "string" ? null : round(ipcTrips.median),
+  median_round_trip_message_pipe_us: round(pipeTrips.median),
+  median_channel_vs_runtime_ipc: typeof ipcTrips === "string"
+    ? null
+    : round(ipcTrips.median / channelTrips.median, 1),
   one_way_64b_msg_per_s: Math.round(perS),
   zero_copy_1mib_gb_s: round(zeroCopyGBs),
   in_process_set_1mib_gb_s: round(setGBs),

@@ -2,6 +2,7 @@
 // lib/channel.ts: the role locks that tell a live endpoint from a dead one,
 // and the sleeps and wakes around the ring. The ring itself is plain
 // Atomics on the mapping and lives in lib/channel.ts.
+import type { NativeWaitable } from "./_sync_native.ts";
 
 /** The writer's role number; readers are 0..maxReaders-1. */
 export const WRITER_ROLE = -1;
@@ -55,6 +56,11 @@ export interface ChannelPort {
     timeoutMs: number | undefined,
     signal: AbortSignal,
   ): Promise<void>;
+  /**
+   * What waitAny waits on for reader `reader`: `announce` asks the writer for
+   * a wake, `ready` says whether a message (or the end of the stream) is there.
+   */
+  waitable(reader: number, announce: () => void, ready: () => boolean): NativeWaitable;
   /** Wakes a writer sleeping in {@link sleepWriter}. */
   wakeWriter(): void;
   /** Lets go of the port's OS objects (no sleep in flight). */

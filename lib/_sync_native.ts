@@ -77,3 +77,24 @@ export interface SyncBackend {
     signal: AbortSignal,
   ): Promise<boolean>;
 }
+
+/** The key of {@link WaitSource}: objects outside lib/sync.ts that waitAny can wait on. */
+export const WAIT_SOURCE: unique symbol = Symbol("ipckit.waitSource");
+
+/** One wait on a {@link WaitSource}: its platform waitable, its close signal and the end of the wait. */
+export interface LentWaitable {
+  readonly native: NativeWaitable;
+  /** Fires when the source closes during the wait (the wait then rejects with its reason). */
+  readonly closing: AbortSignal;
+  /** Ends the wait; the source may release its memory afterwards. */
+  leave(): void;
+}
+
+/**
+ * Something waitAny can wait on besides events and semaphores (a channel
+ * reader: ready when a message or the end of its stream is there). Waiting
+ * does not take anything: the caller receives afterwards.
+ */
+export interface WaitSource {
+  [WAIT_SOURCE](): LentWaitable;
+}

@@ -44,6 +44,7 @@ import {
 } from "./errors.ts";
 import { checkName } from "./_names.ts";
 import type { NativeMapping } from "./_native_mapping.ts";
+import { type LentWaitable, WAIT_SOURCE, type WaitSource } from "./_sync_native.ts";
 import { type ChannelAddresses, type ChannelPort, WRITER_ROLE } from "./_channel_native.ts";
 import * as posixShm from "./posix/shared_memory.ts";
 import * as win32Shm from "./win32/shared_memory.ts";
@@ -577,6 +578,21 @@ abstract class ChannelEnd implements Disposable {
     }
   }
 
+  /** Starts a wait made elsewhere (waitAny): the memory stays mapped until `leave()`. */
+  protected enterWait(verb: string): { closing: AbortSignal; leave(): void } {
+    this.checkOpen(verb);
+    this.#inFlight++;
+    let left = false;
+    return {
+      closing: this.#closing.signal,
+      leave: () => {
+        if (left) return;
+        left = true;
+        if (--this.#inFlight === 0 && this.#closed) this.release();
+      },
+    };
+  }
+
   /** The end's part of close: leave the protocol, let go of the role (runs once). */
   protected abstract detach(): void;
 
@@ -719,8 +735,10 @@ export class ChannelWriter extends ChannelEnd {
     super(name, mapping, ring, `channel '${name}' (writer)`);
     const key = this.roleKey(WRITER_ROLE);
     let claim = ownRoles.has(key) ? "busy" : this.port.claim(WRITER_ROLE);
-    // A reader's liveness probe holds the lock for a moment: retry briefly before giving up.
-    for (let i = 0; claim === "busy" && !ownRoles.has(key) && i < 2000; i++) {
+    // A reader's liveness probe holds the lock for a moment (longer if it is descheduled
+    // meanwhile): retry for up to 50 ms before giving up.
+    const until = performance.now() + 50;
+    while (claim === "busy" && !ownRoles.has(key) && performance.now() < until) {
       claim = this.port.claim(WRITER_ROLE);
     }
     if (claim === "busy") {
@@ -1138,7 +1156,7 @@ const EMPTY = -1;
  * for await (const message of reader) console.log(message.length); // 3
  * ```
  */
-export class ChannelReader extends ChannelEnd {
+export class ChannelReader extends ChannelEnd implements WaitSource {
   readonly #index: number;
   #cursor = 0;
   #seenDeaths: number;
@@ -1485,6 +1503,40 @@ export class ChannelReader extends ChannelEnd {
         Atomics.store(i32, sleeping, 0);
       }
     });
+  }
+
+  /**
+   * Lends this reader to `waitAny` (lib/sync.ts): ready when a message, or
+   * the end of the stream, is there. Waiting takes nothing; receive after it
+   * (in queue mode another reader may have taken the message meanwhile, so
+   * use `tryReceive()` and wait again on null).
+   *
+   * @returns The wait's platform object.
+   */
+  [WAIT_SOURCE](): LentWaitable {
+    this.#usable("wait on");
+    const { closing, leave } = this.enterWait("wait on");
+    const sleeping = this.ring.record(this.#index, R_SLEEPING);
+    const announce = () => {
+      Atomics.store(this.i32, sleeping, 1);
+      Atomics.store(this.i32, WAKE_READERS >> 2, 1);
+    };
+    return {
+      native: this.port.waitable(this.#index, announce, () => this.#ready()),
+      closing,
+      leave,
+    };
+  }
+
+  /** Whether a receive would return now: a message for this reader, or the end of the stream. */
+  #ready(): boolean {
+    const ring = this.ring;
+    const i32 = this.i32;
+    const pos = ring.mode === "queue" ? Atomics.load(i32, TAIL >> 2) : this.#cursor;
+    if (Atomics.load(i32, ring.stamp(pos)) === ((pos + 1) | 0)) return true;
+    if (ring.mode === "broadcast" && ((Atomics.load(i32, HEAD >> 2) - pos) | 0) > 0) return true;
+    const ends = this.#writerEnds();
+    return ends.deaths !== this.#seenDeaths || ends.closes !== this.#seenCloses;
   }
 
   /**

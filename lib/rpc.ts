@@ -18,8 +18,11 @@
  *
  * @module
  */
+import http from "node:http";
 import { NamedPipe, type NamedPipeServer, type PipeConnection } from "./pipe.ts";
 import { ClosedError } from "./errors.ts";
+import { connectListener } from "./rpc/connect.ts";
+import { RpcError } from "./rpc/errors.ts";
 import { CompiledSchema, type RpcMethod, type RpcSchema } from "./rpc/schema.ts";
 import {
   type AnyHandler,
@@ -31,6 +34,7 @@ import {
 } from "./rpc/session.ts";
 
 export { codeName, RPC_CODES, type RpcCode, RpcError } from "./rpc/errors.ts";
+export { procedurePath } from "./rpc/connect.ts";
 export type { RpcField, RpcMethod, RpcSchema } from "./rpc/schema.ts";
 export type { CallContext, CallOptions } from "./rpc/session.ts";
 
@@ -102,6 +106,18 @@ const RESERVED = new Set<string>(["call", "close", "then", "service"]);
 export interface RpcServeOptions {
   /** The pipe name (default: the service's name). */
   name?: string;
+  /** The largest request or response, in bytes (default 4 MiB). */
+  maxMessageSize?: number;
+}
+
+/** Options of {@link rpc.listen}: a TCP address, or a Unix socket `path`. */
+export interface RpcListenOptions {
+  /** The address to listen on (default `127.0.0.1`). */
+  host?: string;
+  /** The TCP port; 0 (the default) picks a free one. */
+  port?: number;
+  /** A Unix socket path instead of TCP. */
+  path?: string;
   /** The largest request or response, in bytes (default 4 MiB). */
   maxMessageSize?: number;
 }
@@ -265,6 +281,72 @@ export class RpcServer implements AsyncDisposable {
 }
 
 /**
+ * A service served with the Connect protocol over HTTP/1.1 (docs/rpc.md),
+ * for clients outside the topology: `curl`, any HTTP client, Connect
+ * libraries.
+ *
+ * @example
+ * ```ts
+ * import { rpc, type ServiceDefinition } from "./rpc.ts";
+ * declare const calc: ServiceDefinition;
+ * await using server = await rpc.listen(calc, {}, { port: 0 });
+ * console.log(server.url); // e.g. "http://127.0.0.1:40123"
+ * ```
+ */
+export class RpcHttpServer implements AsyncDisposable {
+  readonly #server: http.Server;
+  readonly #cancelAll: (reason: RpcError) => void;
+  #closing: Promise<void> | null = null;
+
+  /** @internal Made by {@link rpc.listen}. */
+  constructor(
+    server: http.Server,
+    cancelAll: (reason: RpcError) => void,
+    readonly path: string | null,
+  ) {
+    this.#server = server;
+    this.#cancelAll = cancelAll;
+  }
+
+  /** The TCP address, or `null` on a Unix socket. */
+  get address(): { host: string; port: number } | null {
+    const a = this.#server.address();
+    return a && typeof a === "object" ? { host: a.address, port: a.port } : null;
+  }
+
+  /** `http://host:port` on TCP; on a Unix socket, `http://localhost` (connect through {@link RpcHttpServer.path}). */
+  get url(): string {
+    const a = this.address;
+    return a
+      ? `http://${a.host.includes(":") ? `[${a.host}]` : a.host}:${a.port}`
+      : "http://localhost";
+  }
+
+  /**
+   * Stops listening, cancels calls in flight and closes connections. Idempotent.
+   *
+   * @returns Resolves once closed.
+   * @example
+   * ```ts
+   * import type { RpcHttpServer } from "./rpc.ts";
+   * declare const server: RpcHttpServer;
+   * await server.close();
+   * ```
+   */
+  close(): Promise<void> {
+    return (this.#closing ??= new Promise<void>((resolve) => {
+      this.#cancelAll(new RpcError("unavailable", "The server is closing"));
+      this.#server.close(() => resolve());
+      this.#server.closeAllConnections();
+    }));
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/**
  * One client connection: calls any method by name. The typed functions of an
  * {@link RpcClient} call through it.
  *
@@ -353,6 +435,30 @@ function bindMethods<M>(connection: RpcConnection, methods: RpcMethod[]): RpcCli
   return connection as RpcClient<M>;
 }
 
+function handlerTable(
+  definition: ServiceDefinition<unknown>,
+  methods: RpcMethod[],
+  handlers: unknown,
+): Map<string, { method: RpcMethod; handler: AnyHandler }> {
+  if (handlers === null || typeof handlers !== "object") {
+    throw new TypeError("Cannot serve without handlers: pass an object of functions");
+  }
+  const table = new Map<string, { method: RpcMethod; handler: AnyHandler }>();
+  for (const [name, handler] of Object.entries(handlers as Record<string, unknown>)) {
+    const method = methods.find((m) => m.name === name);
+    if (!method) {
+      throw new TypeError(
+        `Cannot serve handler '${name}': service '${definition.service}' has no such method`,
+      );
+    }
+    if (typeof handler !== "function") {
+      throw new TypeError(`Cannot serve handler '${name}': it is not a function`);
+    }
+    table.set(name, { method, handler: handler as AnyHandler });
+  }
+  return table;
+}
+
 /**
  * Serving and calling services over ipckit named pipes.
  *
@@ -395,24 +501,50 @@ export const rpc = {
   ): RpcServer {
     const { schema, methods } = compile(definition);
     const limit = maxMessage(options.maxMessageSize);
-    if (handlers === null || typeof handlers !== "object") {
-      throw new TypeError("Cannot serve without handlers: pass an object of functions");
-    }
-    const table = new Map<string, { method: RpcMethod; handler: AnyHandler }>();
-    for (const [name, handler] of Object.entries(handlers as Record<string, unknown>)) {
-      const method = methods.find((m) => m.name === name);
-      if (!method) {
-        throw new TypeError(
-          `Cannot serve handler '${name}': service '${definition.service}' has no such method`,
-        );
-      }
-      if (typeof handler !== "function") {
-        throw new TypeError(`Cannot serve handler '${name}': it is not a function`);
-      }
-      table.set(name, { method, handler: handler as AnyHandler });
-    }
+    const table = handlerTable(definition, methods, handlers);
     const pipe = NamedPipe.serve(options.name ?? definition.service, { mode: "message" });
     return new RpcServer(pipe, schema, table, limit);
+  },
+
+  /**
+   * Serves a service with the Connect protocol over HTTP/1.1 on TCP or a
+   * Unix socket: unary methods answer a `POST` of `application/json` or
+   * `application/proto` to `/<package>.<service>/<method>`
+   * ({@link procedurePath}); streaming methods use Connect's envelopes
+   * (`application/connect+json`, `application/connect+proto`).
+   *
+   * @param definition The service (from `ipckit gen ts`).
+   * @param handlers One function per method; missing ones answer `unimplemented`.
+   * @param options The address (`host`/`port`, or a Unix socket `path`) and the message limit.
+   * @returns The server, once it listens.
+   * @example Calling it with curl
+   * ```ts
+   * import { rpc, type ServiceDefinition } from "./rpc.ts";
+   * declare const calc: ServiceDefinition;
+   * await using server = await rpc.listen(calc, {}, { port: 8080 });
+   * // curl -H 'content-type: application/json' -d '{"a":1,"b":2}' http://127.0.0.1:8080/calc.calc/add
+   * ```
+   */
+  async listen<M>(
+    definition: ServiceDefinition<M>,
+    handlers: Handlers<M>,
+    options: RpcListenOptions = {},
+  ): Promise<RpcHttpServer> {
+    const { schema, methods } = compile(definition);
+    const limit = maxMessage(options.maxMessageSize);
+    const table = handlerTable(definition, methods, handlers);
+    const { listener, cancelAll } = connectListener(schema, definition.service, table, limit);
+    const server = http.createServer(listener);
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      const ready = () => {
+        server.off("error", reject);
+        resolve();
+      };
+      if (options.path !== undefined) server.listen(options.path, ready);
+      else server.listen(options.port ?? 0, options.host ?? "127.0.0.1", ready);
+    });
+    return new RpcHttpServer(server, cancelAll, options.path ?? null);
   },
 
   /**

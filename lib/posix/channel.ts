@@ -12,6 +12,7 @@
  */
 import type { ChannelAddresses, ChannelPort, RoleClaim } from "../_channel_native.ts";
 import { WRITER_ROLE } from "../_channel_native.ts";
+import type { NativeWaitable } from "../_sync_native.ts";
 import { ERRNO, ErrnoError } from "./error.ts";
 import { libc } from "./libc.ts";
 import {
@@ -122,13 +123,18 @@ class PosixChannelPort implements ChannelPort {
   sleepReader(
     _reader: number,
     expectedHead: number,
-    _writerPid: number,
+    writerPid: number,
     timeoutMs: number | undefined,
     signal: AbortSignal,
   ): Promise<void> {
     const words = [this.#word(this.a.headOffset, expectedHead)];
-    const writer = this.#lockWord(WRITER_ROLE);
-    if (writer) words.push(writer);
+    if (writerPid !== 0) {
+      // The writer is attached: sleep on its lock too, so its death wakes us. A lock with no
+      // owner means it died since the caller looked: return, and the caller looks again.
+      const writer = this.#lockWord(WRITER_ROLE);
+      if (!writer) return Promise.resolve();
+      words.push(writer);
+    }
     return sleepOn(words, deadlineOf(timeoutMs), signal);
   }
 
@@ -145,9 +151,33 @@ class PosixChannelPort implements ChannelPort {
     const words = [this.#word(this.a.spaceOffset, expectedSpace)];
     for (const reader of readers) {
       const word = this.#lockWord(reader.index);
-      if (word) words.push(word);
+      // A reader with no lock owner died since the caller looked: return so it is reclaimed.
+      if (!word) return Promise.resolve();
+      words.push(word);
     }
     return sleepOn(words, deadlineOf(timeoutMs), signal);
+  }
+
+  waitable(_reader: number, announce: () => void, ready: () => boolean): NativeWaitable {
+    // lib/posix/sync.ts's waitAny calls tryTake(), then sleeps on `word` while it holds `expected`.
+    const head = this.#word(this.a.headOffset, 0);
+    return {
+      osName: "channel",
+      created: false,
+      tryTake() {
+        announce();
+        head.expected = head.current(); // before looking: a commit after this changes the word
+        return ready();
+      },
+      undo() {},
+      close() {},
+      get ready() {
+        return ready();
+      },
+      get word() {
+        return head;
+      },
+    } as NativeWaitable;
   }
 
   wakeWriter(): void {

@@ -169,6 +169,27 @@ class Win32ChannelPort implements ChannelPort {
     return this.#sleep(this.#event(WRITER_ROLE), [...new Set(pids)], timeoutMs, signal);
   }
 
+  waitable(reader: number, announce: () => void, ready: () => boolean): NativeWaitable {
+    const event = this.#event(reader);
+    const handle = (event as unknown as { handle: bigint }).handle;
+    // lib/win32/sync.ts's waitAny reads `handle` before it waits. A set left over from an
+    // earlier wake is cleared first; then the event is set if there is something already, so the
+    // wait returns at once; otherwise the writer sets it (it looks after the announcement).
+    return {
+      osName: event.osName,
+      created: false,
+      get handle() {
+        event.reset();
+        announce();
+        if (ready()) event.set();
+        return handle;
+      },
+      tryTake: () => kernel32.symbols.WaitForSingleObject(handle, 0) === WAIT_OBJECT_0,
+      undo() {},
+      close() {},
+    } as NativeWaitable;
+  }
+
   wakeWriter(): void {
     this.#event(WRITER_ROLE).set();
   }

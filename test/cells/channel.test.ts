@@ -12,7 +12,7 @@ inCells(ALL_CELLS, (cell) => {
   const windows = cell.startsWith("windows");
   const counts = windows ? COUNTS.windows : COUNTS.linux;
 
-  it("Channel: zero-copy views detach on release; typed errors for bad input, timeouts, aborts and closed ends; idle reader ~0 CPU; a writer of the other runtime wakes a sleeping reader; nothing left after close or after every holder is killed", async () => {
+  it("Channel: zero-copy views detach on release; waitAny waits on a reader with an event; typed errors for bad input, timeouts, aborts and closed ends; idle reader ~0 CPU; a writer of the other runtime wakes a sleeping reader; nothing left after close or after every holder is killed", async () => {
     const run = await runScenario(cell, "test/scenarios/channel_basic.ts");
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
@@ -59,6 +59,12 @@ inCells(ALL_CELLS, (cell) => {
       idle_result: "TimeoutError",
       idle_waited_ms_at_least_1400: true,
       idle_ticks_at_least_50: true,
+      wait_any_index: 1,
+      wait_any_then_receive: "for waitAny",
+      wait_any_event: 1,
+      wait_any_abort: "AbortError",
+      wait_any_ready_now: 0,
+      wait_any_ready_then_receive: "ready now",
       own_writer_close_ends_stream: null,
       woken_by_other_runtime: [0, 1, 2],
       peer_close_ends_stream: null,
@@ -73,6 +79,8 @@ inCells(ALL_CELLS, (cell) => {
       after_kill_left: [],
       not_found_class: true,
     });
+    // "timeout" while waitAny reports a timeout as a value; TimeoutError once it rejects (docs/api.md).
+    expect(r.wait_any_timeout).toMatch(/^(timeout|TimeoutError)$/);
     // A 1.5 s wait on an empty ring (with a 10 ms timer ticking) costs well under 1.5 s of CPU.
     expect(r.idle_cpu_ms).toBeLessThan(150);
   });

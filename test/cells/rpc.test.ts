@@ -1,5 +1,6 @@
-import { expect, it } from "vitest";
-import { ALL_CELLS, inCells, runScenario } from "./_driver.ts";
+import { spawnSync } from "node:child_process";
+import { beforeAll, expect, it } from "vitest";
+import { ALL_CELLS, inCells, LINUX_CELLS, runScenario } from "./_driver.ts";
 
 /** The load cases, which the scenario runs with its own runtime as the client. */
 const LOAD = { concurrent_matched: 10_000, stream_in_order: 100_000, fuzz_then_valid: "answered" };
@@ -51,7 +52,7 @@ function suiteOf(results: Record<string, unknown>, side: string): Record<string,
 
 inCells(ALL_CELLS, (cell) => {
   // Bun cells run the load cases as a Bun client of a Deno server, Deno cells the reverse.
-  it("RPC between Bun and Deno, each serving the other: every method shape and field type, cancellation, deadlines, errors, bad frames, schema evolution; 10,000 concurrent calls, a 100,000-item stream and a 10,000-frame fuzz", async () => {
+  it("RPC between Bun and Deno, each serving the other: every method shape and field type, cancellation, deadlines, errors, bad frames, schema evolution; 10,000 concurrent calls, a 100,000-item stream and a 10,000-frame fuzz; idle CPU under 2%", async () => {
     const run = await runScenario(cell, "test/scenarios/rpc_interop.ts", [], {
       timeoutMs: 300_000,
     });
@@ -59,6 +60,7 @@ inCells(ALL_CELLS, (cell) => {
     expect(run.code).toBe(0);
     expect(run.results["remote_server.exit"]).toEqual({ code: 0, served: true });
     expect(run.results["remote_client.exit"]).toBe(0);
+    expect(run.results["idle_cpu_percent"]).toBeLessThan(2);
     for (const side of ["local_client", "remote_client"]) {
       const suite = suiteOf(run.results, side);
       expect(suite, side).toMatchObject(SUITE);
@@ -87,5 +89,32 @@ inCells(ALL_CELLS, (cell) => {
     ]);
     expect(left.code, left.stderr).toBe(0);
     expect(left.results["gone.pipe.rpc_calc.calc"]).toBe(true);
+  });
+});
+
+inCells(LINUX_CELLS, (cell) => {
+  beforeAll(() => {
+    // curl, python3-protobuf and python3-grpcio from Debian, installed by the project's own script.
+    const provision = spawnSync("bash", ["tools/interop/provision.sh"], { stdio: "inherit" });
+    expect(provision.status).toBe(0);
+  });
+
+  it("Connect over HTTP/1.1 on TCP and a Unix socket: curl, a standard-library Python client and a python3-protobuf client call unary methods, read a server stream and get typed errors; a Connect-Timeout-Ms deadline expires", async () => {
+    const run = await runScenario(cell, "test/scenarios/rpc_http.ts");
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.results).toEqual({
+      curl_tcp: '{"n":"42"}',
+      curl_unix: '{"n":"2"}',
+      curl_error: '{"code":"not_found","message":"no such job"} 404',
+      py_json_tcp: [200, { n: "42" }],
+      py_json_unix: [200, { n: "9007199254740994" }],
+      py_error: [403, { code: "permission_denied", message: "not yours" }],
+      py_unknown_method: [501, "unimplemented"],
+      py_stream: [200, "application/connect+json", ["0", "1", "2", "3", "4"], {}],
+      py_proto: [200, "application/proto", "-9223372036854775806"],
+      deadline: [504, { code: "deadline_exceeded", message: "Call passed its deadline of 200 ms" }],
+      done: true,
+    });
   });
 });

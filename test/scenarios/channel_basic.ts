@@ -6,10 +6,12 @@ import { readdirSync } from "node:fs";
 import {
   Channel,
   ClosedError,
+  Event,
   MessageTooLargeError,
   NameTakenError,
   NotFoundError,
   TimeoutError,
+  waitAny,
 } from "../../mod.ts";
 import { platform } from "../../lib/ffi/mod.ts";
 import { report, startPeer } from "./_peers.ts";
@@ -118,6 +120,25 @@ async function errorOf(run: () => unknown): Promise<{ name: string; message: str
   report("idle_waited_ms_at_least_1400", Date.now() - t0 >= 1400);
   report("idle_ticks_at_least_50", ticks >= 50);
   report("idle_cpu_ms", Math.round((cpu.user + cpu.system) / 1000));
+
+  // waitAny over a channel reader and an event: ready when a message is there; waiting takes nothing.
+  {
+    using ev = Event.create(`${tag}-ev`);
+    const waiting = waitAny([ev, reader], { timeout: 10_000 });
+    setTimeout(() => writer.trySend("for waitAny"), 50);
+    report("wait_any_index", await waiting);
+    report("wait_any_then_receive", text(reader.tryReceive()));
+    ev.set();
+    report("wait_any_event", await waitAny([reader, ev], { timeout: 1000 }));
+    const outcome = (wait: Promise<unknown>) => wait.then(String, (error) => (error as Error).name);
+    report("wait_any_timeout", await outcome(waitAny([reader], { timeout: 50 })));
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    report("wait_any_abort", await outcome(waitAny([reader], { signal: controller.signal })));
+    writer.trySend("ready now");
+    report("wait_any_ready_now", await waitAny([reader], { timeout: 0 }));
+    report("wait_any_ready_then_receive", text(reader.tryReceive()));
+  }
 
   // A writer's close ends the stream once read; a new writer in another runtime wakes the sleeping reader.
   writer.close();

@@ -51,11 +51,23 @@ async function lane(lane: number, kills: number) {
   for (let k = 0; k < kills; k++) {
     const consumer = consume();
     const writer = startPeer(PEER, ["write-forever", name], (k + lane) % 2 === 1);
-    const position = (await writer.line("writer_position")) as number;
-    if (position <= lastPosition) outcome.continued = false;
-    lastPosition = position;
-    await writer.line("running");
-    await new Promise((resolve) => setTimeout(resolve, Math.random() * 20));
+    try {
+      // A consumer that stops early (an error) would leave the writer blocked: fail, not hang.
+      const stopped = consumer.then(() => {
+        throw new Error(`lane ${lane}: the reader stopped before writer ${k} ran`);
+      });
+      stopped.catch(() => {}); // it rejects after every kill too; only the races look at it
+      const position = (await Promise.race([writer.line("writer_position"), stopped])) as number;
+      if (position <= lastPosition) outcome.continued = false;
+      lastPosition = position;
+      await Promise.race([writer.line("running"), stopped]);
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20));
+    } catch (error) {
+      outcome.errors.push(String(error));
+      writer.child.kill("SIGKILL");
+      await writer.done;
+      break;
+    }
     writer.child.kill("SIGKILL");
     await writer.done;
     await consumer;

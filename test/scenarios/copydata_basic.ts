@@ -2,12 +2,14 @@
 // other runtime sends, and sends to the peer's receiver B; sizes 0 B to
 // 64 MiB byte for byte, tags up to 2^64-1, handler answers, a receiver that
 // never answers, 1,000 messages from 4 senders at once, a raw HWND send on
-// Windows, idle CPU while listening, and bad input.
+// Windows and with a C program that is not ipckit, idle CPU while listening,
+// and bad input.
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { CopyData, type CopyDataSender } from "../../mod.ts";
 import { report, startPeer } from "./_peers.ts";
 import { QUIT_TAG, recordingReceiver, runSenderSuite } from "./_copydata_suite.ts";
+import { runForeignSuite } from "./_copydata_foreign.ts";
 
 const tag = `${process.pid}-${Date.now() % 100000}`;
 const nameA = `ipckit-cd-a-${tag}`;
@@ -72,6 +74,9 @@ for (const [key, value] of Object.entries(recording.results())) report(`got_${ke
   report("allow_lower_integrity_answer", await again.send("x", { timeout: 5000 }));
   await relisten.close();
 }
+
+// Windows: a C program that is not ipckit, both ways (built by tools/peers.mjs).
+if (process.platform === "win32") await runForeignSuite();
 
 report("missing", await errorName(CopyData.connect({ name: `ipckit-cd-missing-${tag}` })));
 report(

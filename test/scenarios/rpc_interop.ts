@@ -1,6 +1,7 @@
 // RPC between two processes on two runtimes: the other runtime serves `lab`
 // and this one runs the client suite, then this runtime serves and the other
-// runs the suite. Results print as `<side>.<case>=<json>`.
+// runs the suite. Results print as `<side>.<case>=<json>`. Last, an idle server
+// with a connected idle client uses almost no CPU.
 import process from "node:process";
 import { rpc } from "../../mod.ts";
 import { report, startPeer } from "./_peers.ts";
@@ -38,5 +39,27 @@ const tag = `${process.pid}-${Date.now() % 100000}`;
   report("remote_client.exit", done.code);
   if (done.code !== 0) console.error(done.stderr);
   await profiles.close();
+  await server.close();
+}
+
+{
+  // An idle server with a connected, idle client (both in this process).
+  const name = `ipckit-rpc-idle-${tag}`;
+  const server = serveLab(name);
+  {
+    await using client = await rpc.connect(lab, { name, timeout: 5000 });
+    await client.add({ n: 1n });
+    // Let the work above settle (worker threads, GC) before measuring.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const before = process.cpuUsage();
+    const started = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const used = process.cpuUsage(before);
+    const elapsed = Date.now() - started;
+    report(
+      "idle_cpu_percent",
+      Math.round(((used.user + used.system) / 1000 / elapsed) * 1000) / 10,
+    );
+  }
   await server.close();
 }
