@@ -8,6 +8,7 @@
  * - {@link NamedPipe}, {@link createPipe} and {@link spawn}; {@link Mailslot}; {@link CopyData};
  * - {@link Channel}: a shared-memory message ring between processes;
  * - {@link Socket} and {@link Datagram}: TCP, UDP and Unix sockets, and adopting handed-over ones;
+ * - {@link Clipboard}: the system clipboard (Windows; X11 on Linux);
  * - {@link attach}: the endpoints of a process started by `ipckit run`;
  * - {@link rpc}: typed services declared in `.ipc`, called across processes.
  *
@@ -99,3 +100,4 @@ export {
 export * from "./lib/copydata.ts";
 export * from "./lib/socket.ts";
 export * from "./lib/rpc.ts";
+export * from "./lib/clipboard.ts";

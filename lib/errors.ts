@@ -165,3 +165,60 @@ export class UnsupportedPlatformError extends Error {
 export class ReadOnlyError extends TypeError {
   override name = "ReadOnlyError";
 }
+
+/**
+ * The Windows clipboard stayed open in another process for the whole retry
+ * budget of a clipboard call (OpenClipboard kept failing). A `TimeoutError`,
+ * so code that handles timeouts handles it too.
+ *
+ * @example
+ * ```ts
+ * import { ClipboardBusyError } from "./errors.ts";
+ * throw new ClipboardBusyError("Cannot open the clipboard: process 42 held it for 2000 ms (10 attempts)", 42, 10);
+ * ```
+ */
+export class ClipboardBusyError extends TimeoutError {
+  override name = "ClipboardBusyError";
+  /**
+   * @param message The message.
+   * @param holderPid The process that holds the clipboard open, when Windows says (0 if unknown).
+   * @param attempts How many times OpenClipboard was tried.
+   * @param options `cause` (the last OpenClipboard error).
+   */
+  constructor(
+    message: string,
+    readonly holderPid: number,
+    readonly attempts: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * No X11 display to reach the Linux clipboard through: `DISPLAY` is unset
+ * (`"no-display"`), only Wayland is there (`"wayland-only"`), the X server
+ * refused or did not answer (`"unreachable"`), or the X client libraries are
+ * missing (`"missing-library"`). The message says how to fix it.
+ *
+ * @example
+ * ```ts
+ * import { DisplayUnavailableError } from "./errors.ts";
+ * throw new DisplayUnavailableError("Cannot use the clipboard: DISPLAY is not set", "no-display");
+ * ```
+ */
+export class DisplayUnavailableError extends Error {
+  override name = "DisplayUnavailableError";
+  /**
+   * @param message The message.
+   * @param reason What is missing.
+   * @param options `cause`.
+   */
+  constructor(
+    message: string,
+    readonly reason: "no-display" | "wayland-only" | "unreachable" | "missing-library",
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}

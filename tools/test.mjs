@@ -13,6 +13,7 @@ import {
   stopWineserver,
   windowsCellProblem,
 } from "./cells.mjs";
+import { provisionX11, x11Problem } from "./x11.mjs";
 
 const BIN = join(PROJECT, "node_modules", ".bin");
 const ci = process.env.CI === "true";
@@ -85,6 +86,25 @@ if (windowsProblem) {
   } catch (error) {
     console.error(String(error));
     steps.push({ name: "provision Wine", ok: false, seconds: (Date.now() - started) / 1000 });
+  }
+}
+
+// The Linux cells' X display (the clipboard tests start their own Xvfb): installed up front too.
+const x11Missing = x11Problem();
+if (x11Missing) {
+  console.log(
+    `\n!! No X display for the Linux clipboard tests: ${x11Missing}` +
+      (ci ? " (CI: failure)" : " (skipped)"),
+  );
+  if (ci) steps.push({ name: "provision Xvfb", ok: false, seconds: 0 });
+} else {
+  const started = Date.now();
+  try {
+    provisionX11();
+    steps.push({ name: "provision Xvfb", ok: true, seconds: (Date.now() - started) / 1000 });
+  } catch (error) {
+    console.error(String(error));
+    steps.push({ name: "provision Xvfb", ok: false, seconds: (Date.now() - started) / 1000 });
   }
 }
 

@@ -225,5 +225,13 @@ export const kernel32 = new NativeLibrary(
     },
     SwitchToThread: { args: [], returns: "i32" }, // BOOL SwitchToThread(void)
     // --- end files, overlapped I/O, pipes, mailslots, processes ----------------
+
+    // --- global memory (clipboard data) -------------------------------------------
+    GlobalAlloc: { args: ["u32", "usize"], returns: "pointer" }, // HGLOBAL GlobalAlloc(UINT flags, SIZE_T)
+    GlobalLock: { args: ["pointer"], returns: "pointer" }, // LPVOID GlobalLock(HGLOBAL)
+    GlobalUnlock: { args: ["pointer"], returns: "i32" }, // BOOL GlobalUnlock(HGLOBAL)
+    GlobalSize: { args: ["pointer"], returns: "usize" }, // SIZE_T GlobalSize(HGLOBAL)
+    GlobalFree: { args: ["pointer"], returns: "pointer" }, // HGLOBAL GlobalFree(HGLOBAL): NULL on success
+    // --- end global memory ----------------------------------------------------------
   } as const,
 );

@@ -80,5 +80,22 @@ export const user32 = new NativeLibrary(
       returns: "isize",
       blocking: true,
     },
+
+    // --- clipboard ------------------------------------------------------------------
+    OpenClipboard: { args: ["pointer"], returns: "i32" }, // BOOL OpenClipboard(HWND owner)
+    CloseClipboard: { args: [], returns: "i32" },
+    EmptyClipboard: { args: [], returns: "i32" },
+    // HANDLE SetClipboardData(UINT format, HANDLE mem): the system owns mem on success
+    SetClipboardData: { args: ["u32", "pointer"], returns: "pointer" },
+    GetClipboardData: { args: ["u32"], returns: "pointer" }, // HANDLE (the system's; never free it)
+    IsClipboardFormatAvailable: { args: ["u32"], returns: "i32" },
+    EnumClipboardFormats: { args: ["u32"], returns: "u32" }, // UINT (0 at the end, or on error)
+    RegisterClipboardFormatW: { args: ["buffer"], returns: "u32" }, // UINT (0 on error)
+    // int GetClipboardFormatNameW(UINT format, LPWSTR name, int maxChars)
+    GetClipboardFormatNameW: { args: ["u32", "buffer", "i32"], returns: "i32" },
+    GetClipboardSequenceNumber: { args: [], returns: "u32" },
+    GetOpenClipboardWindow: { args: [], returns: "pointer" }, // HWND (NULL: none, or opened without one)
+    AddClipboardFormatListener: { args: ["pointer"], returns: "i32" }, // BOOL (HWND)
+    RemoveClipboardFormatListener: { args: ["pointer"], returns: "i32" },
   } as const,
 );
