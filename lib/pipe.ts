@@ -34,6 +34,7 @@ import type {
 } from "./_pipe_common.ts";
 import { INHERITED_ENV, registerEnd } from "./_anonymous_pipe.ts";
 import { StreamConnection } from "./_stream.ts";
+import { inherited } from "./_activation.ts";
 import * as posix from "./posix/pipe.ts";
 import * as win32 from "./win32/pipe.ts";
 
@@ -206,6 +207,61 @@ export class NamedPipeServer implements AsyncDisposable, AsyncIterable<PipeConne
 }
 
 /**
+ * A pipe's listening socket held for its serving process (see
+ * {@link NamedPipe.hold}); closing it removes the socket file.
+ *
+ * @example
+ * ```ts
+ * import { NamedPipe } from "./pipe.ts";
+ * using held = NamedPipe.hold("jobs");
+ * console.log(held.rawHandle());
+ * ```
+ */
+export class HeldPipe implements Disposable {
+  readonly #held: { fd: number; close(): void };
+  /** How `spawn({ sockets })` hands it over: a stream-type (connection) socket. */
+  readonly type = "stream" as const;
+
+  /** @internal Made by {@link NamedPipe.hold}. */
+  constructor(held: { fd: number; close(): void }, readonly name: string) {
+    this.#held = held;
+  }
+
+  /**
+   * The listening socket's fd.
+   *
+   * @returns The fd; it stays owned by this object.
+   * @example
+   * ```ts
+   * import { NamedPipe } from "./pipe.ts";
+   * using held = NamedPipe.hold("jobs");
+   * console.log(held.rawHandle());
+   * ```
+   */
+  rawHandle(): bigint {
+    return BigInt(this.#held.fd);
+  }
+
+  /**
+   * Closes the socket and removes its file. Idempotent.
+   *
+   * @example
+   * ```ts
+   * import { NamedPipe } from "./pipe.ts";
+   * const held = NamedPipe.hold("jobs");
+   * held.close();
+   * ```
+   */
+  close(): void {
+    this.#held.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/**
  * Named pipes. A plain name maps to `\\.\pipe\<name>` on Windows and to
  * `<socket directory>/<name>.pipe` on Linux; a full OS path (`\\server\pipe\x`,
  * `/run/app.sock`) is used unchanged, for programs that are not ipckit.
@@ -271,6 +327,49 @@ export class NamedPipe {
   }
 
   /**
+   * Binds a pipe's listening socket for its serving process, so the name
+   * outlives that process's restarts (Linux; the supervisor's side of
+   * {@link NamedPipe.adopt}). Hand it over with `spawn(argv, { sockets })`.
+   * On Windows, UnsupportedPlatformError: a pipe instance cannot be passed
+   * to another process the way a Unix socket can.
+   *
+   * @param name A plain name or a full OS path.
+   * @param options The mode (the server's).
+   * @returns The held pipe.
+   * @example
+   * ```ts
+   * import { NamedPipe } from "./pipe.ts";
+   * using held = NamedPipe.hold("jobs", { mode: "message" });
+   * ```
+   */
+  static hold(name: string, options: { mode?: PipeMode } = {}): HeldPipe {
+    const mode = serveSettings({ mode: options.mode ?? "byte" }).mode;
+    return new HeldPipe(os.holdPipe(name, os.pipePath(checkName(name)), mode), name);
+  }
+
+  /**
+   * Serves a pipe on the listening socket this process was handed under the
+   * pipe's name (`LISTEN_FDNAMES`, by `ipckit run`; Linux). NotFoundError
+   * when none was handed over; UnsupportedPlatformError on Windows.
+   *
+   * @param name The pipe's name (and its name in LISTEN_FDNAMES).
+   * @param options As for {@link NamedPipe.serve}; `mode` must be the held socket's.
+   * @returns The server.
+   * @example
+   * ```ts
+   * import { NamedPipe } from "./pipe.ts";
+   * await using server = NamedPipe.adopt("jobs", { mode: "message" });
+   * ```
+   */
+  static adopt(name: string, options: Omit<ServeOptions, "name"> = {}): NamedPipeServer {
+    const settings = serveSettings(options);
+    const path = os.pipePath(checkName(name));
+    // Windows refuses in adoptPipeServer (UnsupportedPlatformError) before any fd is used.
+    const fd = platform === "windows" ? -1 : Number(inherited("pipe", name).handle);
+    return new NamedPipeServer(os.adoptPipeServer(name, path, fd, settings), name, settings.mode);
+  }
+
+  /**
    * Connects to a named pipe server, waiting up to `timeout` ms for it to
    * exist and have a free instance (TimeoutError after that, with a
    * NotFoundError cause when it never appeared). The mode is the server's.
@@ -304,7 +403,7 @@ function checkName(name: unknown): string {
   return name;
 }
 
-function serveSettings(options: ServeOptions): ServeSettings {
+function serveSettings(options: Omit<ServeOptions, "name">): ServeSettings {
   const mode = options.mode ?? "byte";
   if (mode !== "byte" && mode !== "message") {
     throw new TypeError(`Cannot serve a pipe in mode '${String(mode)}': use "byte" or "message"`);

@@ -22,7 +22,7 @@ import { closeAll } from "./_cleanup.ts";
 import { abortable, type WaitOptions, withDeadline } from "./_options.ts";
 import type { AnonymousEnd } from "./_pipe_common.ts";
 import type { ExitStatus, NativeChild, StdioTarget } from "./_process_common.ts";
-import { createPipe, type PipeReader, type PipeWriter } from "./pipe.ts";
+import { createPipe, HeldPipe, type PipeReader, type PipeWriter } from "./pipe.ts";
 import { DatagramSocket, HeldSocket, type SocketListener } from "./socket.ts";
 import * as posix from "./posix/process.ts";
 import * as win32 from "./win32/process.ts";
@@ -67,7 +67,7 @@ export interface SpawnOptions {
    * (docs/env-contract.md). The child adopts them with `Socket.adopt()` or
    * any socket-activation library; this process keeps its own copies.
    */
-  sockets?: { name: string; socket: HeldSocket | SocketListener | DatagramSocket }[];
+  sockets?: { name: string; socket: HeldSocket | HeldPipe | SocketListener | DatagramSocket }[];
 }
 
 /**
@@ -276,7 +276,7 @@ export function spawn(argv: readonly string[], options: SpawnOptions = {}): Chil
           `Cannot hand over socket '${name}': a name is letters, digits, '_', '.' and '-'`,
         );
       }
-      const type = socket instanceof HeldSocket
+      const type = socket instanceof HeldSocket || socket instanceof HeldPipe
         ? socket.type
         : socket instanceof DatagramSocket
         ? "datagram" as const

@@ -23,7 +23,6 @@
  *
  * @module
  */
-import process from "node:process";
 import { platform } from "./ffi/mod.ts";
 import { ClosedError, MessageTooLargeError, NotFoundError, TimeoutError } from "./errors.ts";
 import { toBytes } from "./_pipe_common.ts";
@@ -40,6 +39,7 @@ import {
   type StreamSettings,
   type Target,
 } from "./_socket_common.ts";
+import { handedOver, inherited } from "./_activation.ts";
 import * as posix from "./posix/net.ts";
 import * as win32 from "./win32/net.ts";
 
@@ -823,66 +823,6 @@ export class Datagram {
     const found = inherited("datagram", options.name);
     return new DatagramSocket(os.adoptDatagram(found.handle, found.name));
   }
-}
-
-/** The first fd of LISTEN_FDS (sd_listen_fds). */
-const LISTEN_FDS_START = 3;
-
-interface HandedOver {
-  name: string;
-  handle: bigint;
-  kind: "listener" | "datagram" | "other";
-}
-
-let adopted: Set<bigint> | undefined;
-
-/** The sockets handed to this process, by the OS's contract. */
-function handedOver(): HandedOver[] {
-  if (platform === "windows") return win32.inheritedSockets(process.env);
-  const count = process.env.LISTEN_FDS;
-  if (count === undefined) return [];
-  const pid = process.env.LISTEN_PID;
-  if (pid !== undefined && Number(pid) !== process.pid) {
-    throw new NotFoundError(
-      `Cannot adopt sockets: LISTEN_FDS=${count} was meant for process ${pid}, not this process (${process.pid})`,
-      "LISTEN_FDS",
-    );
-  }
-  const n = Number(count);
-  if (!(Number.isInteger(n) && n >= 0)) {
-    throw new TypeError(`Cannot adopt sockets: LISTEN_FDS='${count}' is not a count`);
-  }
-  const names = (process.env.LISTEN_FDNAMES ?? "").split(":");
-  return Array.from({ length: n }, (_, i) => {
-    const fd = LISTEN_FDS_START + i;
-    return {
-      name: names[i] || "unknown",
-      handle: BigInt(fd),
-      kind: posix.inheritedKind(fd) ?? "other",
-    };
-  });
-}
-
-function inherited(kind: "listener" | "datagram", name: string | undefined): HandedOver {
-  const all = handedOver();
-  adopted ??= new Set();
-  const found = all.find((s) =>
-    s.kind === kind && (name === undefined || s.name === name) && !adopted!.has(s.handle)
-  );
-  if (!found) {
-    const what = kind === "listener" ? "listening socket" : "datagram socket";
-    const list = all.map((s) => `${s.name} (${s.kind})`).join(", ") || "none";
-    const contract = platform === "windows" ? "IPCKIT_SOCKETS" : "LISTEN_FDS";
-    throw new NotFoundError(
-      `Cannot adopt a ${what}${
-        name === undefined ? "" : ` named '${name}'`
-      }: ${contract} handed this process ${list}` +
-        ` (start it with systemd-socket-activate or ipckit run)`,
-      name ?? contract,
-    );
-  }
-  adopted.add(found.handle);
-  return found;
 }
 
 async function targetOf(

@@ -684,7 +684,16 @@ function buildOffer(payload: ClipboardPayload): Offer {
   return out;
 }
 
-/** The X11 clipboard backend. */
+/**
+ * The X11 clipboard backend (lib/clipboard.ts dispatches to it on Linux).
+ *
+ * @example Reading the text through the backend
+ * ```ts
+ * import { clipboard } from "./clipboard.ts";
+ * const wait = { timeout: 1000, deadline: performance.now() + 1000, signal: undefined };
+ * if (process.env.DISPLAY) console.log(await clipboard.read("text", wait));
+ * ```
+ */
 export const clipboard: ClipboardBackend = {
   defaultTimeout: 5000,
   reservedNames: [

@@ -373,6 +373,80 @@ export function servePipe(name: string, path: string, settings: ServeSettings): 
 }
 
 /**
+ * Binds a pipe's listening socket for another process (the supervisor's side
+ * of socket activation): blocking, close-on-exec, mode 0600, removed on close
+ * and at exit.
+ *
+ * @param name The caller's name (for messages).
+ * @param path The socket path.
+ * @param mode Byte (SOCK_STREAM) or message (SOCK_SEQPACKET).
+ * @returns The fd and how to release it.
+ * @example
+ * ```ts
+ * import { holdPipe, pipePath } from "./pipe.ts";
+ * const held = holdPipe("jobs", pipePath("jobs"), "message");
+ * held.close();
+ * ```
+ */
+export function holdPipe(
+  name: string,
+  path: string,
+  mode: PipeMode,
+): { fd: number; close(): void } {
+  const type = mode === "message" ? SOCK.SEQPACKET : SOCK.STREAM;
+  const fd = libc.symbols.socket(1, /* AF_UNIX */ type | SOCK.CLOEXEC, 0);
+  if (fd < 0) throw new ErrnoError(currentErrno(), "socket");
+  try {
+    const inode = bindOrReclaim(fd, type, path, "pipe", name);
+    chmodSync(path, 0o600);
+    if (libc.symbols.listen(fd, 4096) < 0) throw new ErrnoError(currentErrno(), "listen");
+    trackSocketFile(path, inode);
+    let open = true;
+    return {
+      fd,
+      close() {
+        if (!open) return;
+        open = false;
+        libc.symbols.close(fd);
+        unlinkIfOurs(path, inode);
+        trackSocketFile(path, undefined);
+      },
+    };
+  } catch (error) {
+    libc.symbols.close(fd);
+    throw error;
+  }
+}
+
+/**
+ * Serves a pipe on a listening socket this process was handed (LISTEN_FDS):
+ * the socket file belongs to whoever bound it, so closing leaves it.
+ *
+ * @param name The caller's name (for messages).
+ * @param path The socket path.
+ * @param fd The inherited listening socket.
+ * @param settings Mode, instances, security.
+ * @returns The server.
+ * @example
+ * ```ts
+ * import { adoptPipeServer, pipePath } from "./pipe.ts";
+ * // const server = adoptPipeServer("jobs", pipePath("jobs"), 3, settings);
+ * ```
+ */
+export function adoptPipeServer(
+  name: string,
+  path: string,
+  fd: number,
+  settings: ServeSettings,
+): ServerEndpoint {
+  const flags = libc.symbols.fcntl(fd, 3, /* F_GETFL */ 0n);
+  if (flags < 0) throw new ErrnoError(currentErrno(), "fcntl");
+  libc.symbols.fcntl(fd, 4, /* F_SETFL */ BigInt(flags | 0o4000 /* O_NONBLOCK */));
+  libc.symbols.fcntl(fd, 2, /* F_SETFD */ 1n /* FD_CLOEXEC */);
+  return new SocketServer(fd, path, name, -1, settings);
+}
+
+/**
  * Connects to a named pipe server, waiting up to `settings.timeout` ms for
  * it to exist and accept. The mode follows the server's (a stream or a
  * seqpacket socket).

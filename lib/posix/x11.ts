@@ -8,7 +8,21 @@
  */
 import { NativeLibrary, struct } from "../ffi/mod.ts";
 
-/** libX11 symbols used by ipckit. */
+/**
+ * libX11 symbols used by ipckit.
+ *
+ * @example Who owns the clipboard
+ * ```ts
+ * import { encodeC } from "../ffi/mod.ts";
+ * import { libX11 } from "./x11.ts";
+ * const display = libX11.symbols.XOpenDisplay(encodeC(":0"));
+ * if (display !== 0n) {
+ *   const clipboard = libX11.symbols.XInternAtom(display, encodeC("CLIPBOARD"), 0);
+ *   console.log(libX11.symbols.XGetSelectionOwner(display, clipboard));
+ *   libX11.symbols.XCloseDisplay(display);
+ * }
+ * ```
+ */
 export const libX11 = new NativeLibrary(
   { linux: "libX11.so.6" },
   {

@@ -145,11 +145,15 @@ export class AttachedTopology implements AsyncDisposable {
   pipeServer(name: string): NamedPipeServer {
     const endpoint = this.#expect(name, "pipe", ["server"]);
     const instances = Number(endpoint.options["instances"] ?? 0);
-    const server = NamedPipe.serve({
-      name: endpoint.name,
-      mode: endpoint.options["mode"] === "message" ? "message" : "byte",
+    const options = {
+      mode: endpoint.options["mode"] === "message" ? "message" as const : "byte" as const,
       ...(instances > 0 ? { instances } : {}),
-    });
+    };
+    // The supervisor holds the pipe's socket on Linux and hands it over under the pipe's name.
+    const handedOver = Socket.inherited().some((s) => s.name === endpoint.name);
+    const server = handedOver
+      ? NamedPipe.adopt(endpoint.name, options)
+      : NamedPipe.serve({ name: endpoint.name, ...options });
     this.#owned.push(server);
     return server;
   }

@@ -17,7 +17,8 @@ import { Channel } from "../channel.ts";
 import { CopyData } from "../copydata.ts";
 import { Mailslot } from "../mailslot.ts";
 import { type HeldSocket, Socket } from "../socket.ts";
-import { NamedPipe, type NamedPipeServer, type PipeConnection } from "../pipe.ts";
+import { type HeldPipe, NamedPipe, type NamedPipeServer, type PipeConnection } from "../pipe.ts";
+import { platform } from "../ffi/mod.ts";
 import { SharedMemory } from "../shared_memory.ts";
 import { Event, Mutex, Semaphore } from "../sync.ts";
 import { closeAfter, closeAll } from "../_cleanup.ts";
@@ -94,7 +95,7 @@ export interface Instantiated {
   /** Options after instantiation (e.g. a TCP port chosen for `port = 0`). */
   options: Map<string, Record<string, number | string | boolean>>;
   /** Sockets the supervisor bound, by endpoint name, for their serving process. */
-  sockets: Map<string, HeldSocket>;
+  sockets: Map<string, HeldSocket | HeldPipe>;
   /** Releases every held object (the end of the run), all of them even when one fails; idempotent. */
   close(): Promise<void>;
 }
@@ -116,7 +117,7 @@ export async function instantiate(plan: Plan): Promise<Instantiated> {
   const held: Disposable[] = [];
   const osNames = new Map<string, string>();
   const options = new Map<string, Record<string, number | string | boolean>>();
-  const sockets = new Map<string, HeldSocket>();
+  const sockets = new Map<string, HeldSocket | HeldPipe>();
   let control: ControlChannel | null = null;
   try {
     for (const endpoint of plan.endpoints) {
@@ -159,7 +160,7 @@ async function create(
   endpoint: PlannedEndpoint,
   resolved: Record<string, number | string | boolean>,
   held: Disposable[],
-  sockets: Map<string, HeldSocket>,
+  sockets: Map<string, HeldSocket | HeldPipe>,
   schema: SchemaModel,
 ): Promise<string> {
   const name = endpoint.libName;
@@ -216,8 +217,19 @@ async function create(
       held.push(event);
       return event.osName;
     }
-    case "pipe":
+    case "pipe": {
+      // Linux: the supervisor binds the pipe's socket and hands it to each run of the server,
+      // so clients that connect during a restart wait in its backlog. Windows cannot pass a
+      // pipe instance on (see NamedPipe.hold): there the server creates the pipe.
+      if (platform === "linux") {
+        const pipe = NamedPipe.hold(name, {
+          mode: resolved["mode"] === "message" ? "message" : "byte",
+        });
+        held.push(pipe);
+        sockets.set(endpoint.name, pipe);
+      }
       return NamedPipe.path(name);
+    }
     case "service":
       // The serving process makes the pipe; every participant gets the declarations.
       resolved["schema"] = JSON.stringify(schema);

@@ -261,7 +261,15 @@ function prepare(payload: ClipboardPayload): [number, Uint8Array][] {
   return out;
 }
 
-/** The Windows clipboard backend. */
+/**
+ * The Windows clipboard backend (lib/clipboard.ts dispatches to it on Windows).
+ *
+ * @example The sequence number
+ * ```ts
+ * import { clipboard } from "./clipboard.ts";
+ * // On Windows: console.log(clipboard.sequenceNumber());
+ * ```
+ */
 export const clipboard: ClipboardBackend = {
   defaultTimeout: 2000,
   reservedNames: [HTML_FORMAT, PNG_FORMAT, ...Object.keys(PREDEFINED)],

@@ -7,7 +7,13 @@
  * @module
  */
 import { encodeWide, NativeMemory } from "../ffi/mod.ts";
-import { ClosedError, NameTakenError, NotFoundError, TimeoutError } from "../errors.ts";
+import {
+  ClosedError,
+  NameTakenError,
+  NotFoundError,
+  TimeoutError,
+  UnsupportedPlatformError,
+} from "../errors.ts";
 import type {
   AnonymousEnd,
   ConnectSettings,
@@ -693,4 +699,45 @@ export function adoptEnd(handle: bigint, role: "reader" | "writer" = "reader"): 
   const end = new WinEnd(null, role);
   end.adopt(handle, false);
   return end;
+}
+
+/**
+ * Not on Windows: a pipe name cannot be kept alive for a server by another
+ * process there without handing each connection over (not implemented).
+ *
+ * @param name The caller's name (for messages).
+ * @param _path The pipe path.
+ * @param _mode The mode.
+ * @returns Never.
+ * @example
+ * ```ts
+ * import { holdPipe } from "./pipe.ts";
+ * // holdPipe("jobs", "\\\\.\\pipe\\jobs", "byte"); // UnsupportedPlatformError
+ * ```
+ */
+export function holdPipe(name: string, _path: string, _mode: PipeMode): never {
+  throw new UnsupportedPlatformError(
+    `Cannot hold pipe '${name}' for another process on windows: a pipe instance cannot be passed to` +
+      " a server the way a Unix socket can (clients wait for the name within their connect timeout instead)",
+  );
+}
+
+/**
+ * Not on Windows (see {@link holdPipe}).
+ *
+ * @param name The caller's name (for messages).
+ * @returns Never.
+ * @example
+ * ```ts
+ * import { adoptPipeServer } from "./pipe.ts";
+ * // adoptPipeServer("jobs", path, 3, settings); // UnsupportedPlatformError
+ * ```
+ */
+export function adoptPipeServer(
+  name: string,
+  _path: string,
+  _fd: number,
+  _settings: ServeSettings,
+): never {
+  return holdPipe(name, "", "byte");
 }

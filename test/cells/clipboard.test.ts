@@ -43,7 +43,7 @@ function inClipboardCells(cells: readonly Cell[], body: (cell: Cell) => void): v
 }
 
 inClipboardCells(ALL_CELLS, (cell) => {
-  it("Clipboard: text, HTML, PNG, DIB and a custom format written together are read back by another process; its change listener sees each write; its text and an empty string come back; bad input and closed watches throw typed errors", async () => {
+  it("Clipboard: text, HTML, PNG, DIB and a custom format written together are read back by another process; its change listener sees each write; its text and an empty string come back; bad input and closed watches throw typed errors; idle CPU ~0", async () => {
     const run = await runScenario(cell, "test/scenarios/clipboard_basic.ts", [], env(cell));
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
@@ -100,6 +100,8 @@ inClipboardCells(ALL_CELLS, (cell) => {
     expect(formats.slice(0, 4)).toEqual(["text", "html", "png", "dib"]);
     expect(formats).toContain("application/x-ipckit-tëst");
     expect(typeof expected.png).toBe("string");
+    // Owning the clipboard with a watch open costs no CPU: nothing polls.
+    expect(run.results.idle_cpu_percent).toBeLessThan(3);
   });
 });
 

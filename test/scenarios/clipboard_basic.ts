@@ -2,6 +2,7 @@
 // DIB and a custom format written together and read back by the peer; the peer's change listener
 // sees our writes; the peer's write and an empty string come back here; sequence numbers; what
 // bad input throws. The peer ends on its own once it holds nothing and watches nothing.
+import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { Clipboard, ClosedError } from "../../mod.ts";
 import { report, startPeer } from "./_peers.ts";
@@ -83,6 +84,21 @@ await breaking.ready;
 await Clipboard.writeText("break");
 for await (const _ of breaking) break; // break closes it
 report("watch_after_break", await breaking.next().then(() => "change", (e) => (e as Error).name));
+
+// Idle: owning the clipboard (X11: serving it) with a watch open, nothing happening.
+const idleWatch = Clipboard.watch();
+await idleWatch.ready;
+await Clipboard.writeText("idle");
+await new Promise((resolve) => setTimeout(resolve, 300));
+const cpuBefore = process.cpuUsage();
+const idleStarted = Date.now();
+await new Promise((resolve) => setTimeout(resolve, 1500));
+const cpu = process.cpuUsage(cpuBefore);
+report(
+  "idle_cpu_percent",
+  Math.round(((cpu.user + cpu.system) / 10 / (Date.now() - idleStarted)) * 10) / 10,
+);
+await idleWatch.close();
 
 await Clipboard.clear();
 report("cleared_text", await Clipboard.readText());
