@@ -254,7 +254,8 @@ async function compare(
   for (const [name, contender] of running) {
     await contender.stop();
     const sorted = samples.get(name)!.sort((a, b) => a - b);
-    const at = (q: number) => round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 1000, 1);
+    const at = (q: number) =>
+      round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 1000, 1);
     out[name] = perTrial === 1
       ? { rate: round(median(rates.get(name)!), 1) }
       : { rate: Math.round(median(rates.get(name)!)), p50_us: at(0.5), p99_us: at(0.99) };
@@ -334,13 +335,17 @@ const ratio = (a: Figures | string | undefined, b: Figures | string | undefined,
     ? round(inverse ? b.rate / a.rate : a.rate / b.rate)
     : null;
 
-const trips = await compare({
-  pipe_byte: () => ipckitRoundTrip("byte"),
-  pipe_message: () => ipckitRoundTrip("message"),
-  node_net: netRoundTrip,
-  event: eventPingPong,
-  runtime_ipc: runtimeIpc,
-}, ROUND_TRIPS, 1);
+const trips = await compare(
+  {
+    pipe_byte: () => ipckitRoundTrip("byte"),
+    pipe_message: () => ipckitRoundTrip("message"),
+    node_net: netRoundTrip,
+    event: eventPingPong,
+    runtime_ipc: runtimeIpc,
+  },
+  ROUND_TRIPS,
+  1,
+);
 const throughput = await compare({ pipe: ipckitThroughput, node_net: netThroughput }, 1, MIB);
 const local = await inProcess();
 const start = STARTUP_ROUNDS > 0 ? await startup() : "skipped";
