@@ -98,3 +98,4 @@ export * from "./lib/copydata.ts";
 export * from "./lib/socket.ts";
 export * from "./lib/rpc.ts";
 export * from "./lib/clipboard.ts";
+export * from "./lib/com.ts";
