@@ -10,6 +10,7 @@
  */
 import type http from "node:http";
 import type { JsonValue } from "@bufbuild/protobuf";
+import { TimeoutError } from "../errors.ts";
 import { type RpcCode, RpcError } from "./errors.ts";
 import { type CompiledSchema, type MessageCodec, protoName, type RpcMethod } from "./schema.ts";
 import type { AnyHandler, CallContext } from "./session.ts";
@@ -41,7 +42,8 @@ const decoder = new TextDecoder();
 
 /**
  * The error a caller sees for anything a handler throws: an {@link RpcError}
- * as it is, anything else as `unknown` with its message.
+ * as it is, a `TimeoutError` as `deadline_exceeded`, anything else as
+ * `unknown` with its message.
  *
  * @param error What was thrown.
  * @returns The error to send.
@@ -53,6 +55,10 @@ const decoder = new TextDecoder();
  */
 export function toRpcError(error: unknown): RpcError {
   if (error instanceof RpcError) return error;
+  // A handler whose own call timed out passes the timeout on as what it is.
+  if (error instanceof TimeoutError) {
+    return new RpcError("deadline_exceeded", error.message, { cause: error });
+  }
   return new RpcError("unknown", error instanceof Error ? error.message : String(error), {
     cause: error,
   });
