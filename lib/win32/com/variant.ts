@@ -870,13 +870,20 @@ export function readBstr(bstr: bigint): string {
   if (bstr === 0n) return "";
   const byteLength = oleaut32.symbols.SysStringByteLen(bstr);
   if (byteLength < 2) return "";
-  const units = new Uint16Array(nativeBuffer(bstr, byteLength - (byteLength % 2)).slice(0));
-  let text = "";
+  const bytes = new Uint8Array(nativeBuffer(bstr, byteLength - (byteLength % 2)));
+  // The decoder is fast but replaces lone surrogates with U+FFFD; a string that
+  // shows U+FFFD is decoded again unit by unit, so the text is always exact.
+  const text = utf16.decode(bytes);
+  if (!text.includes("\uFFFD")) return text;
+  const units = new Uint16Array(bytes.slice().buffer);
+  let exact = "";
   for (let i = 0; i < units.length; i += 8192) {
-    text += String.fromCharCode(...units.subarray(i, i + 8192));
+    exact += String.fromCharCode(...units.subarray(i, i + 8192));
   }
-  return text;
+  return exact;
 }
+
+const utf16 = new TextDecoder("utf-16le", { ignoreBOM: true });
 
 // ---- pure conversions ----------------------------------------------------------
 
