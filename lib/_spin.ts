@@ -1,6 +1,7 @@
 /**
- * The spin/park policy every wait of ipckit shares (the Linux reactor, the
- * Windows completion port, event and semaphore waits, channel receives).
+ * The spin/park policy of event, semaphore and `waitAny` waits (the Linux
+ * reactor and the Windows completion port keep their own fixed windows:
+ * docs/ffi.md has the measurements behind that).
  *
  * A wait first looks again on the JavaScript thread for a while (spins),
  * because a parked wait's wake-up costs a hop from another thread to the

@@ -2,11 +2,10 @@
  * The one readiness waiter of this process (Linux). A wait first spins
  * briefly on the JavaScript thread: once per macrotask, a nonblocking
  * `poll()` of the spinning fds (and a `sched_yield()` when none was ready,
- * so a peer on this CPU gets to answer), for the window of {@link spin}
- * (lib/_spin.ts: it adapts to how fast peers answer, between
- * {@link SPIN_MICROSECONDS} and {@link SPIN_MAX_MICROSECONDS}). A peer that
- * answers within that window (the usual case for request/response traffic)
- * is seen without leaving the thread. A wait that outlasts it joins a single `poll()` parked off the
+ * so a peer on this CPU gets to answer), for at most
+ * {@link SPIN_MICROSECONDS}. A peer that answers within that window (the
+ * usual case for request/response traffic) is seen without leaving the
+ * thread. A wait that outlasts it joins a single `poll()` parked off the
  * JavaScript thread, where every readiness costs a thread-to-JS hop. A wake
  * pipe in the parked set lets a change of the set end the parked call; with
  * nothing to wait for, nothing is parked and nothing spins, so an idle
@@ -21,7 +20,6 @@
 import { setImmediate } from "node:timers";
 import { NativeMemory } from "../ffi/mod.ts";
 import { ClosedError } from "../errors.ts";
-import { SpinWindow } from "../_spin.ts";
 import { lastErrnoError } from "./error.ts";
 import { libc } from "./libc.ts";
 
@@ -29,17 +27,11 @@ import { libc } from "./libc.ts";
 export const POLL = { IN: 0x1, OUT: 0x4, ERR: 0x8, HUP: 0x10, NVAL: 0x20 } as const;
 
 /**
- * The shortest spin of a new wait on the JavaScript thread before it parks:
- * what an idle wait costs. Short enough that it costs nothing measurable.
+ * How long a new wait retries on the JavaScript thread before parking. Long
+ * enough to cover a peer's turnaround under load, short enough that a wait
+ * which ends up idle costs nothing measurable.
  */
 export const SPIN_MICROSECONDS = 50;
-/**
- * The longest spin: how long a peer may take to answer (its turnaround on a
- * loaded machine) and still be awaited on this thread rather than parked.
- */
-export const SPIN_MAX_MICROSECONDS = 500;
-/** The spin window of readiness waits in this process. */
-export const spin: SpinWindow = new SpinWindow(SPIN_MICROSECONDS, SPIN_MAX_MICROSECONDS);
 
 const O_CLOEXEC = 0o2000000;
 const O_NONBLOCK = 0o4000;
@@ -50,40 +42,10 @@ const DONE = POLL.ERR | POLL.HUP | POLL.NVAL;
 interface Waiter {
   fd: number;
   events: number;
-  /** performance.now() when the wait began. */
-  start: number;
   /** performance.now() after which the wait parks. */
   spinUntil: number;
-  /** Whether it went past its spin (into the parked set). */
-  parked: boolean;
   resolve(revents: number): void;
   reject(error: unknown): void;
-}
-
-/**
- * Gives this CPU to another thread (sched_yield): what a spin does after a
- * round in which nothing was ready, so a peer on this CPU gets to answer.
- *
- * @example
- * ```ts
- * import { yieldCpu } from "./reactor.ts";
- * yieldCpu();
- * ```
- */
-export function yieldCpu(): void {
-  libc.symbols.syscall(SYS_SCHED_YIELD, 0n, 0n, 0n, 0n, 0n, 0n);
-}
-
-/** Ends a wait that became ready, and tells the spin policy how long it took. */
-function settleReady(w: Waiter, revents: number): void {
-  spin.observe(performance.now() - w.start, w.parked);
-  w.resolve(revents);
-}
-
-/** Moves a wait past its spin. */
-function pastSpin(w: Waiter): void {
-  w.parked = true;
-  waiters.push(w);
 }
 
 /** Waits being retried on the JavaScript thread. */
@@ -111,8 +73,8 @@ function ensureWakePipe(): void {
 
 /**
  * Waits until `fd` is ready for `events` (POLL.IN and/or POLL.OUT), without
- * blocking the JavaScript thread: spinning for the adaptive window of
- * {@link spin}, then parked. Errors and hang-ups count as
+ * blocking the JavaScript thread: spinning for up to
+ * {@link SPIN_MICROSECONDS}, then parked. Errors and hang-ups count as
  * ready: the caller's next read or write reports them. Call it only after a
  * nonblocking attempt failed with EAGAIN.
  *
@@ -130,13 +92,10 @@ export function waitReady(fd: number, events: number, signal?: AbortSignal): Pro
   ensureWakePipe();
   if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
-    const start = performance.now();
     const waiter: Waiter = {
       fd,
       events,
-      start,
-      spinUntil: spin.until(start),
-      parked: false,
+      spinUntil: performance.now() + SPIN_MICROSECONDS / 1000,
       resolve,
       reject,
     };
@@ -202,7 +161,7 @@ function microtaskSweep(): void {
   spinning = [];
   round.forEach((w, i) => {
     const revents = sweepView.getInt16(i * POLLFD_SIZE + 6, true);
-    if (revents & (w.events | DONE)) settleReady(w, revents);
+    if (revents & (w.events | DONE)) w.resolve(revents);
     else spinning.push(w);
   });
 }
@@ -252,16 +211,18 @@ function sweep(): void {
   let expired = 0;
   all.forEach((w, i) => {
     const revents = ready > 0 ? sweepView.getInt16(i * POLLFD_SIZE + 6, true) : 0;
-    if (revents & (w.events | DONE)) settleReady(w, revents);
+    if (revents & (w.events | DONE)) w.resolve(revents);
     else if (i >= round.length) waiters.push(w);
     else if (now >= w.spinUntil) {
-      pastSpin(w);
+      waiters.push(w);
       expired++;
     } else spinning.push(w);
   });
   // Nothing was ready: give this CPU to whatever else can run (often the peer that is about
   // to answer). On a busy machine spinning without yielding starves that peer.
-  if (ready <= 0 && spinning.length > 0) yieldCpu();
+  if (ready <= 0 && spinning.length > 0) {
+    libc.symbols.syscall(SYS_SCHED_YIELD, 0n, 0n, 0n, 0n, 0n, 0n);
+  }
   if (spinning.length > 0) scheduleSweep();
   if (parked ? expired > 0 : spinning.length === 0) changed();
 }
@@ -352,7 +313,7 @@ async function park(): Promise<void> {
       const still: Waiter[] = [];
       for (const w of waiters) {
         const got = events.get(w.fd) ?? 0;
-        if (got & (w.events | DONE)) settleReady(w, got);
+        if (got & (w.events | DONE)) w.resolve(got);
         else still.push(w);
       }
       waiters = still;

@@ -39,7 +39,6 @@ import type {
 } from "../_sync_native.ts";
 import { NotFoundError } from "../errors.ts";
 import { Spinner, SpinWindow } from "../_spin.ts";
-import { yieldCpu } from "./reactor.ts";
 import { ERRNO, ErrnoError } from "./error.ts";
 import { libc } from "./libc.ts";
 import {
@@ -64,8 +63,15 @@ export const WAKE_ALL = 0x7fffffff;
 /** The waiters bit of a pthread mutex word (glibc's FUTEX_WAITERS). */
 export const FUTEX_WAITERS = 0x80000000 | 0;
 const STATE_INDEX = STATE_OFFSET / 4;
-/** Spins of waitAny before it parks (lib/_spin.ts): 50 µs when idle, up to 500 µs for a slow peer. */
-const spinner = new Spinner(new SpinWindow(50, 500), yieldCpu);
+const SYS_SCHED_YIELD = 24n; // x86-64
+/**
+ * Spins of waitAny before it parks (lib/_spin.ts): 50 µs when idle, up to 500 µs for a slow
+ * peer, with a sched_yield() after each fruitless round so a peer on this CPU gets to answer.
+ */
+const spinner = new Spinner(
+  new SpinWindow(50, 500),
+  () => libc.symbols.syscall(SYS_SCHED_YIELD, 0n, 0n, 0n, 0n, 0n, 0n),
+);
 
 /**
  * Wakes up to `count` futex waiters on a shared word (lib/channel.ts uses it too).

@@ -12,10 +12,8 @@
  * Packets of operations still in flight are collected in two stages, as
  * the Linux waiter does (lib/posix/reactor.ts): first the JavaScript thread
  * polls the port (GetQueuedCompletionStatusEx with a zero timeout, once per
- * macrotask, yielding the CPU when nothing came) for the window of
- * {@link spin} after the last activity (lib/_spin.ts: it adapts to how fast
- * operations complete, between {@link SPIN_MICROSECONDS} and
- * {@link SPIN_MAX_MICROSECONDS}); a peer that answers
+ * macrotask, yielding the CPU when nothing came) for up to
+ * {@link SPIN_MICROSECONDS} after the last activity; a peer that answers
  * within that window is seen without leaving the thread. After that one
  * blocking GetQueuedCompletionStatusEx is parked off the JavaScript thread,
  * where every wake-up costs a thread-to-JavaScript hop. Only one of the two
@@ -26,7 +24,6 @@
  */
 import { setImmediate } from "node:timers";
 import { NativeMemory, struct } from "../ffi/mod.ts";
-import { SpinWindow } from "../_spin.ts";
 import { lastWin32Error, Win32Error } from "./error.ts";
 import { kernel32 } from "./kernel32.ts";
 import { ntdll } from "./ntdll.ts";
@@ -61,15 +58,11 @@ export interface Completion {
 }
 
 /**
- * The shortest time the JavaScript thread keeps polling the port after the
- * last completion or new operation before a wait parks. Under Wine a poll
- * is a wineserver round trip of 4–10 µs and a parked wait's hop 25–250 µs.
+ * How long the JavaScript thread keeps polling the port after the last
+ * completion or new operation before a wait parks. Under Wine a poll is a
+ * wineserver round trip of 4–10 µs and a parked wait's hop 25–250 µs.
  */
 export const SPIN_MICROSECONDS = 200;
-/** The longest such time: a peer's turnaround on a loaded machine under Wine. */
-export const SPIN_MAX_MICROSECONDS = 2000;
-/** The spin window of the port. */
-export const spin: SpinWindow = new SpinWindow(SPIN_MICROSECONDS, SPIN_MAX_MICROSECONDS);
 
 const INFINITE = 0xffffffff;
 const INVALID_HANDLE_VALUE = 0xffffffffffffffffn;
@@ -81,10 +74,7 @@ let port = 0n;
 /** Entries of the one GetQueuedCompletionStatusEx running at a time (polled or parked). */
 let batch: NativeMemory | null = null;
 /** Operations in flight, by the id their packet carries; the status block stays alive until the packet arrives. */
-const pending = new Map<
-  bigint,
-  { memory: NativeMemory; start: number; resolve(completion: Completion): void }
->();
+const pending = new Map<bigint, { memory: NativeMemory; resolve(completion: Completion): void }>();
 /** Ids are odd, so they never equal a status block's (aligned) address, which Winsock packets carry. */
 let nextId = 1n;
 /** Status blocks for reuse (an operation per message would otherwise allocate and free one each). */
@@ -232,7 +222,7 @@ function overlapped(
   const status = issue(block.address, id) >>> 0;
   if (status === STATUS.PENDING) {
     return new Promise<Completion>((resolve) => {
-      pending.set(id, { memory: block, start: performance.now(), resolve });
+      pending.set(id, { memory: block, resolve });
       activity();
     });
   }
@@ -270,7 +260,7 @@ export function winsockOverlapped(
   const error = issue(block.address);
   if (error === WSA_IO_PENDING) {
     return new Promise<Completion>((resolve) => {
-      pending.set(block.address, { memory: block, start: performance.now(), resolve });
+      pending.set(block.address, { memory: block, resolve });
       activity();
     });
   }
@@ -405,7 +395,7 @@ export function operationsInFlight(): number {
 
 /** Something happened (an operation started or completed): poll for a while before parking. */
 function activity(): void {
-  spinUntil = spin.until(performance.now());
+  spinUntil = performance.now() + SPIN_MICROSECONDS / 1000;
   if (parked || sweepScheduled) return;
   sweepScheduled = true;
   setImmediate(sweep);
@@ -417,7 +407,7 @@ function sweep(): void {
   if (parked || pending.size === 0) return;
   const removed = dequeue(0);
   if (pending.size === 0) return;
-  if (removed > 0) spinUntil = spin.until(performance.now());
+  if (removed > 0) spinUntil = performance.now() + SPIN_MICROSECONDS / 1000;
   else if (performance.now() >= spinUntil) return void park();
   // Nothing came: give this CPU to whatever else can run (often the peer about to answer).
   else kernel32.symbols.SwitchToThread();
@@ -456,7 +446,7 @@ function dequeue(timeout: number): number | Promise<number> {
       0,
       0,
     );
-    return ok ? complete(entries, false) : 0;
+    return ok ? complete(entries) : 0;
   }
   return kernel32.symbols.GetQueuedCompletionStatusExAsync(
     completionPort(),
@@ -465,13 +455,11 @@ function dequeue(timeout: number): number | Promise<number> {
     removedAt,
     timeout,
     0,
-  ).then((ok) => (ok ? complete(entries, true) : 0));
+  ).then((ok) => (ok ? complete(entries) : 0));
 }
 
-/** Completes the operations of the dequeued entries; `parked`: dequeued by the parked call. */
-function complete(entries: NativeMemory, parked: boolean): number {
+function complete(entries: NativeMemory): number {
   const view = entries.view;
-  const now = performance.now();
   const removed = view.getUint32(OVERLAPPED_ENTRY.size * BATCH, true);
   for (let i = 0; i < removed; i++) {
     const base = i * OVERLAPPED_ENTRY.size;
@@ -482,7 +470,6 @@ function complete(entries: NativeMemory, parked: boolean): number {
     pending.delete(id);
     const status = Number(OVERLAPPED.get(operation.memory.view, "Internal") & 0xffffffffn);
     releaseBlock(operation.memory);
-    spin.observe(now - operation.start, parked);
     operation.resolve({ status, bytes });
   }
   return removed;

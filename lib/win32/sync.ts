@@ -47,10 +47,11 @@ const SEMAPHORE_ALL_ACCESS = 0x1f0003;
 const EVENT_ALL_ACCESS = 0x1f0003;
 const THREAD_SET_CONTEXT = 0x10;
 /**
- * Spins of waitAny before it parks (lib/_spin.ts): each look is a wineserver round trip of
- * 4–10 µs under Wine and a parked wait's hop costs 25–250 µs, so 200 µs to 2 ms.
+ * Spins of waitAny before it parks (lib/_spin.ts): 200 µs, as the completion port's. Each
+ * look is a wineserver round trip; a window that adapts up to 2 ms was tried on the port and
+ * halved a 1 GiB pipe stream's rate under load (docs/ffi.md), so Windows stays fixed.
  */
-const spinner = new Spinner(new SpinWindow(200, 2000), () => kernel32.symbols.SwitchToThread());
+const spinner = new Spinner(new SpinWindow(200, 200), () => kernel32.symbols.SwitchToThread());
 
 /** A timeout for a Win32 wait: INFINITE for none, else whole ms below INFINITE. */
 function waitMs(timeoutMs: number | undefined): number {
