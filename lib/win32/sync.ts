@@ -34,7 +34,6 @@ import { ERROR, Win32Error } from "./error.ts";
 import { kernel32 } from "./kernel32.ts";
 import { ntdll } from "./ntdll.ts";
 import { namedObjectError, type ObjectKind } from "./_objects.ts";
-import { Spinner, SpinWindow } from "../_spin.ts";
 
 const WAIT_OBJECT_0 = 0;
 const WAIT_ABANDONED_0 = 0x80;
@@ -46,12 +45,6 @@ const MUTEX_ALL_ACCESS = 0x1f0001;
 const SEMAPHORE_ALL_ACCESS = 0x1f0003;
 const EVENT_ALL_ACCESS = 0x1f0003;
 const THREAD_SET_CONTEXT = 0x10;
-/**
- * Spins of waitAny before it parks (lib/_spin.ts): 200 µs, as the completion port's. Each
- * look is a wineserver round trip; a window that adapts up to 2 ms was tried on the port and
- * halved a 1 GiB pipe stream's rate under load (docs/ffi.md), so Windows stays fixed.
- */
-const spinner = new Spinner(new SpinWindow(200, 200), () => kernel32.symbols.SwitchToThread());
 
 /** A timeout for a Win32 wait: INFINITE for none, else whole ms below INFINITE. */
 function waitMs(timeoutMs: number | undefined): number {
@@ -548,43 +541,15 @@ export async function waitAny(
   // Fast path: zero-timeout waits on this thread, 64 distinct handles at a time (a
   // repeated handle would make WaitForMultipleObjects fail); earlier objects win ties.
   const distinct = [...new Set(handles)];
-  const take = (): number | undefined => {
-    for (let i = 0; i < distinct.length; i += MAXIMUM_WAIT_OBJECTS) {
-      const group = distinct.slice(i, i + MAXIMUM_WAIT_OBJECTS);
-      const result = k.WaitForMultipleObjects(group.length, new BigUint64Array(group), 0, 0);
-      if (result < group.length) return handles.indexOf(group[result]!);
-      if (result !== WAIT_TIMEOUT) throw failed(result, "WaitForMultipleObjects");
-    }
-    return undefined;
-  };
-  const first = take();
-  if (first !== undefined) return first;
+  for (let i = 0; i < distinct.length; i += MAXIMUM_WAIT_OBJECTS) {
+    const group = distinct.slice(i, i + MAXIMUM_WAIT_OBJECTS);
+    const result = k.WaitForMultipleObjects(group.length, new BigUint64Array(group), 0, 0);
+    if (result < group.length) return handles.indexOf(group[result]!);
+    if (result !== WAIT_TIMEOUT) throw failed(result, "WaitForMultipleObjects");
+  }
   if (timeoutMs === 0) return -1;
-  // Spin first: a peer that answers soon is seen without a parked call's hop. A set() after
-  // the spin's last look leaves the object signaled, so the parked wait takes it at once.
-  const start = performance.now();
-  const elapsed = () => performance.now() - start;
-  const spun = await spinner.spin(
-    start,
-    () => take() ?? (timeoutMs !== undefined && elapsed() >= timeoutMs ? -1 : undefined),
-    signal,
-  );
-  if (spun !== undefined) return spun;
   signal.throwIfAborted();
-  const index = await parkedWait(objects, handles, timeoutMs, signal, start);
-  if (index >= 0) spinner.window.observe(elapsed(), true);
-  return index;
-}
-
-/** The parked part of waitAny: shares the process's WaitWatchers. */
-function parkedWait(
-  objects: NativeWaitable[],
-  handles: bigint[],
-  timeoutMs: number | undefined,
-  signal: AbortSignal,
-  start: number,
-): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
+  return await new Promise<number>((resolve, reject) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const onAbort = () => wait.finish({ error: signal.reason });
     const wait: PendingWait = {
@@ -604,10 +569,7 @@ function parkedWait(
       fail: (error) => wait.finish({ error }),
     };
     signal.addEventListener("abort", onAbort);
-    if (timeoutMs !== undefined) {
-      const left = Math.max(0, timeoutMs - (performance.now() - start));
-      timer = setTimeout(() => wait.finish({ index: -1 }), left);
-    }
+    if (timeoutMs !== undefined) timer = setTimeout(() => wait.finish({ index: -1 }), timeoutMs);
     registerWait(
       WaitWatcher.pool,
       () => new WaitWatcher(),
