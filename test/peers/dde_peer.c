@@ -100,7 +100,7 @@ int main(int argc, char **narrow) {
   wchar_t *argv[32];
   if (argc < 4 || argc > 32) return 2;
   for (int i = 0; i < argc; i++) {
-    MultiByteToWideChar(CP_UTF8, 0, narrow[i], -1, storage[i], 256);
+    MultiByteToWideChar(CP_ACP, 0, narrow[i], -1, storage[i], 256); /* main()'s argv is ANSI */
     argv[i] = storage[i];
   }
   UINT err = DdeInitializeW(&inst, callback, APPCLASS_STANDARD, 0);
@@ -121,6 +121,10 @@ int main(int argc, char **narrow) {
     if (!conv) { printf("connect!error=0x%x\n", DdeGetLastError(inst)); return 1; }
     for (int i = 4; i < argc; i++) {
       const wchar_t *op = argv[i];
+      /* Wine's DDEML server acks a request after its data: let DDEML drop that
+       * stray ack now, or this transaction would take it as its answer. */
+      MSG stray;
+      while (PeekMessageW(&stray, NULL, 0, 0, PM_REMOVE)) DispatchMessageW(&stray);
       HSZ item = i + 1 < argc ? DdeCreateStringHandleW(inst, argv[i + 1], CP_WINUNICODE) : 0;
       DWORD result = 0;
       HDDEDATA got = NULL;
