@@ -7,7 +7,8 @@
  *   dde_peer client <service> <topic> <op> [args] ...
  *     ops: request <item> | poke <item> <text> | execute <command> |
  *          advise <item> <count> (a hot loop: prints each update)
- *     Prints one line per op: "<op>=<result>" or "<op>!error=0x<DMLERR>". */
+ *     Prints one line per op: "<op>=<result>" or "<op>!error=0x<DMLERR>".
+ *     Each op has a conversation of its own (see below). */
 #include <windows.h>
 #include <ddeml.h>
 #include <stdio.h>
@@ -117,14 +118,13 @@ int main(int argc, char **narrow) {
     while (!quitting && pump()) {}
     DdeNameService(inst, service, NULL, DNS_UNREGISTER);
   } else {
-    HCONV conv = DdeConnect(inst, service, topic, NULL);
-    if (!conv) { printf("connect!error=0x%x\n", DdeGetLastError(inst)); return 1; }
     for (int i = 4; i < argc; i++) {
       const wchar_t *op = argv[i];
-      /* Wine's DDEML server acks a request after its data: let DDEML drop that
-       * stray ack now, or this transaction would take it as its answer. */
-      MSG stray;
-      while (PeekMessageW(&stray, NULL, 0, 0, PM_REMOVE)) DispatchMessageW(&stray);
+      /* One conversation per op: Wine's DDEML server acks a request after its
+       * data, and a later transaction in the same conversation would take
+       * that stray ack as its own answer. */
+      HCONV conv = DdeConnect(inst, service, topic, NULL);
+      if (!conv) { printf("connect!error=0x%x\n", DdeGetLastError(inst)); return 1; }
       HSZ item = i + 1 < argc ? DdeCreateStringHandleW(inst, argv[i + 1], CP_WINUNICODE) : 0;
       DWORD result = 0;
       HDDEDATA got = NULL;
@@ -164,8 +164,8 @@ int main(int argc, char **narrow) {
       if (!got) printf("%ls!error=0x%x\n", op, DdeGetLastError(inst));
       fflush(stdout);
       if (item) DdeFreeStringHandle(inst, item);
+      DdeDisconnect(conv);
     }
-    DdeDisconnect(conv);
   }
   DdeFreeStringHandle(inst, service);
   DdeFreeStringHandle(inst, topic);
