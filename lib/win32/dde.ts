@@ -27,7 +27,8 @@
  *
  * @module
  */
-import { decodeWide, encodeWide, nativeBuffer, NativeMemory } from "../ffi/mod.ts";
+import { setImmediate } from "node:timers";
+import { decodeWide, encodeWide, NativeMemory, type ThreadCall } from "../ffi/mod.ts";
 import { NameTakenError, NotFoundError, TimeoutError } from "../errors.ts";
 import {
   CF_TEXT,
@@ -99,8 +100,23 @@ const DMLERR_NAMES: Record<number, string> = Object.fromEntries(
 );
 const SYNCHRONIZE = 0x00100000;
 const INFINITE = 0xffffffff;
-/** CONVINFO (x64): cb at 0, hszSvcPartner 24, hszTopic 40, hwndPartner 136; 144 bytes. */
-const CONVINFO = { size: 144, hszSvcPartner: 24, hszTopic: 40, hwndPartner: 136 } as const;
+/** CONVINFO (x64): cb at 0, hszSvcPartner 24, hszTopic 40, hwnd 128, hwndPartner 136; 144 bytes. */
+const CONVINFO = {
+  size: 144,
+  hszSvcPartner: 24,
+  hszTopic: 40,
+  hwnd: 128,
+  hwndPartner: 136,
+} as const;
+const WM_NULL = 0;
+const WM_DDE_ACK = 0x03e4;
+const PM_REMOVE = 1;
+const SMTO_ABORTIFHUNG = 2;
+/** MSG (x64): lParam at 24; 48 bytes. */
+const MSG_BYTES = 48;
+const MSG_LPARAM = 24;
+/** How long the barrier after a request waits for the server's thread (ms). */
+const BARRIER_TIMEOUT = 5000;
 /** Longest name DDE carries (an atom), in UTF-16 units, plus the NUL. */
 const NAME_UNITS = 256;
 /** DDEML's timeout for a transaction whose caller gave none (ms): about 24 days. */
@@ -144,8 +160,26 @@ interface ServerConversation {
   readonly service: Service;
 }
 
-interface ClientConversation {
+/** A DDEML conversation handle and its two windows (from DdeQueryConvInfo). */
+interface Channel {
   readonly hconv: bigint;
+  /** DDEML's window of this conversation, and the server's. */
+  hwnd: bigint;
+  partner: bigint;
+}
+
+interface ClientConversation extends Channel {
+  /** The service and topic string handles (ours, freed at close). */
+  readonly names: readonly [bigint, bigint];
+  /**
+   * A second conversation with the same server for requests while advise
+   * loops run: Wine's DDEML client takes an advise update of the requested
+   * item as the request's answer (it does not check DDEDATA.fResponse), and
+   * a warm loop's notice then fails the request.
+   */
+  side: Channel | null;
+  /** Advise loops open in this conversation. */
+  loops: number;
   readonly events: DdeClientEvents;
   readonly service: string;
   readonly topic: string;
@@ -198,6 +232,8 @@ class Instance {
   readonly services = new Map<string, Service>();
   readonly serverConversations = new Map<bigint, ServerConversation>();
   readonly clientConversations = new Map<bigint, ClientConversation>();
+  /** Request-only conversations, by handle, with the conversation they serve. */
+  readonly sideConversations = new Map<bigint, ClientConversation>();
   readonly watches = new Map<number, ProcessWatch>();
   /** Connects waiting for a server to register (XTYP_REGISTER wakes them). */
   readonly registered = new Set<() => void>();
@@ -216,7 +252,9 @@ class Instance {
         returns: "pointer",
       },
       (type: number, format: number, hconv: bigint, hsz1: bigint, hsz2: bigint, data: bigint) =>
-        this.#onCallback(type, format, hconv, hsz1, hsz2, data),
+        // A format is a 16-bit id; DDE messages carry it as a short (DDEPOKE.cfFormat), so
+        // registered ids (0xC000 and up) can arrive sign-extended.
+        this.#onCallback(type, format & 0xffff, hconv, hsz1, hsz2, data),
       {
         onError: (error) =>
           queueMicrotask(() => {
@@ -246,12 +284,29 @@ class Instance {
     return (this.#closing = (async () => {
       try {
         await this.ready.catch(() => {});
-        if (this.id !== 0) await this.loop.call(ddeml, "DdeUninitialize", this.id);
+        if (this.id !== 0) await this.outsideCall("DdeUninitialize", this.id);
         for (const watch of this.watches.values()) watch.cancel();
       } finally {
         await this.loop.close();
       }
     })());
+  }
+
+  /**
+   * Runs DDEML calls that DDEML refuses from inside its callback
+   * (transactions, connects, disconnects, name service, posts) once no
+   * callback is running on the loop thread.
+   */
+  // deno-lint-ignore no-explicit-any -- as MessageLoop.batch
+  outside(calls: ThreadCall[]): Promise<any[]> {
+    return this.loop.batch(calls, { outsideCallbacks: true });
+  }
+
+  /** One call of {@link Instance.outside}. */
+  // deno-lint-ignore no-explicit-any -- as MessageLoop.call
+  async outsideCall(name: string, ...args: unknown[]): Promise<any> {
+    const [value] = await this.outside([[ddeml, name, ...args]]);
+    return value;
   }
 
   /** Makes a string handle (ours to free). */
@@ -327,21 +382,40 @@ class Instance {
     );
   }
 
+  /** Frees a WM_DDE_ACK's packed lParam and the item atom it holds, as its receiver must. */
+  async freeAck(lParam: bigint): Promise<void> {
+    using parts = NativeMemory.alloc(16);
+    const [unpacked] = await this.loop.batch([
+      [ddeml, "UnpackDDElParam", WM_DDE_ACK, lParam, parts.address, parts.address + 8n],
+      [ddeml, "FreeDDElParam", WM_DDE_ACK, lParam],
+    ]);
+    const atom = Number(parts.view.getBigUint64(8, true) & 0xffffn);
+    if (unpacked && atom !== 0) kernel32.symbols.GlobalDeleteAtom(atom);
+  }
+
   formatOf(id: number): DdeFormat {
     if (id === CF_TEXT) return { id, name: "CF_TEXT" };
     if (id === CF_UNICODETEXT) return { id, name: "CF_UNICODETEXT" };
     return { id, name: clipboardFormatName(id) };
   }
 
-  /** Watches the process behind a client conversation's server window. */
-  async watchPartner(conversation: ClientConversation): Promise<void> {
+  /** Fills in a conversation's windows; returns the server's (0n if unknown). */
+  async describe(channel: Channel): Promise<bigint> {
     using info = NativeMemory.alloc(CONVINFO.size);
     info.view.setUint32(0, CONVINFO.size, true);
     const [size] = await this.loop.batch([
-      [ddeml, "DdeQueryConvInfo", conversation.hconv, QID_SYNC, info.address],
+      [ddeml, "DdeQueryConvInfo", channel.hconv, QID_SYNC, info.address],
     ]);
-    if (size === 0) return;
-    const partner = info.view.getBigUint64(CONVINFO.hwndPartner, true);
+    if (size === 0) return 0n;
+    channel.hwnd = info.view.getBigUint64(CONVINFO.hwnd, true);
+    channel.partner = info.view.getBigUint64(CONVINFO.hwndPartner, true);
+    return channel.partner;
+  }
+
+  /** Watches the process behind a client conversation's server window. */
+  async watchPartner(conversation: ClientConversation): Promise<void> {
+    const partner = await this.describe(conversation);
+    if (partner === 0n) return;
     const pid = new Uint32Array(1);
     user32.symbols.GetWindowThreadProcessId(partner, pid);
     if (pid[0] === 0 || pid[0] === kernel32.symbols.GetCurrentProcessId()) return;
@@ -372,7 +446,7 @@ class Instance {
       conversation.watch = null;
       this.clientGone(conversation);
       // DDEML still holds the conversation: end it on our side.
-      void this.loop.call(ddeml, "DdeDisconnect", conversation.hconv).catch(() => {});
+      void this.outsideCall("DdeDisconnect", conversation.hconv).catch(() => {});
     }
   }
 
@@ -423,6 +497,11 @@ class Instance {
         }
         const client = this.clientConversations.get(hconv);
         if (client) this.clientGone(client);
+        const owner = this.sideConversations.get(hconv);
+        if (owner) {
+          this.sideConversations.delete(hconv);
+          owner.side = null;
+        }
         return 0n;
       }
       case XTYP.ADVDATA: {
@@ -430,7 +509,10 @@ class Instance {
         if (!client) return 0n;
         const [item] = await this.strings(hsz2);
         const bytes = data === 0n ? null : await this.dataOf(data);
-        await client.events.adviseData(item!, this.formatOf(format), bytes);
+        // Handed on after this callback has returned: the consumer may run transactions on
+        // this conversation, and DDEML refuses them from inside its callback (DMLERR_REENTRANCY).
+        const update = this.formatOf(format);
+        setImmediate(() => void client.events.adviseData(item!, update, bytes));
         return DDE_FACK;
       }
     }
@@ -530,26 +612,39 @@ class Conversation implements DdeConversationEndpoint {
 
   constructor(readonly instance: Instance, readonly state: ClientConversation) {}
 
-  /** Runs one synchronous DdeClientTransaction on the loop thread. */
+  /**
+   * Runs one synchronous DdeClientTransaction on the loop thread. After a
+   * request, it also takes out a stray acknowledgement: Wine's DDEML server
+   * posts a positive WM_DDE_ACK after a request's WM_DDE_DATA, which the
+   * conversation's next transaction would take as its own answer. A
+   * WM_NULL sent to the server's window returns once the server's thread is
+   * past the request (so the stray, if any, is queued here), and a
+   * WM_DDE_ACK to this conversation's window with no transaction
+   * outstanding is unsolicited on any DDE implementation: it is removed and
+   * freed. On Windows nothing is found.
+   */
   async #transact(
     type: number,
     item: string | null,
     format: number,
     bytes: Uint8Array | null,
     wait: DdeWait,
+    channel: Channel = this.state,
   ): Promise<{ data: bigint; error: number; flags: bigint }> {
     const { instance, state } = this;
     if (state.gone) throw new DdeDisconnectedError(state.service, state.topic);
     const hszItem = item === null ? 0n : await instance.stringHandle(item);
     const memory = bytes ? nativeCopy(bytes) : null;
     const result = NativeMemory.alloc(4);
-    const run = instance.loop.batch([
+    const stray = NativeMemory.alloc(MSG_BYTES);
+    const drain = type === XTYP.REQUEST && channel.hwnd !== 0n && channel.partner !== 0n;
+    const run = instance.outside([
       [
         ddeml,
         "DdeClientTransaction",
         memory?.address ?? 0n,
         bytes?.length ?? 0,
-        state.hconv,
+        channel.hconv,
         hszItem,
         format,
         type,
@@ -557,12 +652,39 @@ class Conversation implements DdeConversationEndpoint {
         result.address,
       ],
       [ddeml, "DdeGetLastError", instance.id],
-    ]).then(([data, error]) => ({ data, error, flags: BigInt(result.view.getUint32(0, true)) }))
-      .finally(() => {
-        memory?.free();
-        result.free();
-        void instance.freeStringHandles(hszItem);
-      });
+      ...(drain
+        ? [
+          [
+            ddeml,
+            "SendMessageTimeoutW",
+            channel.partner,
+            WM_NULL,
+            0n,
+            0n,
+            SMTO_ABORTIFHUNG,
+            BARRIER_TIMEOUT,
+            0n,
+          ] as const,
+          [
+            ddeml,
+            "PeekMessageW",
+            stray.address,
+            state.hwnd,
+            WM_DDE_ACK,
+            WM_DDE_ACK,
+            PM_REMOVE,
+          ] as const,
+        ]
+        : []),
+    ]).then(async ([data, error, , removed]) => {
+      if (removed) await instance.freeAck(stray.view.getBigInt64(MSG_LPARAM, true));
+      return { data, error, flags: BigInt(result.view.getUint32(0, true)) };
+    }).finally(() => {
+      memory?.free();
+      result.free();
+      stray.free();
+      void instance.freeStringHandles(hszItem);
+    });
     // An abort rejects now; DDEML ends the call within its timeout, and a late result is freed.
     run.then(({ data }) => {
       if (wait.signal.aborted && data > 1n && type === XTYP.REQUEST) {
@@ -588,8 +710,32 @@ class Conversation implements DdeConversationEndpoint {
     return new DdemlError(error, "DdeClientTransaction");
   }
 
+  /** The request-only conversation (opened on first use while loops run), or this one. */
+  async #requestChannel(): Promise<Channel> {
+    const { instance, state } = this;
+    if (state.loops === 0) return state;
+    if (state.side) return state.side;
+    const [hconv] = await instance.outside([
+      [ddeml, "DdeConnect", instance.id, state.names[0], state.names[1], 0n],
+    ]);
+    if (hconv === 0n) return state;
+    const side: Channel = { hconv, hwnd: 0n, partner: 0n };
+    await instance.describe(side);
+    state.side = side;
+    instance.sideConversations.set(hconv, state);
+    return side;
+  }
+
   async request(item: string, format: DdeFormat, wait: DdeWait): Promise<DdeReply<Uint8Array>> {
-    const { data, error } = await this.#transact(XTYP.REQUEST, item, format.id, null, wait);
+    const channel = await this.#requestChannel();
+    const { data, error } = await this.#transact(
+      XTYP.REQUEST,
+      item,
+      format.id,
+      null,
+      wait,
+      channel,
+    );
     if (data === 0n) {
       if (error === DMLERR.NOTPROCESSED || error === 0) return { ok: false, busy: false };
       if (error === DMLERR.BUSY) return { ok: false, busy: true };
@@ -625,18 +771,21 @@ class Conversation implements DdeConversationEndpoint {
     return this.#acknowledged(XTYP.EXECUTE, null, 0, encodeWide(command), wait, "execute");
   }
 
-  adviseStart(
+  async adviseStart(
     item: string,
     format: DdeFormat,
     mode: "hot" | "warm",
     wait: DdeWait,
   ): Promise<DdeReply<void>> {
     const type = XTYP.ADVSTART | (mode === "warm" ? XTYPF_NODATA : 0);
-    return this.#acknowledged(type, item, format.id, null, wait, "advise");
+    const reply = await this.#acknowledged(type, item, format.id, null, wait, "advise");
+    if (reply.ok) this.state.loops++;
+    return reply;
   }
 
   async adviseStop(item: string, format: DdeFormat): Promise<void> {
     if (this.state.gone) return;
+    this.state.loops = Math.max(0, this.state.loops - 1);
     const signal = new AbortController().signal;
     await this.#transact(XTYP.ADVSTOP, item, format.id, null, { timeout: 5000, signal })
       .catch(() => {});
@@ -648,10 +797,17 @@ class Conversation implements DdeConversationEndpoint {
       state.closed = true;
       instance.unwatch(state);
       instance.clientConversations.delete(state.hconv);
+      const side = state.side;
+      state.side = null;
       try {
-        if (!state.gone) await instance.loop.call(ddeml, "DdeDisconnect", state.hconv);
+        if (side) {
+          instance.sideConversations.delete(side.hconv);
+          await instance.outsideCall("DdeDisconnect", side.hconv).catch(() => {});
+        }
+        if (!state.gone) await instance.outsideCall("DdeDisconnect", state.hconv);
       } finally {
         state.gone = true;
+        await instance.freeStringHandles(...state.names);
         await instance.release();
       }
     })());
@@ -670,7 +826,7 @@ class ServiceEndpoint implements DdeServiceEndpoint {
     try {
       await within(
         wait,
-        this.instance.loop.call(ddeml, "DdePostAdvise", this.instance.id, topicEntry.hsz, hszItem),
+        this.instance.outsideCall("DdePostAdvise", this.instance.id, topicEntry.hsz, hszItem),
       );
     } finally {
       void this.instance.freeStringHandles(hszItem);
@@ -693,7 +849,7 @@ class ServiceEndpoint implements DdeServiceEndpoint {
         const mine = [...instance.serverConversations].filter(([, c]) => c.service === service);
         for (const [hconv, conversation] of mine) {
           instance.serverConversations.delete(hconv);
-          await instance.loop.call(ddeml, "DdeDisconnect", hconv).catch(() => {});
+          await instance.outsideCall("DdeDisconnect", hconv).catch(() => {});
           service.callbacks.disconnected(conversation.info);
         }
         await instance.freeStringHandles(
@@ -716,7 +872,7 @@ async function listPairs(
   const hszService = service === null ? 0n : await instance.stringHandle(service);
   const hszTopic = topic === null ? 0n : await instance.stringHandle(topic);
   try {
-    const [list] = await instance.loop.batch([
+    const [list] = await instance.outside([
       [ddeml, "DdeConnectList", instance.id, hszService, hszTopic, 0n, 0n],
     ]);
     if (list === 0n) return [];
@@ -743,7 +899,7 @@ async function listPairs(
       }
       return found;
     } finally {
-      await instance.loop.call(ddeml, "DdeDisconnectList", list);
+      await instance.outsideCall("DdeDisconnectList", list);
     }
   } finally {
     await instance.freeStringHandles(hszService, hszTopic);
@@ -814,7 +970,7 @@ export const ddeBackend: DdeBackend = {
         });
       }
       instance.services.set(service.toLowerCase(), entry);
-      const [ok, error] = await instance.loop.batch([
+      const [ok, error] = await instance.outside([
         [ddeml, "DdeNameService", instance.id, hsz, 0n, DNS_REGISTER],
         [ddeml, "DdeGetLastError", instance.id],
       ]);
@@ -843,7 +999,7 @@ export const ddeBackend: DdeBackend = {
         const registered = new Promise<void>((resolve) => (wake = resolve));
         instance.registered.add(wake);
         try {
-          const [hconv, error] = await instance.loop.batch([
+          const [hconv, error] = await instance.outside([
             [ddeml, "DdeConnect", instance.id, hszService, hszTopic, 0n],
             [ddeml, "DdeGetLastError", instance.id],
           ]);
@@ -853,13 +1009,16 @@ export const ddeBackend: DdeBackend = {
               events,
               service,
               topic,
+              hwnd: 0n,
+              partner: 0n,
+              names: [hszService, hszTopic],
+              side: null,
+              loops: 0,
               gone: false,
               closed: false,
               watch: null,
             };
             instance.clientConversations.set(hconv, state);
-            // The conversation keeps its own references to the names.
-            void instance.freeStringHandles(hszService, hszTopic);
             await instance.watchPartner(state);
             return new Conversation(instance, state);
           }

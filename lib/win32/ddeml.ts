@@ -68,5 +68,18 @@ export const ddeml = new NativeLibrary(
     // BOOL UnpackDDElParam(UINT msg, LPARAM, PUINT_PTR lo, PUINT_PTR hi)
     UnpackDDElParam: { args: ["u32", "isize", "pointer", "pointer"], returns: "i32" },
     FreeDDElParam: { args: ["u32", "isize"], returns: "i32" }, // BOOL FreeDDElParam(UINT msg, LPARAM)
+    // LRESULT SendMessageTimeoutW(HWND, UINT, WPARAM, LPARAM, UINT flags, UINT timeoutMs, PDWORD_PTR result),
+    // on the loop thread: a barrier behind the messages a partner has already handled
+    SendMessageTimeoutW: {
+      args: ["pointer", "u32", "usize", "isize", "u32", "u32", "pointer"],
+      returns: "isize",
+      callsBack: true,
+    },
+    // BOOL PeekMessageW(LPMSG, HWND, UINT filterMin, UINT filterMax, UINT removeMsg)
+    PeekMessageW: {
+      args: ["pointer", "pointer", "u32", "u32", "u32"],
+      returns: "i32",
+      callsBack: true,
+    },
   } as const,
 );

@@ -86,7 +86,20 @@ function runPeer(args: string[]) {
       },
     },
   });
-  const peer = runPeer(["client", "ipckit.win", "data", "request", "x", "poke", "x", "zwëi", "request", "x", "execute", "[go]"]);
+  const peer = runPeer([
+    "client",
+    "ipckit.win",
+    "data",
+    "request",
+    "x",
+    "poke",
+    "x",
+    "zwëi",
+    "request",
+    "x",
+    "execute",
+    "[go]",
+  ]);
   const exit = await peer.done;
   report("from_program", { code: exit.code, lines: exit.lines, executed, poked: values.get("x") });
   // A hot loop the program follows while this server posts.
