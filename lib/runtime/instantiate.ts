@@ -15,6 +15,7 @@ import process from "node:process";
 import { resolve } from "node:path";
 import { Channel } from "../channel.ts";
 import { CopyData } from "../copydata.ts";
+import { DdeServer } from "../dde.ts";
 import { Mailslot } from "../mailslot.ts";
 import { type HeldSocket, Socket } from "../socket.ts";
 import { type HeldPipe, NamedPipe, type NamedPipeServer, type PipeConnection } from "../pipe.ts";
@@ -150,6 +151,7 @@ export async function instantiate(plan: Plan): Promise<Instantiated> {
           }
           if (endpoint.kind === "mailslot") Mailslot.reclaim(endpoint.libName);
           if (endpoint.kind === "copydata") CopyData.reclaim(endpoint.libName);
+          if (endpoint.kind === "dde") DdeServer.reclaim(endpoint.libName);
         }),
       ], `the endpoints of '${plan.topology.name}'`);
     },
@@ -238,6 +240,9 @@ async function create(
       return Mailslot.path(name);
     case "copydata":
       return CopyData.osName(name);
+    case "dde":
+      // The serving process registers the service; a name of the DDE namespace, not a kernel object.
+      return DdeServer.osName(name);
     case "tcp":
     case "udp": {
       const host = String(resolved["host"]);

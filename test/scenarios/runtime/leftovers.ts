@@ -1,10 +1,12 @@
 // After a run: checks that nothing of the named topology objects remains.
-// Usage: leftovers.ts kind:name ... (kinds: shm, mutex, event, semaphore, pipe, mailslot, copydata)
+// Usage: leftovers.ts kind:name ... (kinds: shm, mutex, event, semaphore, pipe, mailslot, copydata, dde)
 // Prints `gone.<kind>.<name>=true|"<what was found>"` per object.
 import process from "node:process";
 import { existsSync, readdirSync } from "node:fs";
 import {
   CopyData,
+  DdeClient,
+  DdeServer,
   Event,
   Mailslot,
   Mutex,
@@ -55,6 +57,15 @@ for (const spec of process.argv.slice(2)) {
         } else {
           await (await CopyData.connect({ name })).close();
           verdict = "copydata receiver still listens";
+        }
+        break;
+      }
+      case "dde": {
+        const path = DdeServer.osName(name);
+        if (process.platform !== "win32" && existsSync(path)) {
+          verdict = `socket file ${path} exists`;
+        } else if ((await DdeClient.list({ service: name })).length > 0) {
+          verdict = "dde service still offered";
         }
         break;
       }
