@@ -1,16 +1,22 @@
 // What the message-loop thread (_message_loop_worker.ts) and the JavaScript
-// thread (message_loop.ts) share: the command wake-up message and the states
-// of the one synchronous hand-off slot.
+// thread (message_loop.ts) share: the command wake-up message, the layout of
+// the hand-off slots and the states of a slot.
 //
-// The slot is a SharedArrayBuffer: an Int32 state word (a sequence number
-// times 8 plus a phase) at 0 and the BigInt64 answer at 8. The loop thread
-// runs one window procedure at a time, so one slot is enough; the sequence
-// number keeps a late answer from landing on a newer message.
+// The hand-off memory is a SharedArrayBuffer: a doorbell (Int32 at 0) and
+// HANDOFF_SLOTS slots of 16 bytes from byte 16 on, each an Int32 state word
+// (a sequence number times 8 plus a phase) and a BigInt64 answer at +8. The
+// loop thread waits on the doorbell, which the JavaScript thread rings after
+// every state change and every command it sends, so a waiting loop thread
+// also runs commands (native calls a handler needs before it answers). A
+// message that arrives while another waits (a command's call dispatched it)
+// takes the next slot; the sequence number keeps a late answer from landing
+// on a newer message.
+import type { CallbackDef, ThreadCallMessage } from "../ffi/mod.ts";
 
-/** Thread message that tells the loop thread commands wait on its port (WM_APP + 0x1c0). */
+/** Message posted to the loop's command window: commands wait on its port (WM_APP + 0x1c0). */
 export const WM_LOOP_COMMANDS = 0x8000 + 0x1c0;
 
-/** Hand-off phases (the low 3 bits of the state word). */
+/** Hand-off phases (the low 3 bits of a state word). */
 export const PHASE = {
   /** No message waits. */
   IDLE: 0,
@@ -24,7 +30,7 @@ export const PHASE = {
   WRITING: 4,
   /** The answer is in the slot. */
   ANSWERED: 5,
-  /** The loop thread gave up waiting; a late answer is dropped. */
+  /** Given up (by the loop thread on timeout, or by JavaScript closing the target): the answer is 0. */
   ABANDONED: 6,
 } as const;
 
@@ -35,11 +41,23 @@ export const PHASE = {
  */
 export const PICKUP_TIMEOUT = 60_000;
 
-/** Sequence numbers wrap below this (the state word is an Int32: seq * 8 + phase). */
+/** Sequence numbers wrap below this (a state word is an Int32: seq * 8 + phase). */
 export const MAX_SEQ = 1 << 27;
 
-/** Byte size of the hand-off slot. */
-export const HANDOFF_BYTES = 16;
+/** How many hand-offs may wait at once, nested (a deeper one is answered 0 and reported). */
+export const HANDOFF_SLOTS = 8;
+
+/** Byte size of the hand-off memory: the doorbell's 16 bytes, then the slots. */
+export const HANDOFF_BYTES = 16 * (1 + HANDOFF_SLOTS);
+
+/** Int32 index of the doorbell. */
+export const DOORBELL = 0;
+
+/** Int32 index of a slot's state word. */
+export const stateIndex = (slot: number): number => 4 * (slot + 1);
+
+/** BigInt64 index of a slot's answer. */
+export const answerIndex = (slot: number): number => 2 * (slot + 1) + 1;
 
 /** A command to the loop thread. */
 export type LoopCommand =
@@ -53,16 +71,24 @@ export type LoopCommand =
     replyTimeout: number;
   }
   | { id: number; op: "destroyWindow"; hwnd: bigint }
-  | { id: number; op: "calls"; calls: import("../ffi/mod.ts").ThreadCallMessage[] }
+  | { id: number; op: "calls"; calls: ThreadCallMessage[] }
+  | { id: number; op: "callback"; def: CallbackDef; replyTimeout: number }
+  | { id: number; op: "closeCallback"; callback: number }
   | { id: number; op: "quit" };
+
+/** Where a handed-off call goes: a window's message or a native callback's invocation. */
+export type HandOffEvent =
+  | { type: "message"; hwnd: bigint; message: number; wParam: bigint; lParam: bigint }
+  | { type: "call"; callback: number; args: unknown[] };
 
 /** What the loop thread tells the JavaScript thread. */
 export type LoopEvent =
-  | { type: "ready"; threadId: number }
+  | { type: "ready"; commandWindow: bigint }
   | { type: "reply"; id: number; ok: true; value: unknown }
   | { type: "reply"; id: number; ok: false; error: LoopError }
-  | { type: "message"; seq: number; hwnd: bigint; message: number; wParam: bigint; lParam: bigint }
+  | (HandOffEvent & { slot: number; seq: number })
   | { type: "posted"; hwnd: bigint; message: number; wParam: bigint; lParam: bigint }
+  | { type: "overflow"; target: HandOffEvent }
   | { type: "fatal"; error: LoopError }
   | { type: "exited" };
 

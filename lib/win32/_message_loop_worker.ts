@@ -1,34 +1,49 @@
-// The message-loop thread: owns message-only windows, blocks in GetMessageW,
-// and hands each message JavaScript handles to the JavaScript thread. A
-// synchronous message waits (Atomics.wait, bounded) for the answer the
-// JavaScript thread computes. Commands arrive on a MessagePort and are read
-// synchronously (receiveMessageOnPort) when WM_LOOP_COMMANDS wakes the loop,
-// so this thread never returns to its own event loop and never polls.
+// The message-loop thread: owns message-only windows and native callbacks,
+// blocks in GetMessageW, and hands each message or callback invocation that
+// JavaScript handles to the JavaScript thread. A synchronous one waits
+// (Atomics.wait on the doorbell, bounded) for the answer the JavaScript
+// thread computes, and meanwhile runs the commands that thread sends (native
+// calls its handler needs). Commands arrive on a MessagePort and are read
+// synchronously (receiveMessageOnPort) when WM_LOOP_COMMANDS reaches the
+// loop's command window or the doorbell rings, so this thread never returns
+// to its own event loop and never polls.
 import {
   type MessagePort,
   parentPort,
   receiveMessageOnPort,
   workerData,
 } from "node:worker_threads";
-import { callback, encodeWide, NativeMemory, runThreadCalls } from "../ffi/mod.ts";
+import {
+  type Callback,
+  callback,
+  type CallbackDef,
+  encodeWide,
+  NativeMemory,
+  runThreadCalls,
+} from "../ffi/mod.ts";
 import { kernel32 } from "./kernel32.ts";
 import { MSG, WNDCLASSEXW } from "./structs.ts";
 import { user32 } from "./user32.ts";
 import {
+  answerIndex,
+  DOORBELL,
+  HANDOFF_SLOTS,
+  type HandOffEvent,
   type LoopCommand,
   type LoopError,
   type LoopEvent,
   MAX_SEQ,
   PHASE,
   PICKUP_TIMEOUT,
+  stateIndex,
   WM_LOOP_COMMANDS,
 } from "./_message_loop_protocol.ts";
 
 const { commands, handoff } = workerData as { commands: MessagePort; handoff: SharedArrayBuffer };
-const state = new Int32Array(handoff, 0, 1);
-const answer = new BigInt64Array(handoff, 8, 1);
+const words = new Int32Array(handoff);
+const answers = new BigInt64Array(handoff);
 const HWND_MESSAGE = 0xfffffffffffffffdn; // (HWND)-3
-const PM_NOREMOVE = 0;
+const COMMAND_CLASS = "ipckit.LoopCommands";
 
 const u = user32.symbols;
 const hInstance = kernel32.symbols.GetModuleHandleW(null);
@@ -62,67 +77,135 @@ interface WindowEntry {
 const windows = new Map<bigint, WindowEntry>();
 /** Registered classes: how many of our windows use each. */
 const classes = new Map<string, number>();
+const callbacks = new Map<number, Callback>();
+let nextCallback = 1;
+/** Receives WM_LOOP_COMMANDS: a window, so a modal loop inside a native call dispatches it too. */
+let commandWindow = 0n;
 let seq = 0;
+/** Hand-offs waiting now (nested when a command's call dispatched another message). */
+let depth = 0;
+/** Commands taken from the port and not yet run (those that must wait for depth 0). */
+const queued: LoopCommand[] = [];
+let quitting = false;
 
 /**
- * Hands a synchronous message to JavaScript and waits for its answer: at most
- * PICKUP_TIMEOUT for the JavaScript thread to take it (it may be busy with
- * other work), then at most `replyTimeout` for a handler's asynchronous answer.
+ * Hands a synchronous message or callback invocation to JavaScript and waits
+ * for its answer: at most PICKUP_TIMEOUT for the JavaScript thread to take it
+ * (it may be busy with other work), then at most `replyTimeout` for a
+ * handler's asynchronous answer. Commands that arrive meanwhile run here.
  */
-function handOff(
-  hwnd: bigint,
-  message: number,
-  wParam: bigint,
-  lParam: bigint,
-  replyTimeout: number,
-) {
-  seq = (seq % MAX_SEQ) + 1;
-  const base = seq * 8;
-  Atomics.store(state, 0, base + PHASE.PENDING);
-  send({ type: "message", seq, hwnd, message, wParam, lParam });
-  let deadline = performance.now() + PICKUP_TIMEOUT;
-  let released = false;
-  for (;;) {
-    const current = Atomics.load(state, 0);
-    const phase = current & 7;
-    if (phase === PHASE.ANSWERED) {
-      const result = answer[0]!;
-      Atomics.store(state, 0, PHASE.IDLE);
-      return result;
+function handOff(event: HandOffEvent, replyTimeout: number): bigint {
+  if (depth === HANDOFF_SLOTS) {
+    send({ type: "overflow", target: event });
+    return 0n;
+  }
+  const slot = depth++;
+  try {
+    seq = (seq % MAX_SEQ) + 1;
+    const base = seq * 8;
+    const at = stateIndex(slot);
+    Atomics.store(words, at, base + PHASE.PENDING);
+    send({ ...event, slot, seq });
+    let deadline = performance.now() + PICKUP_TIMEOUT;
+    let released = false;
+    for (;;) {
+      // Read the doorbell first: a ring after this read makes the wait return at once.
+      const ticket = Atomics.load(words, DOORBELL);
+      const current = Atomics.load(words, at);
+      const phase = current & 7;
+      if (phase === PHASE.ANSWERED) {
+        const result = answers[answerIndex(slot)]!;
+        Atomics.store(words, at, PHASE.IDLE);
+        return result;
+      }
+      if (phase === PHASE.ABANDONED) return 0n; // JavaScript closed the window or callback
+      if (runCommands()) continue;
+      if (phase === PHASE.TAKEN || phase === PHASE.WRITING) {
+        // JavaScript is reading the message's memory or writing the answer:
+        // the sender's memory must stay valid, so no giving up here.
+        Atomics.wait(words, DOORBELL, ticket);
+        continue;
+      }
+      if (phase === PHASE.RELEASED && !released) {
+        released = true;
+        deadline = performance.now() + replyTimeout;
+      }
+      const remaining = deadline - performance.now();
+      if (remaining > 0) {
+        Atomics.wait(words, DOORBELL, ticket, remaining);
+        continue;
+      }
+      if (Atomics.compareExchange(words, at, current, base + PHASE.ABANDONED) === current) {
+        return 0n;
+      }
     }
-    if (phase === PHASE.TAKEN || phase === PHASE.WRITING) {
-      // JavaScript is reading the message's memory or writing the answer:
-      // the sender's memory must stay valid, so no giving up here.
-      Atomics.wait(state, 0, current);
-      continue;
-    }
-    if (phase === PHASE.RELEASED && !released) {
-      released = true;
-      deadline = performance.now() + replyTimeout;
-    }
-    const remaining = deadline - performance.now();
-    if (remaining > 0) {
-      Atomics.wait(state, 0, current, remaining);
-      continue;
-    }
-    if (Atomics.compareExchange(state, 0, current, base + PHASE.ABANDONED) === current) return 0n;
+  } finally {
+    // Closes deferred during the hand-off run once the callback has returned.
+    if (--depth === 0 && queued.length > 0) u.PostMessageW(commandWindow, WM_LOOP_COMMANDS, 0n, 0n);
   }
 }
 
 const windowProcedure = callback(
   { args: ["pointer", "u32", "usize", "isize"], returns: "isize" },
   (hwnd: bigint, message: number, wParam: bigint, lParam: bigint): bigint => {
+    if (hwnd === commandWindow && message === WM_LOOP_COMMANDS) {
+      // Dispatched by a modal loop inside a native call (the main loop runs them itself).
+      runCommands();
+      return 0n;
+    }
     const entry = windows.get(hwnd);
     if (entry?.posted.has(message)) {
       send({ type: "posted", hwnd, message, wParam, lParam });
       return 0n;
     }
     if (entry?.replied.has(message)) {
-      return handOff(hwnd, message, wParam, lParam, entry.replyTimeout);
+      return handOff({ type: "message", hwnd, message, wParam, lParam }, entry.replyTimeout);
     }
     return u.DefWindowProcW(hwnd, message, wParam, lParam);
   },
 );
+
+/** How a callback's answer (the slot's 64 bits) becomes its native result. */
+function resultOf(returns: CallbackDef["returns"]): (answer: bigint) => unknown {
+  switch (returns) {
+    case "void":
+      return () => undefined;
+    case "i8":
+    case "i16":
+    case "i32":
+      return (answer) => Number(BigInt.asIntN(Number(returns.slice(1)), answer));
+    case "u8":
+    case "u16":
+    case "u32":
+      return (answer) => Number(BigInt.asUintN(Number(returns.slice(1)), answer));
+    case "i64":
+    case "isize":
+      return (answer) => answer;
+    case "u64":
+    case "usize":
+    case "pointer":
+      return (answer) => BigInt.asUintN(64, answer);
+    default:
+      throw new TypeError(`A loop callback cannot return ${returns}: its answer is an integer`);
+  }
+}
+
+function makeCallback(command: Extract<LoopCommand, { op: "callback" }>) {
+  const id = nextCallback++;
+  const toResult = resultOf(command.def.returns);
+  const made = callback(
+    command.def,
+    (...args: unknown[]) =>
+      toResult(handOff({ type: "call", callback: id, args }, command.replyTimeout)),
+  );
+  callbacks.set(id, made);
+  return { callback: id, pointer: made.pointer };
+}
+
+function closeCallback(id: number): void {
+  callbacks.get(id)?.close();
+  callbacks.delete(id);
+}
 
 function registerClass(className: string): void {
   const uses = classes.get(className) ?? 0;
@@ -152,12 +235,12 @@ function releaseClass(className: string): void {
   if (!u.UnregisterClassW(encodeWide(className), hInstance)) throw lastError("UnregisterClassW");
 }
 
-function createWindow(command: Extract<LoopCommand, { op: "createWindow" }>): bigint {
-  registerClass(command.className);
+function messageOnlyWindow(className: string, title: string): bigint {
+  registerClass(className);
   const hwnd = u.CreateWindowExW(
     0,
-    encodeWide(command.className),
-    encodeWide(command.title),
+    encodeWide(className),
+    encodeWide(title),
     0,
     0,
     0,
@@ -170,9 +253,14 @@ function createWindow(command: Extract<LoopCommand, { op: "createWindow" }>): bi
   );
   if (hwnd === 0n) {
     const error = lastError("CreateWindowExW");
-    releaseClass(command.className);
+    releaseClass(className);
     throw error;
   }
+  return hwnd;
+}
+
+function createWindow(command: Extract<LoopCommand, { op: "createWindow" }>): bigint {
+  const hwnd = messageOnlyWindow(command.className, command.title);
   windows.set(hwnd, {
     className: command.className,
     replied: new Set(command.replied),
@@ -182,44 +270,72 @@ function createWindow(command: Extract<LoopCommand, { op: "createWindow" }>): bi
   return hwnd;
 }
 
+function destroyMessageOnlyWindow(hwnd: bigint, className: string): void {
+  if (!u.DestroyWindow(hwnd)) {
+    const error = lastError("DestroyWindow");
+    releaseClass(className);
+    throw error;
+  }
+  releaseClass(className);
+}
+
 function destroyWindow(hwnd: bigint): void {
   const entry = windows.get(hwnd);
   if (!entry) return;
   windows.delete(hwnd);
-  if (!u.DestroyWindow(hwnd)) {
-    const error = lastError("DestroyWindow");
-    releaseClass(entry.className);
-    throw error;
-  }
-  releaseClass(entry.className);
+  destroyMessageOnlyWindow(hwnd, entry.className);
 }
 
-/** Runs the commands waiting on the port; false once told to quit. */
+/** Closes that could pull code or a window out from under a waiting hand-off wait for depth 0. */
+const AT_DEPTH_ZERO = new Set<LoopCommand["op"]>(["destroyWindow", "closeCallback", "quit"]);
+
+function run(command: LoopCommand): unknown {
+  switch (command.op) {
+    case "createWindow":
+      return createWindow(command);
+    case "destroyWindow":
+      return destroyWindow(command.hwnd);
+    case "calls":
+      return runThreadCalls(command.calls);
+    case "callback":
+      return makeCallback(command);
+    case "closeCallback":
+      return closeCallback(command.callback);
+    case "quit":
+      quitting = true;
+      return undefined;
+  }
+}
+
+/** Runs the commands that can run now, in order; true if it ran any. */
 function runCommands(): boolean {
   for (let received; (received = receiveMessageOnPort(commands));) {
-    const command = received.message as LoopCommand;
-    if (command.op === "quit") return false;
+    queued.push(received.message as LoopCommand);
+  }
+  let ran = false;
+  for (let i = 0; i < queued.length;) {
+    const command = queued[i]!;
+    if (depth > 0 && AT_DEPTH_ZERO.has(command.op)) {
+      i++;
+      continue;
+    }
+    queued.splice(i, 1);
+    ran = true;
     try {
-      const value = command.op === "createWindow"
-        ? createWindow(command)
-        : command.op === "destroyWindow"
-        ? destroyWindow(command.hwnd)
-        : runThreadCalls(command.calls);
-      send({ type: "reply", id: command.id, ok: true, value });
+      const value = run(command);
+      if (command.op !== "quit") send({ type: "reply", id: command.id, ok: true, value });
     } catch (error) {
       send({ type: "reply", id: command.id, ok: false, error: asLoopError(error) });
     }
   }
-  return true;
+  return ran;
 }
 
-function run(): void {
+function loop(): void {
   using msg = NativeMemory.alloc(MSG.size);
-  // The thread's message queue exists once it has asked for a message, so
-  // PostThreadMessageW from the JavaScript thread can reach it after "ready".
-  u.PeekMessageW(msg.address, 0n, 0, 0, PM_NOREMOVE);
-  send({ type: "ready", threadId: kernel32.symbols.GetCurrentThreadId() });
-  for (;;) {
+  commandWindow = messageOnlyWindow(COMMAND_CLASS, "");
+  send({ type: "ready", commandWindow });
+  while (!quitting) {
     const got = u.GetMessageW(msg.address, 0n, 0, 0);
     if (got === -1) {
       send({ type: "fatal", error: asLoopError(lastError("GetMessageW")) });
@@ -227,8 +343,9 @@ function run(): void {
     }
     if (got === 0) break; // WM_QUIT
     const view = msg.view;
-    if (MSG.get(view, "hwnd") === 0n && MSG.get(view, "message") === WM_LOOP_COMMANDS) {
-      if (!runCommands()) break;
+    if (MSG.get(view, "hwnd") === commandWindow && MSG.get(view, "message") === WM_LOOP_COMMANDS) {
+      // Here rather than in the window procedure: one native frame and one engine entry fewer.
+      runCommands();
       continue;
     }
     u.DispatchMessageW(msg.address);
@@ -236,11 +353,11 @@ function run(): void {
 }
 
 try {
-  run();
+  loop();
 } catch (error) {
   send({ type: "fatal", error: asLoopError(error) });
 } finally {
-  // Nothing of the loop outlives it: windows, then classes, then the procedure.
+  // Nothing of the loop outlives it: windows, then classes, then the callbacks.
   for (const hwnd of [...windows.keys()]) {
     try {
       destroyWindow(hwnd);
@@ -248,6 +365,14 @@ try {
       // The window is gone with its thread either way.
     }
   }
+  if (commandWindow !== 0n) {
+    try {
+      destroyMessageOnlyWindow(commandWindow, COMMAND_CLASS);
+    } catch {
+      // As above.
+    }
+  }
+  for (const id of [...callbacks.keys()]) closeCallback(id);
   windowProcedure.close();
   commands.close();
   send({ type: "exited" });

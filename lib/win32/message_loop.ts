@@ -1,7 +1,8 @@
 /**
  * The message-loop thread: message-only windows whose messages are handled
- * in JavaScript, on Windows. Data copy (WM_COPYDATA) and the clipboard's
- * change listener use it; DDE and COM apartments are to (docs/ffi.md).
+ * in JavaScript, and native callbacks made on that thread whose invocations
+ * are handled in JavaScript, on Windows. Data copy (WM_COPYDATA), the
+ * clipboard's change listener, DDE and COM apartments use it (docs/ffi.md).
  *
  * How to use it:
  * ```ts
@@ -32,20 +33,31 @@
  *   answers 0 (and at most 60 s for a busy JavaScript thread to take the
  *   message at all). Messages no handler takes go to DefWindowProcW.
  * - One slow handler delays every window of the process: the loop thread
- *   runs one window procedure at a time, as any Win32 thread does.
+ *   runs one window procedure at a time, as any Win32 thread does. While it
+ *   waits for a handler, it runs the native calls (`batch`) JavaScript
+ *   sends, so a handler may call back into thread-affine state before it
+ *   answers; a message those calls dispatch is handed off nested.
+ * - Without a window, {@link MessageLoop.open} holds the thread for native
+ *   callbacks (`loop.callback(signature, handler)`: made on the loop thread,
+ *   handled like a sent message) and calls (`loop.batch`).
  *
  * @module
  */
 import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
-import { ClosedError, type ThreadCall, threadCallMessages } from "../ffi/mod.ts";
+import { type CallbackDef, ClosedError, type ThreadCall, threadCallMessages } from "../ffi/mod.ts";
 import { lastWin32Error, Win32Error } from "./error.ts";
 import { user32 } from "./user32.ts";
 import {
+  answerIndex,
+  DOORBELL,
   HANDOFF_BYTES,
+  HANDOFF_SLOTS,
+  type HandOffEvent,
   type LoopCommand,
   type LoopError,
   type LoopEvent,
   PHASE,
+  stateIndex,
   WM_LOOP_COMMANDS,
 } from "./_message_loop_protocol.ts";
 
@@ -82,6 +94,22 @@ export interface MessageWindowOptions {
   onError?: (error: unknown) => void;
 }
 
+/**
+ * Handles a native callback's invocations on the JavaScript thread: it gets
+ * the callback's arguments (bigints for 64-bit and pointer types) and returns
+ * its result, or a promise of it (see {@link MessageLoop.callback}).
+ */
+// deno-lint-ignore no-explicit-any -- the arguments follow the callback's signature; handlers annotate them
+export type CallbackHandler = (...args: any[]) => MessageResult | Promise<MessageResult>;
+
+/** Options of {@link MessageLoop.callback}. */
+export interface LoopCallbackOptions {
+  /** How long the loop waits for the handler's asynchronous answer, in ms (default 10000). */
+  replyTimeout?: number;
+  /** Receives errors thrown by the handler (default: reported as uncaught). The call returns 0. */
+  onError?: (error: unknown) => void;
+}
+
 const DEFAULT_REPLY_TIMEOUT = 10_000;
 
 function loopError(error: LoopError): Error {
@@ -94,6 +122,43 @@ function lresult(value: MessageResult): bigint {
   return value ? 1n : 0n;
 }
 
+function checkReplyTimeout(replyTimeout: number): number {
+  if (!(replyTimeout >= 0)) {
+    throw new RangeError(`Cannot use reply timeout ${replyTimeout}: use ms >= 0`);
+  }
+  return Math.min(replyTimeout, 0x7fffffff);
+}
+
+function reporter(onError: ((error: unknown) => void) | undefined): (error: unknown) => void {
+  return onError ?? ((error) =>
+    queueMicrotask(() => {
+      throw error;
+    }));
+}
+
+/** Runs a handler, turning a throw or rejection into a report and the answer 0. */
+function runHandler(
+  handler: () => MessageResult | Promise<MessageResult>,
+  onError: (error: unknown) => void,
+): MessageResult | Promise<MessageResult> {
+  const report = (error: unknown) => {
+    onError(error);
+    return 0n;
+  };
+  try {
+    const result = handler();
+    return result instanceof Promise ? result.catch(report) : result;
+  } catch (error) {
+    return report(error);
+  }
+}
+
+/** What a hand-off goes to: a window or a callback. */
+interface HandOffTarget {
+  readonly closed: boolean;
+  _report(error: unknown): void;
+}
+
 type LoopRequest = LoopCommand extends infer C ? C extends LoopCommand ? Omit<C, "id"> : never
   : never;
 
@@ -101,27 +166,30 @@ type LoopRequest = LoopCommand extends infer C ? C extends LoopCommand ? Omit<C,
 class LoopThread {
   readonly #worker: Worker;
   readonly #commands: MessagePort;
-  readonly #state: Int32Array;
-  readonly #answer: BigInt64Array;
+  readonly #words: Int32Array;
+  readonly #answers: BigInt64Array;
   readonly #replies = new Map<
     number,
     { resolve(value: unknown): void; reject(error: unknown): void }
   >();
   readonly windows = new Map<bigint, MessageWindow>();
-  #threadId = 0;
+  readonly callbacks = new Map<number, LoopCallback>();
+  /** Hand-offs released to an asynchronous handler, by slot. */
+  readonly #awaited = new Map<number, { base: number; target: HandOffTarget }>();
+  #commandWindow = 0n;
   // The previous thread must have unregistered its classes before this one registers them.
   #previousExited = false;
   #queued: LoopCommand[] = [];
   #nextId = 1;
   #failure: Error | null = null;
-  /** Windows open or being created; the thread stops when this returns to 0. */
+  /** Windows and loop handles open or being created; the thread stops when this returns to 0. */
   users = 0;
   readonly exited: Promise<void>;
 
   constructor(previousExit: Promise<void>) {
     const handoff = new SharedArrayBuffer(HANDOFF_BYTES);
-    this.#state = new Int32Array(handoff, 0, 1);
-    this.#answer = new BigInt64Array(handoff, 8, 1);
+    this.#words = new Int32Array(handoff);
+    this.#answers = new BigInt64Array(handoff);
     const { port1, port2 } = new MessageChannel();
     this.#commands = port1;
     let exited!: () => void;
@@ -141,7 +209,7 @@ class LoopThread {
     });
     this.#worker.on("message", (event: LoopEvent) => {
       if (event.type === "ready") {
-        this.#threadId = event.threadId;
+        this.#commandWindow = event.commandWindow;
         this.#flush();
       } else if (event.type === "exited") {
         end(new ClosedError("The message loop thread has ended"));
@@ -154,6 +222,11 @@ class LoopThread {
       end(error instanceof Error ? error : new Error(String(error)));
     });
     this.#worker.on("exit", () => end(new ClosedError("The message loop thread has ended")));
+  }
+
+  /** Why the thread can take no more commands, or null. */
+  get failure(): Error | null {
+    return this.#failure;
   }
 
   /** Sends a command; resolves with the loop thread's reply. */
@@ -175,12 +248,34 @@ class LoopThread {
     this.#flush();
   }
 
-  #flush(): void {
-    if (!this.#threadId || !this.#previousExited || this.#queued.length === 0) return;
-    for (const command of this.#queued.splice(0)) this.#commands.postMessage(command);
-    if (!user32.symbols.PostThreadMessageW(this.#threadId, WM_LOOP_COMMANDS, 0n, 0n)) {
-      this.#fail(lastWin32Error("PostThreadMessageW"));
+  /** Answers 0 now to the hand-offs a closing target still owes an answer to. */
+  abandon(target: HandOffTarget): void {
+    for (const [slot, { base, target: owner }] of this.#awaited) {
+      if (owner !== target) continue;
+      this.#awaited.delete(slot);
+      Atomics.compareExchange(
+        this.#words,
+        stateIndex(slot),
+        base + PHASE.RELEASED,
+        base + PHASE.ABANDONED,
+      );
     }
+    this.#ring();
+  }
+
+  /** Wakes the loop thread wherever it waits: in GetMessageW (a message) or in a hand-off (the doorbell). */
+  #flush(): void {
+    if (!this.#commandWindow || !this.#previousExited || this.#queued.length === 0) return;
+    for (const command of this.#queued.splice(0)) this.#commands.postMessage(command);
+    if (!user32.symbols.PostMessageW(this.#commandWindow, WM_LOOP_COMMANDS, 0n, 0n)) {
+      this.#fail(lastWin32Error("PostMessageW"));
+    }
+    this.#ring();
+  }
+
+  #ring(): void {
+    Atomics.add(this.#words, DOORBELL, 1);
+    Atomics.notify(this.#words, DOORBELL);
   }
 
   #fail(error: Error): void {
@@ -199,43 +294,68 @@ class LoopThread {
         else pending?.reject(loopError(event.error));
         return;
       }
-      case "message":
-        return this.#answerMessage(event);
+      case "message": {
+        const window = this.windows.get(event.hwnd);
+        return this.#answer(event.slot, event.seq, window, () => window!._handle(event));
+      }
+      case "call": {
+        const target = this.callbacks.get(event.callback);
+        return this.#answer(event.slot, event.seq, target, () => target!._handle(event.args));
+      }
       case "posted":
         return void this.windows.get(event.hwnd)?._handle(event);
+      case "overflow":
+        return this.#targetOf(event.target)?._report(
+          new Error(
+            `Cannot hand a message to JavaScript: ${HANDOFF_SLOTS} already wait, nested; it was answered 0`,
+          ),
+        );
       case "fatal":
         return this.#fail(loopError(event.error));
     }
   }
 
-  /** Runs the handler of a message whose sender waits, and answers through the hand-off slot. */
-  #answerMessage(event: Extract<LoopEvent, { type: "message" }>): void {
-    const base = event.seq * 8;
-    // The loop thread may have given up already; then its sender has its answer (0).
+  #targetOf(event: HandOffEvent): HandOffTarget | undefined {
+    return event.type === "message"
+      ? this.windows.get(event.hwnd)
+      : this.callbacks.get(event.callback);
+  }
+
+  /** Runs the handler of a hand-off whose caller waits, and answers through its slot. */
+  #answer(
+    slot: number,
+    seq: number,
+    target: HandOffTarget | undefined,
+    handle: () => MessageResult | Promise<MessageResult>,
+  ): void {
+    const at = stateIndex(slot);
+    const base = seq * 8;
+    // The loop thread may have given up already; then its caller has its answer (0).
     if (
-      Atomics.compareExchange(this.#state, 0, base + PHASE.PENDING, base + PHASE.TAKEN) !==
+      Atomics.compareExchange(this.#words, at, base + PHASE.PENDING, base + PHASE.TAKEN) !==
         base + PHASE.PENDING
     ) return;
-    const window = this.windows.get(event.hwnd);
-    const result = window ? window._handle(event) : 0n;
+    const result = target && !target.closed ? handle() : 0n;
     if (!(result instanceof Promise)) {
-      this.#settle(base, lresult(result));
+      this.#settle(slot, base, lresult(result));
       return;
     }
-    Atomics.store(this.#state, 0, base + PHASE.RELEASED);
-    Atomics.notify(this.#state, 0);
+    this.#awaited.set(slot, { base, target: target! });
+    Atomics.store(this.#words, at, base + PHASE.RELEASED);
+    this.#ring();
     void result.then((value) => {
+      if (this.#awaited.get(slot)?.base === base) this.#awaited.delete(slot);
       if (
-        Atomics.compareExchange(this.#state, 0, base + PHASE.RELEASED, base + PHASE.WRITING) ===
+        Atomics.compareExchange(this.#words, at, base + PHASE.RELEASED, base + PHASE.WRITING) ===
           base + PHASE.RELEASED
-      ) this.#settle(base, lresult(value));
+      ) this.#settle(slot, base, lresult(value));
     });
   }
 
-  #settle(base: number, value: bigint): void {
-    this.#answer[0] = value;
-    Atomics.store(this.#state, 0, base + PHASE.ANSWERED);
-    Atomics.notify(this.#state, 0);
+  #settle(slot: number, base: number, value: bigint): void {
+    this.#answers[answerIndex(slot)] = value;
+    Atomics.store(this.#words, stateIndex(slot), base + PHASE.ANSWERED);
+    this.#ring();
   }
 }
 
@@ -307,10 +427,7 @@ export class MessageWindow implements AsyncDisposable {
   ) {
     this.#loop = loop;
     this.#handlers = new Map(Object.entries(options.handlers).map(([id, fn]) => [Number(id), fn]));
-    this.#onError = options.onError ?? ((error) =>
-      queueMicrotask(() => {
-        throw error;
-      }));
+    this.#onError = reporter(options.onError);
   }
 
   /**
@@ -338,9 +455,7 @@ export class MessageWindow implements AsyncDisposable {
     if (typeof handlers !== "object" || handlers === null) {
       throw new TypeError("Cannot create a message window: handlers must be an object");
     }
-    if (!(replyTimeout >= 0)) {
-      throw new RangeError(`Cannot use reply timeout ${replyTimeout}: use ms >= 0`);
-    }
+    const timeout = checkReplyTimeout(replyTimeout);
     const ids = Object.keys(handlers).map(Number);
     const loop = acquireLoop();
     try {
@@ -350,7 +465,7 @@ export class MessageWindow implements AsyncDisposable {
         title,
         replied: ids.filter((id) => !posted.includes(id)),
         posted: ids.filter((id) => posted.includes(id)),
-        replyTimeout: Math.min(replyTimeout, 0x7fffffff),
+        replyTimeout: timeout,
       });
       const window = new MessageWindow(loop, hwnd, className, title, options);
       loop.windows.set(hwnd, window);
@@ -409,7 +524,9 @@ export class MessageWindow implements AsyncDisposable {
 
   /**
    * Runs native calls back to back on the loop thread, e.g. a call and then
-   * `GetLastError`, with no message handled in between.
+   * `GetLastError`, with no message handled in between. It may be called
+   * while a handler of this window holds a message: the loop runs the calls
+   * while it waits for that handler's answer.
    *
    * @param calls `[library, symbol, ...args]` each.
    * @returns Their results, in order.
@@ -432,8 +549,9 @@ export class MessageWindow implements AsyncDisposable {
   }
 
   /**
-   * Destroys the window (on its thread). The last window to close stops the
-   * loop thread. Idempotent: later calls return the same promise.
+   * Destroys the window (on its thread). A message its handler still holds
+   * is answered 0 at once. The last window to close stops the loop thread.
+   * Idempotent: later calls return the same promise.
    *
    * @returns Resolves once the window is gone.
    * @example Closing a window
@@ -446,6 +564,7 @@ export class MessageWindow implements AsyncDisposable {
   close(): Promise<void> {
     return (this.#closing ??= (async () => {
       try {
+        this.#loop.abandon(this);
         if (!this.#ended) await this.#loop.request({ op: "destroyWindow", hwnd: this.hwnd });
       } finally {
         this.#loop.windows.delete(this.hwnd);
@@ -462,21 +581,18 @@ export class MessageWindow implements AsyncDisposable {
   _handle(message: WindowMessage): MessageResult | Promise<MessageResult> {
     const handler = this.#handlers.get(message.message);
     if (!handler) return 0n;
-    const report = (error: unknown) => {
-      this.#onError(error);
-      return 0n;
-    };
-    try {
-      const result = handler({
+    return runHandler(() =>
+      handler({
         hwnd: message.hwnd,
         message: message.message,
         wParam: message.wParam,
         lParam: message.lParam,
-      });
-      return result instanceof Promise ? result.catch(report) : result;
-    } catch (error) {
-      return report(error);
-    }
+      }), this.#onError);
+  }
+
+  /** @internal Reports an error about this window's messages. */
+  _report(error: unknown): void {
+    this.#onError(error);
   }
 
   /** @internal The loop thread ended under this window. */
@@ -496,5 +612,285 @@ export class MessageWindow implements AsyncDisposable {
         },
       );
     }
+  }
+}
+
+/**
+ * A hold on the process's message-loop thread without a window: for state
+ * that belongs to that thread and calls back into JavaScript (a DDEML
+ * instance, a COM apartment). Native calls run there with `call`/`batch`,
+ * and `callback()` makes native function pointers whose invocations are
+ * handled on the JavaScript thread. The thread runs while a window or a
+ * loop is open.
+ *
+ * @example A callback made on the loop thread, called there
+ * ```ts
+ * import { MessageLoop } from "./message_loop.ts";
+ * import { user32 } from "./user32.ts";
+ * await using loop = MessageLoop.open();
+ * // A WNDENUMPROC-shaped callback: BOOL CALLBACK(HWND, LPARAM).
+ * const seen = await loop.callback({ args: ["pointer", "isize"], returns: "i32" }, (hwnd: bigint) => {
+ *   console.log(hwnd);
+ *   return true;
+ * });
+ * console.log(seen.pointer); // hand it to a native call that runs on the loop thread via loop.batch
+ * await seen.close();
+ * ```
+ */
+export class MessageLoop implements AsyncDisposable {
+  readonly #loop: LoopThread;
+  readonly #callbacks = new Set<LoopCallback>();
+  #closing: Promise<void> | null = null;
+
+  private constructor(loop: LoopThread) {
+    this.#loop = loop;
+  }
+
+  /**
+   * Takes a hold on the process's loop thread, starting it if none runs.
+   *
+   * @returns The hold; `close()` releases it.
+   * @example Opening and closing
+   * ```ts
+   * import { MessageLoop } from "./message_loop.ts";
+   * const loop = MessageLoop.open();
+   * await loop.close();
+   * ```
+   */
+  static open(): MessageLoop {
+    return new MessageLoop(acquireLoop());
+  }
+
+  /** Whether `close()` has been called. */
+  get closed(): boolean {
+    return this.#closing !== null;
+  }
+
+  /**
+   * Runs one native call on the loop thread.
+   *
+   * @param library The library (a NativeLibrary).
+   * @param name The symbol.
+   * @param args Numbers and bigints only (native addresses, no buffers).
+   * @returns The call's result.
+   * @example The loop thread's id
+   * ```ts
+   * import { MessageLoop } from "./message_loop.ts";
+   * import { kernel32 } from "./kernel32.ts";
+   * await using loop = MessageLoop.open();
+   * const threadId: number = await loop.call(kernel32, "GetCurrentThreadId");
+   * ```
+   */
+  // deno-lint-ignore no-explicit-any -- the result's type is the symbol's in its table; callers annotate it
+  async call(library: ThreadCall[0], name: string, ...args: unknown[]): Promise<any> {
+    const [value] = await this.batch([[library, name, ...args]]);
+    return value;
+  }
+
+  /**
+   * Runs native calls back to back on the loop thread. It may be called
+   * while a handler holds a message or a callback invocation: the loop runs
+   * the calls while it waits for that handler's answer.
+   *
+   * @param calls `[library, symbol, ...args]` each.
+   * @returns Their results, in order.
+   * @example A call and its last error
+   * ```ts
+   * import { MessageLoop } from "./message_loop.ts";
+   * import { kernel32 } from "./kernel32.ts";
+   * await using loop = MessageLoop.open();
+   * const [id, error] = await loop.batch([[kernel32, "GetCurrentThreadId"], [kernel32, "GetLastError"]]);
+   * ```
+   */
+  // deno-lint-ignore no-explicit-any -- as call(): each result has its own symbol's type
+  batch(calls: ThreadCall[]): Promise<any[]> {
+    try {
+      this.#check("call on");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#loop.request({ op: "calls", calls: threadCallMessages(calls) });
+  }
+
+  /**
+   * Makes a native callback on the loop thread (not threadsafe: native code
+   * must call it on that thread, e.g. inside a call made with `batch` or
+   * while the loop dispatches messages). Each invocation waits there while
+   * `handler` runs on the JavaScript thread, exactly like a window
+   * procedure's sent message: the handler's synchronous part may read memory
+   * the arguments point to, its result (or its promise's) is the callback's
+   * return value, the loop waits at most `replyTimeout` ms for a promise and
+   * then returns 0, and a thrown error is reported and returns 0. The
+   * handler may call `batch` before it answers.
+   *
+   * @param def The native signature (integer or pointer results only, or void).
+   * @param handler Runs each invocation.
+   * @param options Reply timeout and error report.
+   * @returns The callback; its `pointer` is valid until it or this loop closes.
+   * @example A callback that answers after a native call on the loop thread
+   * ```ts
+   * import { MessageLoop } from "./message_loop.ts";
+   * import { kernel32 } from "./kernel32.ts";
+   * await using loop = MessageLoop.open();
+   * await using onCall = await loop.callback(
+   *   { args: ["u32"], returns: "u32" },
+   *   async (n: number) => n + (await loop.call(kernel32, "GetCurrentThreadId")),
+   *   { replyTimeout: 5000 },
+   * );
+   * ```
+   */
+  async callback(
+    def: CallbackDef,
+    handler: CallbackHandler,
+    options: LoopCallbackOptions = {},
+  ): Promise<LoopCallback> {
+    this.#check("make a callback on");
+    if (typeof handler !== "function") {
+      throw new TypeError("Cannot make a loop callback: handler must be a function");
+    }
+    if (def.returns === "f32" || def.returns === "f64") {
+      throw new TypeError(
+        `Cannot make a loop callback that returns ${def.returns}: its answer is an integer`,
+      );
+    }
+    const replyTimeout = checkReplyTimeout(options.replyTimeout ?? DEFAULT_REPLY_TIMEOUT);
+    const made: { callback: number; pointer: bigint } = await this.#loop.request({
+      op: "callback",
+      def: { args: [...def.args], returns: def.returns },
+      replyTimeout,
+    });
+    const result = new LoopCallback(
+      this.#loop,
+      made.callback,
+      made.pointer,
+      handler,
+      options,
+      () => this.#callbacks.delete(result),
+    );
+    this.#callbacks.add(result);
+    this.#loop.callbacks.set(made.callback, result);
+    if (this.#closing) await result.close();
+    return result;
+  }
+
+  /**
+   * Closes this hold's callbacks (answering 0 to invocations still held) and
+   * releases the thread; the last release stops it. Idempotent.
+   *
+   * @returns Resolves once the callbacks are closed.
+   * @example Closing
+   * ```ts
+   * import { MessageLoop } from "./message_loop.ts";
+   * const loop = MessageLoop.open();
+   * await loop.close();
+   * ```
+   */
+  close(): Promise<void> {
+    return (this.#closing ??= (async () => {
+      try {
+        await Promise.all([...this.#callbacks].map((made) => made.close()));
+      } finally {
+        releaseLoop(this.#loop);
+      }
+    })());
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #check(what: string): void {
+    if (this.#closing) throw new ClosedError(`Cannot ${what} the message loop: it is closed`);
+    const failure = this.#loop.failure;
+    if (failure) {
+      throw new ClosedError(`Cannot ${what} the message loop: its thread ended`, {
+        cause: failure,
+      });
+    }
+  }
+}
+
+/**
+ * A native function pointer made on the loop thread by
+ * {@link MessageLoop.callback}, whose invocations run a JavaScript handler.
+ *
+ * @example Closing a callback
+ * ```ts
+ * import { MessageLoop } from "./message_loop.ts";
+ * await using loop = MessageLoop.open();
+ * const made = await loop.callback({ args: [], returns: "void" }, () => {});
+ * await made.close();
+ * ```
+ */
+export class LoopCallback implements AsyncDisposable {
+  readonly #loop: LoopThread;
+  readonly #id: number;
+  readonly #handler: CallbackHandler;
+  readonly #onError: (error: unknown) => void;
+  readonly #forget: () => void;
+  #closing: Promise<void> | null = null;
+
+  /** @internal Made by {@link MessageLoop.callback}. */
+  constructor(
+    loop: LoopThread,
+    id: number,
+    /** The code address to hand to native code. */
+    readonly pointer: bigint,
+    handler: CallbackHandler,
+    options: LoopCallbackOptions,
+    forget: () => void,
+  ) {
+    this.#loop = loop;
+    this.#id = id;
+    this.#handler = handler;
+    this.#onError = reporter(options.onError);
+    this.#forget = forget;
+  }
+
+  /** Whether `close()` has been called. */
+  get closed(): boolean {
+    return this.#closing !== null;
+  }
+
+  /**
+   * Frees the callback once no invocation of it is running; an invocation
+   * its handler still holds returns 0 at once. Native code must not call it
+   * afterwards. Idempotent.
+   *
+   * @returns Resolves once it is freed.
+   * @example Closing
+   * ```ts
+   * import { MessageLoop } from "./message_loop.ts";
+   * await using loop = MessageLoop.open();
+   * const made = await loop.callback({ args: [], returns: "void" }, () => {});
+   * await made.close();
+   * ```
+   */
+  close(): Promise<void> {
+    return (this.#closing ??= (async () => {
+      try {
+        this.#loop.abandon(this);
+        if (!this.#loop.failure) {
+          await this.#loop.request({ op: "closeCallback", callback: this.#id });
+        }
+      } finally {
+        this.#loop.callbacks.delete(this.#id);
+        this.#forget();
+      }
+    })());
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** @internal Runs the handler for one invocation. */
+  _handle(args: unknown[]): MessageResult | Promise<MessageResult> {
+    return runHandler(() => this.#handler(...args), this.#onError);
+  }
+
+  /** @internal Reports an error about this callback's invocations. */
+  _report(error: unknown): void {
+    this.#onError(error);
   }
 }

@@ -46,6 +46,12 @@ export const user32 = new NativeLibrary(
       returns: "isize",
       callsBack: true,
     },
+    // LRESULT CallWindowProcW(WNDPROC, HWND, UINT, WPARAM, LPARAM): calls the procedure on this thread
+    CallWindowProcW: {
+      args: ["pointer", "pointer", "u32", "usize", "isize"],
+      returns: "isize",
+      callsBack: true,
+    },
     IsWindow: { args: ["pointer"], returns: "i32" }, // BOOL IsWindow(HWND)
     // HWND FindWindowExW(HWND parent, HWND childAfter, LPCWSTR class, LPCWSTR title)
     FindWindowExW: { args: ["pointer", "pointer", "buffer", "buffer"], returns: "pointer" },

@@ -2,7 +2,7 @@ import { expect, it } from "vitest";
 import { inCells, runScenario, WINDOWS_CELLS } from "./_driver.ts";
 
 inCells(WINDOWS_CELLS, (cell) => {
-  it("message loop: sent messages get answers computed in JS (sync, async, concurrent), a never-answering handler is cut off while timers tick, posted messages arrive in order, idle ~0 % CPU, the last close leaves no thread, window or class and the process exits by itself", async () => {
+  it("message loop: sent messages get answers computed in JS (sync, async, concurrent), a never-answering handler is cut off while timers tick, posted messages arrive in order, native callbacks made on the loop thread are answered in JS, handlers run native calls on the loop thread (and nested hand-offs) while their message is held, close() while a handler holds a message or call answers 0 at once, idle ~0 % CPU, the last close leaves no thread, window or class and the process exits by itself", async () => {
     const run = await runScenario(cell, "test/scenarios/message_loop.ts");
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
@@ -23,6 +23,18 @@ inCells(WINDOWS_CELLS, (cell) => {
       posted_in_order: ["1", "2", "3"],
       same_thread: true,
       first_still_answers: "9",
+      window_runs_calls_while_held: true,
+      callback_answer: "17",
+      callback_runs_calls_while_held: "1042",
+      window_made_while_held: true,
+      callback_closed_by_itself: "7",
+      callback_error: "callback failed",
+      callback_thrown: "0",
+      callback_closed_while_held: { result: "0", early: true },
+      window_closed_while_held: { ok: true, result: "0", early: true },
+      callback_f64: "TypeError",
+      loop_call_after_close: "ClosedError",
+      first_answers_after_callbacks: "11",
       empty_class: "TypeError",
       bad_timeout: "RangeError",
       close_idempotent: true,

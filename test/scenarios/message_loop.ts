@@ -3,11 +3,19 @@
 // messages reach their handler, a handler that never answers is cut off by
 // the reply timeout, timers tick meanwhile, an idle window costs ~0 % CPU,
 // and the last close leaves no thread, window or class: the process then
-// exits on its own (no process.exit here).
+// exits on its own (no process.exit here). Native callbacks made on the loop
+// thread are handled here too, and a handler may run native calls on the
+// loop thread (commands) while the loop waits for its answer; closing a
+// window or callback whose handler holds a message answers it 0 at once.
 import process from "node:process";
 import { encodeWide, NativeMemory } from "../../lib/ffi/mod.ts";
 import { kernel32 } from "../../lib/win32/kernel32.ts";
-import { messageLoopRunning, MessageWindow } from "../../lib/win32/message_loop.ts";
+import {
+  type LoopCallback,
+  MessageLoop,
+  messageLoopRunning,
+  MessageWindow,
+} from "../../lib/win32/message_loop.ts";
 import { user32 } from "../../lib/win32/user32.ts";
 import { report } from "./_peers.ts";
 
@@ -16,6 +24,16 @@ const HWND_MESSAGE = 0xfffffffffffffffdn;
 const SMTO_ABORTIFHUNG = 0x2;
 const className = `ipckit.LoopTest.${process.pid}`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const errorName = (fn: () => unknown) => {
+  try {
+    fn();
+    return "none";
+  } catch (error) {
+    return (error as Error).name;
+  }
+};
+const rejectionName = (promise: Promise<unknown>) =>
+  promise.then(() => "none", (error) => (error as Error).name);
 
 /** SendMessageTimeoutW from a thread of the blocking-call pool (the JS thread stays free). */
 async function sendFromOtherThread(hwnd: bigint, message: number, wParam: bigint, timeout = 5000) {
@@ -53,6 +71,8 @@ const window = await MessageWindow.create({
     [WM_USER + 4]: () => {
       throw new Error("handler failed");
     },
+    // Native calls on the loop thread while it waits for this very answer.
+    [WM_USER + 5]: async () => BigInt(await window.call(kernel32, "GetCurrentThreadId")),
   },
   posted: [WM_USER + 3],
   replyTimeout: 400,
@@ -106,6 +126,105 @@ report("same_thread", (await second.call(kernel32, "GetCurrentThreadId")) === lo
 await second.close();
 report("first_still_answers", String((await sendFromOtherThread(window.hwnd, WM_USER, 4n)).result));
 
+report(
+  "window_runs_calls_while_held",
+  (await sendFromOtherThread(window.hwnd, WM_USER + 5, 0n)).result === BigInt(loopThread),
+);
+
+// Native callbacks made on the loop thread; CallWindowProcW calls one there.
+const WNDPROC = { args: ["pointer", "u32", "usize", "isize"], returns: "isize" } as const;
+const loop = MessageLoop.open();
+const callThrough = (made: LoopCallback, wParam: bigint, lParam = 0n): Promise<bigint> =>
+  loop.call(user32, "CallWindowProcW", made.pointer, 0n, WM_USER, wParam, lParam);
+const tripled = await loop.callback(
+  WNDPROC,
+  (_hwnd: bigint, _message: number, wParam: bigint, lParam: bigint) => wParam * 3n + lParam,
+);
+report("callback_answer", String(await callThrough(tripled, 5n, 2n)));
+// While an invocation is held, its handler runs native calls on the loop
+// thread, creates a window there and calls another callback (nested).
+const inner = await loop.callback(WNDPROC, async (_h: bigint, _m: number, wParam: bigint) => {
+  await sleep(10);
+  return wParam + 1n;
+});
+let madeWhileHeld: MessageWindow | undefined;
+const outer = await loop.callback(WNDPROC, async (_h: bigint, _m: number, wParam: bigint) => {
+  const threadId: number = await loop.call(kernel32, "GetCurrentThreadId");
+  madeWhileHeld = await MessageWindow.create({ className, title: "made while held", handlers: {} });
+  const nested: bigint = await callThrough(inner, wParam);
+  return (threadId === loopThread ? 1000n : 0n) + nested;
+});
+report("callback_runs_calls_while_held", String(await callThrough(outer, 41n)));
+report("window_made_while_held", madeWhileHeld !== undefined);
+await madeWhileHeld?.close();
+// A callback closed by its own handler is freed only after it has returned.
+let selfClosed: Promise<void> | undefined;
+const selfClosing: LoopCallback = await loop.callback(WNDPROC, () => {
+  selfClosed = selfClosing.close();
+  return 7n;
+});
+report("callback_closed_by_itself", String(await callThrough(selfClosing, 0n)));
+await selfClosed;
+report(
+  "callback_thrown",
+  String(
+    await callThrough(
+      await loop.callback(WNDPROC, () => {
+        throw new Error("callback failed");
+      }, { onError: (error) => report("callback_error", (error as Error).message) }),
+      0n,
+    ),
+  ),
+);
+// close() while a handler holds an invocation, and a message: answered 0 at
+// once, long before the reply timeout.
+let heldEntered!: () => void;
+const held = await loop.callback(
+  WNDPROC,
+  () => {
+    heldEntered();
+    return new Promise<never>(() => {});
+  },
+  { replyTimeout: 60_000 },
+);
+const heldStarted = Date.now();
+const heldCall = callThrough(held, 0n);
+await new Promise<void>((resolve) => (heldEntered = resolve));
+await held.close();
+report("callback_closed_while_held", {
+  result: String(await heldCall),
+  early: Date.now() - heldStarted < 30_000,
+});
+let holderEntered!: () => void;
+const holder = await MessageWindow.create({
+  className,
+  title: "holder",
+  handlers: {
+    [WM_USER]: () => {
+      holderEntered();
+      return new Promise<never>(() => {});
+    },
+  },
+  replyTimeout: 60_000,
+});
+const holderStarted = Date.now();
+const heldSend = sendFromOtherThread(holder.hwnd, WM_USER, 0n, 60_000);
+await new Promise<void>((resolve) => (holderEntered = resolve));
+await holder.close();
+const heldSent = await heldSend;
+report("window_closed_while_held", {
+  ok: heldSent.ok,
+  result: String(heldSent.result),
+  early: Date.now() - holderStarted < 30_000,
+});
+report("callback_f64", await rejectionName(loop.callback({ args: [], returns: "f64" }, () => 0)));
+await loop.close();
+report("loop_call_after_close", await rejectionName(loop.call(kernel32, "GetCurrentThreadId")));
+report(
+  "first_answers_after_callbacks",
+  String((await sendFromOtherThread(window.hwnd, WM_USER, 5n)).result),
+);
+
 // Idle: one open window, the loop parked in GetMessageW.
 await sleep(500);
 const before = process.cpuUsage();
@@ -118,16 +237,6 @@ report(
 );
 
 // Bad input and closed objects.
-const errorName = (fn: () => unknown) => {
-  try {
-    fn();
-    return "none";
-  } catch (error) {
-    return (error as Error).name;
-  }
-};
-const rejectionName = (promise: Promise<unknown>) =>
-  promise.then(() => "none", (error) => (error as Error).name);
 report("empty_class", await rejectionName(MessageWindow.create({ className: "", handlers: {} })));
 report(
   "bad_timeout",
