@@ -22,6 +22,8 @@ inCells(WINDOWS_CELLS, (cell) => {
       function_arg: { error: "TypeError" },
       symbol_arg: { error: "TypeError" },
       object_arg: { error: "TypeError" },
+      put_without_value: { error: "TypeError" },
+      named_unknown: { error: "ComError", code: "DISP_E_UNKNOWNNAME" },
       duplicate_key: { error: "ComError" },
       released: { error: "ClosedError" },
       released_iterate: { error: "ClosedError" },

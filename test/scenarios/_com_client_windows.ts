@@ -101,6 +101,8 @@ import { attempt, show } from "./_com_values.ts";
   report("function_arg", attempt(() => dict.call("Add", "f", () => 1)));
   report("symbol_arg", attempt(() => dict.call("Add", Symbol("s"), 1)));
   report("object_arg", attempt(() => dict.call("Add", "o", { a: 1 })));
+  report("put_without_value", attempt(() => dict.invoke("Item", { kind: "put" })));
+  report("named_unknown", attempt(() => dict.invoke("Add", { args: ["k"], named: { Nope: 1 } })));
   report("duplicate_key", attempt(() => dict.call("Add", "a", 2)));
   const released = ComObject.create({ name: "Scripting.Dictionary" });
   released.close();
