@@ -153,7 +153,7 @@ export function decodeSockaddr(bytes: Uint8Array, length: number, af: Families):
  * @param call Fills `bytes` and `length` (socklen_t in, bytes written out).
  * @param af The OS's AF_* values.
  * @returns The address.
- * @example
+ * @example Decoding what a getsockname wrote
  * ```ts
  * import { readSockaddr } from "./_socket_common.ts";
  * const address = readSockaddr((bytes, length) => {
@@ -179,7 +179,7 @@ export function readSockaddr(
  *
  * @param settings The sizes, each possibly undefined.
  * @param set Sets one SOL_SOCKET int option: "SNDBUF" or "RCVBUF".
- * @example
+ * @example Only the sizes asked for are set
  * ```ts
  * import { applyBuffers } from "./_socket_common.ts";
  * applyBuffers({ sendBufferSize: 65536, receiveBufferSize: undefined }, (option, value) => {
