@@ -5,6 +5,7 @@
  * @module
  */
 import process from "node:process";
+import { readFileSync } from "node:fs";
 import { Channel, type ChannelReader, type ChannelWriter } from "../channel.ts";
 import {
   CopyData,
@@ -238,7 +239,8 @@ export class AttachedTopology implements AsyncDisposable {
     role: string,
   ): { endpoint: ContractEndpoint; definition: ServiceDefinition<M> } {
     const endpoint = this.#expect(name, "service", [role]);
-    const schema = JSON.parse(String(endpoint.options["schema"])) as RpcSchema;
+    const file = String(endpoint.options["schema_file"]);
+    const schema = JSON.parse(readFileSync(file, "utf8")) as RpcSchema;
     return { endpoint, definition: { service: name, schema } };
   }
 
