@@ -100,3 +100,4 @@ export * from "./lib/socket.ts";
 export * from "./lib/rpc.ts";
 export * from "./lib/clipboard.ts";
 export * from "./lib/dde.ts";
+export * from "./lib/com.ts";

@@ -84,6 +84,7 @@ export const CODES = {
   W002: "unused endpoint",
   W003: "process with no flows",
   W004: "unused parameter",
+  W005: "Unix socket on windows",
 } as const;
 
 /** A known diagnostic code. */
@@ -524,6 +525,15 @@ export const diag = {
       `parameter ${quote(name)} is never used`,
       { span, message: "declared here" },
       "remove it, or use it in a value",
+    );
+  },
+  /** W005 */
+  unixOnWindows(span: Span, name: string) {
+    return make(
+      "W005",
+      `unix ${quote(name)} needs AF_UNIX in Winsock`,
+      { span, message: "Windows 10 1803 and later; not Wine" },
+      "where Winsock has no AF_UNIX, `ipckit run` stops with UnsupportedPlatformError; use `tcp` on 127.0.0.1, or guard this endpoint with `when linux`",
     );
   },
 };

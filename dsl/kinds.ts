@@ -315,6 +315,33 @@ export const KINDS: Readonly<Record<string, KindSpec>> = {
     },
     graph: { dot: "ellipse", mermaid: ["([", "])"] },
   },
+  unix: {
+    doc:
+      "a Unix stream socket (a path): Linux, and Windows where Winsock has AF_UNIX (Windows 10 1803 and later)",
+    platforms: ["windows", "linux"],
+    portable: "tcp",
+    flow: "stream",
+    writers: { min: 1 },
+    readers: { min: 1 },
+    serverInstances: { fixed: 1 },
+    options: {
+      path: {
+        type: "string",
+        nonEmpty: true,
+        doc:
+          "the socket file; by default `<name>.sock` beside the pipes (Linux) or in %TEMP% (Windows)",
+      },
+      server: { type: "process", doc: "the listening process; by default the reading side" },
+      bind: {
+        type: "enum",
+        values: ["supervisor", "server"],
+        default: "supervisor",
+        doc:
+          "who binds the socket: the supervisor (held across restarts, handed over as LISTEN_FDS / IPCKIT_SOCKETS) or the serving process itself",
+      },
+    },
+    graph: { dot: "ellipse", mermaid: ["([", "])"] },
+  },
   service: {
     doc: "an RPC service: typed methods called over a message-mode named pipe",
     platforms: ["windows", "linux"],

@@ -150,7 +150,7 @@ export class AttachedTopology implements AsyncDisposable {
       mode: endpoint.options["mode"] === "message" ? "message" as const : "byte" as const,
       ...(instances > 0 ? { instances } : {}),
     };
-    // The supervisor holds the pipe's socket on Linux and hands it over under the pipe's name.
+    // The supervisor holds the pipe and hands it over under the pipe's name (NamedPipe.hold).
     const handedOver = Socket.inherited().some((s) => s.name === endpoint.name);
     const server = handedOver
       ? NamedPipe.adopt(endpoint.name, options)
@@ -428,6 +428,23 @@ export class AttachedTopology implements AsyncDisposable {
           port: Number(endpoint.options["port"]),
         }),
       );
+    }
+    return this.#own(Socket.adopt({ name }));
+  }
+
+  /**
+   * The listening socket of a unix endpoint this process serves: the one the
+   * supervisor bound and handed over (`bind = supervisor`, the default), or
+   * a new one on the endpoint's path (`bind = server`). Its clients connect
+   * with `Socket.connect({ path: topology.endpoint(name).options.path })`.
+   *
+   * @param name The endpoint's topology name.
+   * @returns The listener.
+   */
+  async unixListener(name: string): Promise<SocketListener> {
+    const endpoint = this.#expect(name, "unix", ["server"]);
+    if (endpoint.options["bind"] === "server") {
+      return this.#own(await Socket.listen({ path: String(endpoint.options["path"]) }));
     }
     return this.#own(Socket.adopt({ name }));
   }
