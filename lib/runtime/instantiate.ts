@@ -17,6 +17,7 @@ import process from "node:process";
 import { dirname, join, resolve } from "node:path";
 import { Channel } from "../channel.ts";
 import { CopyData } from "../copydata.ts";
+import { DdeServer } from "../dde.ts";
 import { Mailslot } from "../mailslot.ts";
 import { type HeldSocket, Socket } from "../socket.ts";
 import { type HeldPipe, NamedPipe, type NamedPipeServer, type PipeConnection } from "../pipe.ts";
@@ -152,6 +153,7 @@ export async function instantiate(plan: Plan): Promise<Instantiated> {
           }
           if (endpoint.kind === "mailslot") Mailslot.reclaim(endpoint.libName);
           if (endpoint.kind === "copydata") CopyData.reclaim(endpoint.libName);
+          if (endpoint.kind === "dde") DdeServer.reclaim(endpoint.libName);
           // A unix socket's file, left by a killed server that bound it itself (bind = server).
           if (endpoint.kind === "unix" && platform === "linux") {
             NamedPipe.reclaim(String(options.get(endpoint.name)?.["path"]));
@@ -247,6 +249,9 @@ async function create(
       return Mailslot.path(name);
     case "copydata":
       return CopyData.osName(name);
+    case "dde":
+      // The serving process registers the service; a name of the DDE namespace, not a kernel object.
+      return DdeServer.osName(name);
     case "unix": {
       const path = resolved["path"] === undefined ? unixPath(name) : String(resolved["path"]);
       resolved["path"] = path;
