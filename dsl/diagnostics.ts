@@ -288,7 +288,9 @@ export const diag = {
       "E045",
       `${kind} ${quote(name)} has more than one writer`,
       { span, message: "another writer here" },
-      `a ${kind} has exactly one writing process (a restarted writer takes its place); give the other writer its own ${kind}`,
+      kind === "dde"
+        ? "a dde endpoint has exactly one serving process, on the `from` side of its flows (its clients are on the `to` side); give another server its own dde endpoint"
+        : `a ${kind} has exactly one writing process (a restarted writer takes its place); give the other writer its own ${kind}`,
       [{ span: first, message: "first writer here" }],
     );
   },

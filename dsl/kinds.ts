@@ -65,6 +65,8 @@ export interface KindSpec {
   /** Limits on distinct processes per side; `max` 1 means a single reader etc. */
   readers?: { min?: number; max?: number };
   writers?: { min?: number; max?: number };
+  /** For `data` kinds whose one writer serves its readers (dde): the writer starts first. */
+  writerServes?: boolean;
   /** For `stream` kinds: how many server instances exist (`instances` option, or a fixed 1). */
   serverInstances?: { option: string } | { fixed: number };
   options: Readonly<Record<string, OptionSpec>>;
@@ -287,6 +289,24 @@ export const KINDS: Readonly<Record<string, KindSpec>> = {
       },
     },
     graph: { dot: "note", mermaid: ["[/", "\\]"] },
+  },
+  dde: {
+    doc:
+      "Dynamic Data Exchange: one serving process offers a service whose items its clients request, poke, execute and follow in advise loops",
+    platforms: ["windows", "linux"],
+    flow: "data",
+    writers: { min: 1, max: 1 },
+    readers: { min: 1 },
+    writerServes: true,
+    options: {
+      service_name: {
+        type: "string",
+        nonEmpty: true,
+        doc:
+          "the DDE service name other programs connect to, e.g. 'Quotes'; by default `<topology>.<endpoint>`",
+      },
+    },
+    graph: { dot: "house", mermaid: ["[\\", "/]"] },
   },
   tcp: {
     doc: "a TCP socket",

@@ -5,6 +5,7 @@
  * @module
  */
 import process from "node:process";
+import { readFileSync } from "node:fs";
 import { Channel, type ChannelReader, type ChannelWriter } from "../channel.ts";
 import {
   CopyData,
@@ -12,6 +13,7 @@ import {
   type CopyDataReceiver,
   type CopyDataSender,
 } from "../copydata.ts";
+import { DdeClient, DdeServer, type DdeTopicHandlers } from "../dde.ts";
 import { Mailslot, type MailslotWriter } from "../mailslot.ts";
 import { NamedPipe, type NamedPipeServer, type PipeConnection } from "../pipe.ts";
 import {
@@ -238,7 +240,8 @@ export class AttachedTopology implements AsyncDisposable {
     role: string,
   ): { endpoint: ContractEndpoint; definition: ServiceDefinition<M> } {
     const endpoint = this.#expect(name, "service", [role]);
-    const schema = JSON.parse(String(endpoint.options["schema"])) as RpcSchema;
+    const file = String(endpoint.options["schema_file"]);
+    const schema = JSON.parse(readFileSync(file, "utf8")) as RpcSchema;
     return { endpoint, definition: { service: name, schema } };
   }
 
@@ -388,6 +391,58 @@ export class AttachedTopology implements AsyncDisposable {
     const sender = await CopyData.connect({ name: endpoint.name, timeout });
     this.#owned.push(sender);
     return sender;
+  }
+
+  /**
+   * Serves the dde endpoint this process is the server of (the `from` side
+   * of its flows), under its service name.
+   *
+   * @param name The endpoint's topology name.
+   * @param topics The topics on offer, each with its handlers.
+   * @returns The server; closed with the topology object.
+   * @example A quote server
+   * ```ts
+   * import { attach } from "./attach.ts";
+   * await using t = await attach();
+   * const quotes = await t.ddeServer("quotes", { prices: { request: () => "1.0842" } });
+   * await t.ready();
+   * await quotes.post("prices", "EURUSD");
+   * ```
+   */
+  async ddeServer(
+    name: string,
+    topics: Readonly<Record<string, DdeTopicHandlers>>,
+  ): Promise<DdeServer> {
+    const endpoint = this.#expect(name, "dde", ["writer"]);
+    return this.#own(await DdeServer.serve({ service: endpoint.name, topics }));
+  }
+
+  /**
+   * Opens a conversation with the server of a dde endpoint this process is
+   * a client of (the `to` side of its flows).
+   *
+   * @param name The endpoint's topology name.
+   * @param topic The topic to open.
+   * @param options `timeout` (ms to wait for the server, default 10 000), `signal`.
+   * @returns The conversation; closed with the topology object.
+   * @example Following a price
+   * ```ts
+   * import { attach } from "./attach.ts";
+   * await using t = await attach();
+   * const prices = await t.ddeClient("quotes", "prices");
+   * for await (const { data } of prices.advise("EURUSD")) console.log(data);
+   * ```
+   */
+  async ddeClient(name: string, topic: string, options: WaitOptions = {}): Promise<DdeClient> {
+    const endpoint = this.#expect(name, "dde", ["reader"]);
+    return this.#own(
+      await DdeClient.connect({
+        service: endpoint.name,
+        topic,
+        timeout: options.timeout ?? 10_000,
+        ...(options.signal ? { signal: options.signal } : {}),
+      }),
+    );
   }
 
   /**

@@ -10,13 +10,14 @@
  *
  * @module
  */
-import { closeSync, fstatSync, ftruncateSync, openSync } from "node:fs";
+import { closeSync, fstatSync, ftruncateSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createServer } from "node:net";
 import process from "node:process";
-import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { Channel } from "../channel.ts";
 import { CopyData } from "../copydata.ts";
+import { DdeServer } from "../dde.ts";
 import { Mailslot } from "../mailslot.ts";
 import { type HeldSocket, Socket } from "../socket.ts";
 import { type HeldPipe, NamedPipe, type NamedPipeServer, type PipeConnection } from "../pipe.ts";
@@ -152,6 +153,7 @@ export async function instantiate(plan: Plan): Promise<Instantiated> {
           }
           if (endpoint.kind === "mailslot") Mailslot.reclaim(endpoint.libName);
           if (endpoint.kind === "copydata") CopyData.reclaim(endpoint.libName);
+          if (endpoint.kind === "dde") DdeServer.reclaim(endpoint.libName);
           // A unix socket's file, left by a killed server that bound it itself (bind = server).
           if (endpoint.kind === "unix" && platform === "linux") {
             NamedPipe.reclaim(String(options.get(endpoint.name)?.["path"]));
@@ -234,14 +236,22 @@ async function create(
       sockets.set(endpoint.name, pipe);
       return NamedPipe.path(name);
     }
-    case "service":
-      // The serving process makes the pipe; every participant gets the declarations.
-      resolved["schema"] = JSON.stringify(schema);
+    case "service": {
+      // The serving process makes the pipe; every participant reads the declarations from a
+      // file held for the run (in the environment they would hit Windows' 32 KiB variable limit).
+      const file = join(tmpdir(), `ipckit-${process.pid}-${name}.schema.json`);
+      writeFileSync(file, JSON.stringify(schema));
+      held.push({ [Symbol.dispose]: () => rmSync(file, { force: true }) });
+      resolved["schema_file"] = file;
       return NamedPipe.path(name);
+    }
     case "mailslot":
       return Mailslot.path(name);
     case "copydata":
       return CopyData.osName(name);
+    case "dde":
+      // The serving process registers the service; a name of the DDE namespace, not a kernel object.
+      return DdeServer.osName(name);
     case "unix": {
       const path = resolved["path"] === undefined ? unixPath(name) : String(resolved["path"]);
       resolved["path"] = path;

@@ -1,5 +1,5 @@
 // After a run: checks that nothing of the named topology objects remains.
-// Usage: leftovers.ts kind:name ... (kinds: shm, mutex, event, semaphore, pipe, mailslot, copydata;
+// Usage: leftovers.ts kind:name ... (kinds: shm, mutex, event, semaphore, pipe, mailslot, copydata, dde;
 // unix:<socket path>, reported under the file's name)
 // Prints `gone.<kind>.<name>=true|"<what was found>"` per object.
 import process from "node:process";
@@ -7,6 +7,8 @@ import { existsSync, readdirSync } from "node:fs";
 import { basename } from "node:path";
 import {
   CopyData,
+  DdeClient,
+  DdeServer,
   Event,
   Mailslot,
   Mutex,
@@ -57,6 +59,15 @@ for (const spec of process.argv.slice(2)) {
         } else {
           await (await CopyData.connect({ name })).close();
           verdict = "copydata receiver still listens";
+        }
+        break;
+      }
+      case "dde": {
+        const path = DdeServer.osName(name);
+        if (process.platform !== "win32" && existsSync(path)) {
+          verdict = `socket file ${path} exists`;
+        } else if ((await DdeClient.list({ service: name })).length > 0) {
+          verdict = "dde service still offered";
         }
         break;
       }
