@@ -4,17 +4,20 @@
  * process reattaches to the same shared memory and synchronization objects.
  * TCP and UDP sockets are bound here too (unless `bind = server`) and
  * handed to their serving process at each start, so a restart refuses no
- * connection. Pipes and mailslots are created by their serving process (the
- * plan starts it first) and named by the supervisor.
+ * connection; pipe names are held here the same way (NamedPipe.hold).
+ * Mailslots are created by their serving process (the plan starts it first)
+ * and named by the supervisor.
  *
  * @module
  */
-import { closeSync, fstatSync, ftruncateSync, openSync } from "node:fs";
+import { closeSync, fstatSync, ftruncateSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createServer } from "node:net";
 import process from "node:process";
-import { resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { Channel } from "../channel.ts";
 import { CopyData } from "../copydata.ts";
+import { DdeServer } from "../dde.ts";
 import { Mailslot } from "../mailslot.ts";
 import { type HeldSocket, Socket } from "../socket.ts";
 import { type HeldPipe, NamedPipe, type NamedPipeServer, type PipeConnection } from "../pipe.ts";
@@ -150,6 +153,11 @@ export async function instantiate(plan: Plan): Promise<Instantiated> {
           }
           if (endpoint.kind === "mailslot") Mailslot.reclaim(endpoint.libName);
           if (endpoint.kind === "copydata") CopyData.reclaim(endpoint.libName);
+          if (endpoint.kind === "dde") DdeServer.reclaim(endpoint.libName);
+          // A unix socket's file, left by a killed server that bound it itself (bind = server).
+          if (endpoint.kind === "unix" && platform === "linux") {
+            NamedPipe.reclaim(String(options.get(endpoint.name)?.["path"]));
+          }
         }),
       ], `the endpoints of '${plan.topology.name}'`);
     },
@@ -218,26 +226,43 @@ async function create(
       return event.osName;
     }
     case "pipe": {
-      // Linux: the supervisor binds the pipe's socket and hands it to each run of the server,
-      // so clients that connect during a restart wait in its backlog. Windows cannot pass a
-      // pipe instance on (see NamedPipe.hold): there the server creates the pipe.
-      if (platform === "linux") {
-        const pipe = NamedPipe.hold(name, {
-          mode: resolved["mode"] === "message" ? "message" : "byte",
-        });
-        held.push(pipe);
-        sockets.set(endpoint.name, pipe);
-      }
+      // The supervisor holds the name for each run of the server (NamedPipe.hold), so clients
+      // that connect during a restart wait: Linux in the held socket's backlog, Windows for
+      // the next server's instance.
+      const pipe = NamedPipe.hold(name, {
+        mode: resolved["mode"] === "message" ? "message" : "byte",
+      });
+      held.push(pipe);
+      sockets.set(endpoint.name, pipe);
       return NamedPipe.path(name);
     }
-    case "service":
-      // The serving process makes the pipe; every participant gets the declarations.
-      resolved["schema"] = JSON.stringify(schema);
+    case "service": {
+      // The serving process makes the pipe; every participant reads the declarations from a
+      // file held for the run (in the environment they would hit Windows' 32 KiB variable limit).
+      const file = join(tmpdir(), `ipckit-${process.pid}-${name}.schema.json`);
+      writeFileSync(file, JSON.stringify(schema));
+      held.push({ [Symbol.dispose]: () => rmSync(file, { force: true }) });
+      resolved["schema_file"] = file;
       return NamedPipe.path(name);
+    }
     case "mailslot":
       return Mailslot.path(name);
     case "copydata":
       return CopyData.osName(name);
+    case "dde":
+      // The serving process registers the service; a name of the DDE namespace, not a kernel object.
+      return DdeServer.osName(name);
+    case "unix": {
+      const path = resolved["path"] === undefined ? unixPath(name) : String(resolved["path"]);
+      resolved["path"] = path;
+      if (resolved["bind"] !== "server") {
+        // Bound once, here, like tcp: clients wait in its backlog while the server restarts.
+        const socket = await Socket.hold({ path });
+        held.push(socket);
+        sockets.set(endpoint.name, socket);
+      }
+      return path;
+    }
     case "tcp":
     case "udp": {
       const host = String(resolved["host"]);
@@ -263,6 +288,13 @@ async function create(
         `Cannot instantiate endpoint '${endpoint.name}': kind '${endpoint.kind}' is not supported by this runtime`,
       );
   }
+}
+
+/** A unix endpoint's default socket file: beside the pipes (Linux), in %TEMP% (Windows). */
+function unixPath(name: string): string {
+  return platform === "windows"
+    ? join(tmpdir(), `${name}.sock`)
+    : join(dirname(NamedPipe.path(name)), `${name}.sock`);
 }
 
 /** A TCP port that is free on `host` right now (the OS picks it). */

@@ -6,14 +6,14 @@
  * NtReadFile/NtWriteFile, which the AFD driver serves as recv and send (what
  * ReadFile on a socket does), so streams share {@link OverlappedEndpoint}
  * with the named pipes. Sockets handed over by `ipckit run` arrive as
- * inherited handles or WSADuplicateSocketW protocol blocks
- * (`IPCKIT_SOCKETS`, docs/env-contract.md).
+ * inherited handles (`IPCKIT_SOCKETS`, docs/env-contract.md).
  *
  * @module
  */
 import { functionAt, NativeMemory } from "../ffi/mod.ts";
 import { ClosedError, NameTakenError, NotFoundError, UnsupportedPlatformError } from "../errors.ts";
 import {
+  applyBuffers,
   type BindSettings,
   type DatagramEndpoint,
   decodeSockaddr,
@@ -21,6 +21,8 @@ import {
   type Families,
   formatAddress,
   type ListenerEndpoint,
+  readSockaddr,
+  SOCKADDR_MAX,
   type SocketAddress,
   SOCKETS_ENV,
   type StreamEndpoint,
@@ -73,9 +75,6 @@ const WSAEAFNOSUPPORT = 10047;
 const ERROR_CONNECTION_REFUSED = 1225;
 /** Room AcceptEx needs per address: the largest sockaddr (sockaddr_un, 110 bytes) + 16. */
 const ACCEPT_ADDRESS_ROOM = 128 + 16;
-const SOCKADDR_MAX = 128;
-/** sizeof(WSAPROTOCOL_INFOW). */
-const PROTOCOL_INFO_SIZE = 628;
 
 const WSAID_ACCEPTEX = guid("b5367df1-cbac-11cf-95ca-00805f48a192");
 const WSAID_CONNECTEX = guid("25a207b9-ddf3-4660-8ee9-76e58c74063e");
@@ -186,23 +185,20 @@ function setInt(socket: bigint, level: number, option: number, value: number, wh
 }
 
 function nameOf(socket: bigint, peer: boolean): SocketAddress {
-  const bytes = new Uint8Array(SOCKADDR_MAX);
-  const length = new Int32Array([SOCKADDR_MAX]);
-  const call = peer ? ws2_32.symbols.getpeername : ws2_32.symbols.getsockname;
-  if (call(socket, bytes, length) !== 0) throw lastError(peer ? "getpeername" : "getsockname");
-  return decodeSockaddr(bytes, length[0]!, AF);
+  return readSockaddr((bytes, length) => {
+    const call = peer ? ws2_32.symbols.getpeername : ws2_32.symbols.getsockname;
+    if (call(socket, bytes, length) !== 0) throw lastError(peer ? "getpeername" : "getsockname");
+  }, AF);
 }
 
-function applyBuffers(
+function setBuffers(
   socket: bigint,
   settings: Pick<BindSettings, "sendBufferSize" | "receiveBufferSize">,
-) {
-  if (settings.sendBufferSize !== undefined) {
-    setInt(socket, SOL_SOCKET, SO.SNDBUF, settings.sendBufferSize, "SO_SNDBUF");
-  }
-  if (settings.receiveBufferSize !== undefined) {
-    setInt(socket, SOL_SOCKET, SO.RCVBUF, settings.receiveBufferSize, "SO_RCVBUF");
-  }
+): void {
+  applyBuffers(
+    settings,
+    (option, value) => setInt(socket, SOL_SOCKET, SO[option], value, `SO_${option}`),
+  );
 }
 
 const extensions = new Map<string, bigint>();
@@ -309,7 +305,7 @@ class WinsockStream extends OverlappedEndpoint implements StreamEndpoint {
         throw lastError("WSAIoctl(SIO_KEEPALIVE_VALS)");
       }
     }
-    applyBuffers(socket, settings);
+    setBuffers(socket, settings);
   }
 }
 
@@ -318,11 +314,26 @@ function failure(completion: Completion, syscall: string): Win32Error {
   return ntError(completion.status, syscall);
 }
 
+/**
+ * A listening socket. One bound here accepts with AcceptEx on this
+ * process's completion port. One handed over by another process (`adopted`)
+ * cannot use the port: a file object belongs to one completion port for its whole
+ * life, and the supervisor's socket outlives each server it is handed to,
+ * so the first one's port would keep it (Windows 8.1 can move it with
+ * FileReplaceCompletionInformation; Wine cannot). It accepts with a blocking
+ * accept() off the JavaScript thread, which needs no port; each accepted
+ * connection is a new socket, put on this process's port as usual.
+ */
 class WinsockListener implements ListenerEndpoint {
   #socket: bigint;
   #closed = false;
 
-  constructor(socket: bigint, readonly family: Target["family"], readonly what: string) {
+  constructor(
+    socket: bigint,
+    readonly family: Target["family"],
+    readonly what: string,
+    readonly adopted: boolean,
+  ) {
     this.#socket = socket;
   }
 
@@ -334,7 +345,31 @@ class WinsockListener implements ListenerEndpoint {
     return nameOf(this.#socket, false);
   }
 
-  async accept(): Promise<StreamEndpoint> {
+  accept(): Promise<StreamEndpoint> {
+    return this.adopted ? this.#acceptBlocking() : this.#acceptEx();
+  }
+
+  async #acceptBlocking(): Promise<StreamEndpoint> {
+    if (this.#closed) throw new ClosedError(`Cannot accept on ${this.what}: it is closed`);
+    const accepted = await ws2_32.symbols.acceptAsync(this.#socket, 0n, 0n);
+    if (this.#closed) {
+      if (accepted !== INVALID_SOCKET) closeSocket(accepted);
+      throw new ClosedError(`Cannot accept on ${this.what}: it is closed`);
+    }
+    if (accepted === INVALID_SOCKET) {
+      // The error code stayed on the pool thread that made the call.
+      throw new Error(`Cannot accept on ${this.what}: accept() failed`);
+    }
+    try {
+      associate(accepted);
+    } catch (error) {
+      closeSocket(accepted);
+      throw error;
+    }
+    return new WinsockStream(accepted, this.family, `socket from ${this.what}`);
+  }
+
+  async #acceptEx(): Promise<StreamEndpoint> {
     for (;;) {
       if (this.#closed) throw new ClosedError(`Cannot accept on ${this.what}: it is closed`);
       const listen = this.#socket;
@@ -420,13 +455,13 @@ export function listenStream(
   if (target.family === "unix") requireUnixSockets(target.path);
   const socket = openSocket(target.family, SOCK_STREAM, held);
   try {
-    applyBuffers(socket, settings);
+    setBuffers(socket, settings);
     bindTo(socket, target, settings);
     if (ws2_32.symbols.listen(socket, settings.backlog) !== 0) throw lastError("listen");
     const where = target.family === "unix"
       ? `'${target.path}'`
       : formatAddress(nameOf(socket, false));
-    return new WinsockListener(socket, target.family, `socket ${where}`);
+    return new WinsockListener(socket, target.family, `socket ${where}`, false);
   } catch (error) {
     closeSocket(socket);
     throw error;
@@ -667,7 +702,7 @@ export function bindDatagram(
 ): DatagramEndpoint {
   const socket = openSocket(target.family, SOCK_DGRAM, held);
   try {
-    applyBuffers(socket, settings);
+    setBuffers(socket, settings);
     bindTo(socket, target, settings);
     ignorePortUnreachable(socket);
     return new WinsockDatagram(socket, `datagram socket ${formatAddress(nameOf(socket, false))}`);
@@ -704,8 +739,9 @@ let inherited: Inherited[] | undefined;
 /**
  * The sockets handed to this process in `IPCKIT_SOCKETS`: a comma-separated
  * list of `name=<type>:<handle>` (type `stream` for a listening socket or
- * `datagram`; handle an inherited socket handle in decimal, or `wsapi<hex>`,
- * a WSAPROTOCOL_INFOW from WSADuplicateSocketW).
+ * `datagram`; handle an inherited socket handle in decimal), and
+ * `name=pipe:held` for a named pipe held for this process (joined by name,
+ * no handle).
  *
  * @param env The environment.
  * @returns Each socket with its kind.
@@ -726,62 +762,17 @@ export function inheritedSockets(env: Record<string, string | undefined>): Inher
     }
     const name = entry.slice(0, at);
     const [type, value] = entry.slice(at + 1).split(":") as [string, string | undefined];
+    if (type === "pipe" && value === "held") return { name, handle: 0n, kind: "other" as const };
     if ((type !== "stream" && type !== "datagram") || value === undefined) {
       throw new TypeError(
-        `Cannot adopt socket '${name}': '${entry}' in ${SOCKETS_ENV} is not name=stream:<handle> or name=datagram:<handle>`,
+        `Cannot adopt socket '${name}': '${entry}' in ${SOCKETS_ENV} is not name=stream:<handle>, name=datagram:<handle> or name=pipe:held`,
       );
     }
-    const handle = value.startsWith("wsapi")
-      ? fromProtocolInfo(name, value.slice(5))
-      : BigInt(value);
+    const handle = BigInt(value);
     // The type travels with the handle: Wine's getsockopt does not know a socket this process
     // inherited (WSAENOTSOCK), so it cannot be asked.
     return { name, handle, kind: type === "stream" ? "listener" as const : "datagram" as const };
   }));
-}
-
-function fromProtocolInfo(name: string, hex: string): bigint {
-  startup();
-  if (hex.length !== PROTOCOL_INFO_SIZE * 2) {
-    throw new TypeError(
-      `Cannot adopt socket '${name}': its protocol block is not ${PROTOCOL_INFO_SIZE} bytes`,
-    );
-  }
-  const info = new Uint8Array(PROTOCOL_INFO_SIZE);
-  for (let i = 0; i < info.length; i++) info[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  const FROM_PROTOCOL_INFO = -1;
-  const socket = ws2_32.symbols.WSASocketW(
-    FROM_PROTOCOL_INFO,
-    FROM_PROTOCOL_INFO,
-    FROM_PROTOCOL_INFO,
-    info,
-    0,
-    WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT,
-  );
-  if (socket === INVALID_SOCKET) throw lastError("WSASocketW(FROM_PROTOCOL_INFO)");
-  return socket;
-}
-
-/**
- * A WSAPROTOCOL_INFOW for `pid` to open `socket` with (WSADuplicateSocketW),
- * in the hex form `IPCKIT_SOCKETS` takes after `wsapi`.
- *
- * @param socket The socket.
- * @param pid The process that will open it.
- * @returns The hex text.
- * @example
- * ```ts
- * import { duplicateFor } from "./net.ts";
- * // env.IPCKIT_SOCKETS = `web=stream:wsapi${duplicateFor(listener.rawHandle(), child.pid)}`;
- * ```
- */
-export function duplicateFor(socket: bigint, pid: number): string {
-  startup();
-  const info = new Uint8Array(PROTOCOL_INFO_SIZE);
-  if (ws2_32.symbols.WSADuplicateSocketW(socket, pid, info) !== 0) {
-    throw lastError("WSADuplicateSocketW");
-  }
-  return Array.from(info, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 function familyOf(socket: bigint): Target["family"] {
@@ -789,59 +780,7 @@ function familyOf(socket: bigint): Target["family"] {
 }
 
 /**
- * A listening socket handed over by another process. A file object belongs
- * to one completion port for its whole life, and the supervisor's socket
- * outlives each server it is handed to: the first one's port would keep it
- * (Windows 8.1 can move it with FileReplaceCompletionInformation; Wine
- * cannot). So accepting is a blocking accept() off the JavaScript thread,
- * which needs no port; each accepted connection is a new socket, associated
- * with this process's port as usual.
- */
-class AdoptedListener implements ListenerEndpoint {
-  #socket: bigint;
-  #closed = false;
-
-  constructor(socket: bigint, readonly family: Target["family"], readonly what: string) {
-    this.#socket = socket;
-  }
-
-  get handle(): bigint {
-    return this.#socket;
-  }
-
-  address(): SocketAddress {
-    return nameOf(this.#socket, false);
-  }
-
-  async accept(): Promise<StreamEndpoint> {
-    if (this.#closed) throw new ClosedError(`Cannot accept on ${this.what}: it is closed`);
-    const accepted = await ws2_32.symbols.acceptAsync(this.#socket, 0n, 0n);
-    if (this.#closed) {
-      if (accepted !== INVALID_SOCKET) closeSocket(accepted);
-      throw new ClosedError(`Cannot accept on ${this.what}: it is closed`);
-    }
-    if (accepted === INVALID_SOCKET) {
-      // The error code stayed on the pool thread that made the call.
-      throw new Error(`Cannot accept on ${this.what}: accept() failed`);
-    }
-    try {
-      associate(accepted);
-    } catch (error) {
-      closeSocket(accepted);
-      throw error;
-    }
-    return new WinsockStream(accepted, this.family, `socket from ${this.what}`);
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    closeSocket(this.#socket); // ends a pending accept()
-  }
-}
-
-/**
- * Adopts a handed-over listening socket (see {@link AdoptedListener}).
+ * Adopts a handed-over listening socket (accepting off the JavaScript thread, see WinsockListener).
  *
  * @param socket The socket handle.
  * @param label Its name, for messages.
@@ -854,7 +793,7 @@ class AdoptedListener implements ListenerEndpoint {
  */
 export function adoptListener(socket: bigint, label: string): ListenerEndpoint {
   startup();
-  return new AdoptedListener(socket, familyOf(socket), `inherited socket '${label}'`);
+  return new WinsockListener(socket, familyOf(socket), `inherited socket '${label}'`, true);
 }
 
 /**

@@ -10,10 +10,11 @@ const CORPUS = [
 ];
 
 describe("example corpus", () => {
-  it("contains the nine documented examples", () => {
+  it("contains the ten documented examples", () => {
     expect(ipcFiles("examples").map((f) => f.split("/").pop())).toEqual([
       "channel_fanout.ipc",
       "copydata.ipc",
+      "dde_quotes.ipc",
       "hello.ipc",
       "mailslot_log.ipc",
       "rpc_calc.ipc",
