@@ -493,6 +493,13 @@ export class AttachedTopology implements AsyncDisposable {
    *
    * @param name The endpoint's topology name.
    * @returns The listener.
+   * @example Answering each client once
+   * ```ts
+   * import { attach } from "./attach.ts";
+   * await using topology = await attach();
+   * const server = await topology.unixListener("control");
+   * for await (const conn of server) await conn.write("hello").then(() => conn.close());
+   * ```
    */
   async unixListener(name: string): Promise<SocketListener> {
     const endpoint = this.#expect(name, "unix", ["server"]);
