@@ -34,7 +34,15 @@ const target = {
     return value;
   },
   kind(value: unknown) {
-    return value === null ? "null" : value instanceof Date ? "date" : value instanceof Uint8Array ? "bytes" : Array.isArray(value) ? "array" : typeof value;
+    return value === null
+      ? "null"
+      : value instanceof Date
+      ? "date"
+      : value instanceof Uint8Array
+      ? "bytes"
+      : Array.isArray(value)
+      ? "array"
+      : typeof value;
   },
   async slowDouble(n: number) {
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -48,11 +56,16 @@ const target = {
     throw new Error(message);
   },
   child() {
-    return { name: "child", times(n: number) {
-      return n * 3;
-    } };
+    return {
+      name: "child",
+      times(n: number) {
+        return n * 3;
+      },
+    };
   },
-  ticks: 0,
+  afterUnsubscribe(): Promise<number> {
+    return server.emit("Tick", -1, "late");
+  },
 };
 
 await using server = await ComServer.serve(target, { name: PROG_ID, events: ["Tick", "Done"] });

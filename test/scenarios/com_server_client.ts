@@ -2,7 +2,7 @@
 // object by ProgID, passes every VARIANT type, catches a thrown error as
 // ComError, subscribes to its events and unsubscribes.
 import process from "node:process";
-import { ComError, ComObject, Currency, Decimal } from "../../mod.ts";
+import { type ComError, ComEvents, ComObject, Currency, Decimal } from "../../mod.ts";
 import { report } from "./_peers.ts";
 
 const progId = process.argv[2]!;
@@ -33,7 +33,17 @@ const values: Record<string, unknown> = {
 const echoed: Record<string, unknown> = {};
 for (const [key, value] of Object.entries(values)) {
   const back = o.call("echo", value);
-  echoed[key] = back === undefined ? "undefined" : typeof back === "bigint" ? `${back}n` : back instanceof Date ? back.toISOString() : back instanceof Uint8Array ? [...back] : back instanceof Currency || back instanceof Decimal ? String(back) : back;
+  echoed[key] = back === undefined
+    ? "undefined"
+    : typeof back === "bigint"
+    ? `${back}n`
+    : back instanceof Date
+    ? back.toISOString()
+    : back instanceof Uint8Array
+    ? [...back]
+    : back instanceof Currency || back instanceof Decimal
+    ? String(back)
+    : back;
 }
 report("echoed", echoed);
 
@@ -43,7 +53,13 @@ for (const name of ["fail", "failLater"]) {
     report(`${name.toLowerCase()}_error`, "none");
   } catch (error) {
     const e = error as ComError;
-    report(`${name.toLowerCase()}_error`, { name: e.name, code: e.code, hresult: e.hresult, description: e.description, source: e.source });
+    report(`${name.toLowerCase()}_error`, {
+      name: e.name,
+      code: e.code,
+      hresult: e.hresult,
+      description: e.description,
+      source: e.source,
+    });
   }
 }
 try {
@@ -51,4 +67,18 @@ try {
 } catch (error) {
   report("unknown_error", (error as ComError).code);
 }
+const events = await ComEvents.subscribe(o);
+const ticks: [unknown, unknown][] = [];
+const done = new Promise((resolve) => {
+  events.on("Tick", (n, label) => void ticks.push([n, label]));
+  events.on("done", resolve);
+});
 report("subscribed", true);
+report("done_arg", await done);
+report("ticks", ticks.length);
+report("ticks_in_order", ticks.every(([n, label], i) => n === i && label === `t${i}`));
+await events.close();
+// The server emits once more: nobody may receive it.
+report("reached_after_unsubscribe", o.call("afterUnsubscribe"));
+await new Promise((resolve) => setTimeout(resolve, 0));
+report("ticks_after_unsubscribe", ticks.length);

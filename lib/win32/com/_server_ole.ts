@@ -42,6 +42,8 @@ export const serverOle32 = new NativeLibrary(
       returns: "i32",
       callsBack: true,
     },
+    // HRESULT CoGetInterfaceAndReleaseStream(IStream*, REFIID, void** out): on the receiving thread
+    CoGetInterfaceAndReleaseStream: { args: ["pointer", "pointer", "pointer"], returns: "i32" },
   } as const,
 );
 

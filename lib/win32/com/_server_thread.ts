@@ -15,7 +15,7 @@
 // Each vtable holds the interface's offset from the object's start in the
 // pointer-sized slot just before its first method, so any interface pointer
 // leads back to the object.
-import { callback, type Callback, nativeBuffer } from "../../ffi/mod.ts";
+import { type Callback, callback, nativeBuffer } from "../../ffi/mod.ts";
 import { user32 } from "../user32.ts";
 
 /** Offsets in an object's memory, after its vtable pointers (see the file comment). */
@@ -53,53 +53,53 @@ function addRef(object: bigint): number {
 
 const queryInterface = () =>
   callback(
-  { args: ["pointer", "pointer", "pointer"], returns: "i32" },
-  (self: bigint, riid: bigint, out: bigint): number => {
-    if (out === 0n) return E_POINTER;
-    const result = view(out, 8);
-    if (riid === 0n) {
-      result.setBigUint64(0, 0n, true);
-      return E_POINTER;
-    }
-    const object = objectOf(self);
-    const iid = new Uint8Array(nativeBuffer(riid, 16));
-    const count = view(object + BigInt(OBJECT.count), 4).getUint32(0, true);
-    for (let i = 0; i < count; i++) {
-      const entry = object + BigInt(OBJECT.table + i * OBJECT.entry);
-      const candidate = new Uint8Array(nativeBuffer(entry, 16));
-      if (candidate.every((byte, k) => byte === iid[k])) {
-        result.setBigUint64(0, object + view(entry + 16n, 8).getBigUint64(0, true), true);
-        addRef(object);
-        return S_OK;
+    { args: ["pointer", "pointer", "pointer"], returns: "i32" },
+    (self: bigint, riid: bigint, out: bigint): number => {
+      if (out === 0n) return E_POINTER;
+      const result = view(out, 8);
+      if (riid === 0n) {
+        result.setBigUint64(0, 0n, true);
+        return E_POINTER;
       }
-    }
-    result.setBigUint64(0, 0n, true);
-    return E_NOINTERFACE;
-  },
-);
+      const object = objectOf(self);
+      const iid = new Uint8Array(nativeBuffer(riid, 16));
+      const count = view(object + BigInt(OBJECT.count), 4).getUint32(0, true);
+      for (let i = 0; i < count; i++) {
+        const entry = object + BigInt(OBJECT.table + i * OBJECT.entry);
+        const candidate = new Uint8Array(nativeBuffer(entry, 16));
+        if (candidate.every((byte, k) => byte === iid[k])) {
+          result.setBigUint64(0, object + view(entry + 16n, 8).getBigUint64(0, true), true);
+          addRef(object);
+          return S_OK;
+        }
+      }
+      result.setBigUint64(0, 0n, true);
+      return E_NOINTERFACE;
+    },
+  );
 
 const addRefCallback = () =>
   callback(
-  { args: ["pointer"], returns: "u32" },
-  (self: bigint): number => addRef(objectOf(self)),
-);
+    { args: ["pointer"], returns: "u32" },
+    (self: bigint): number => addRef(objectOf(self)),
+  );
 
 const releaseCallback = () =>
   callback(
-  { args: ["pointer"], returns: "u32" },
-  (self: bigint): number => {
-    const object = objectOf(self);
-    const memory = view(object + BigInt(OBJECT.refs), 4);
-    const refs = memory.getInt32(0, true) - 1;
-    memory.setInt32(0, refs, true);
-    if (refs === 0) {
-      // JavaScript frees the memory when it handles this; nothing calls the object any more.
-      const window = view(object + BigInt(OBJECT.window), 8).getBigUint64(0, true);
-      user32.symbols.PostMessageW(window, WM_COM_FINAL_RELEASE, 0n, object);
-    }
-    return Math.max(refs, 0);
-  },
-);
+    { args: ["pointer"], returns: "u32" },
+    (self: bigint): number => {
+      const object = objectOf(self);
+      const memory = view(object + BigInt(OBJECT.refs), 4);
+      const refs = memory.getInt32(0, true) - 1;
+      memory.setInt32(0, refs, true);
+      if (refs === 0) {
+        // JavaScript frees the memory when it handles this; nothing calls the object any more.
+        const window = view(object + BigInt(OBJECT.window), 8).getBigUint64(0, true);
+        user32.symbols.PostMessageW(window, WM_COM_FINAL_RELEASE, 0n, object);
+      }
+      return Math.max(refs, 0);
+    },
+  );
 
 /** Made on first use, so a loop thread that serves no COM object makes none. */
 let made: Callback[] | null = null;

@@ -16,8 +16,8 @@ import {
   clsidForProgId,
   HKEY,
   removeKeys,
-  type WrittenKey,
   writeClassKeys,
+  type WrittenKey,
 } from "./_registration.ts";
 import {
   ComApartment,
@@ -142,7 +142,9 @@ export class ComServer implements AsyncDisposable {
    */
   static async serve(target: object, options: ComServeOptions): Promise<ComServer> {
     if (typeof options !== "object" || options === null) {
-      throw new TypeError("Cannot serve a COM object: pass an options object with a name (the ProgID)");
+      throw new TypeError(
+        "Cannot serve a COM object: pass an options object with a name (the ProgID)",
+      );
     }
     const name = checkProgId(options.name);
     if (platform !== "windows") {
@@ -194,12 +196,38 @@ export class ComServer implements AsyncDisposable {
       clsidMemory.bytes.set(parseGuid(clsid));
       using cookie = NativeMemory.alloc(8);
       const [active, classObject] = await apartment.batch([
-        [serverOleaut32, "RegisterActiveObject", object.address, clsidMemory.address, ACTIVEOBJECT_STRONG, cookie.address],
-        [serverOle32, "CoRegisterClassObject", clsidMemory.address, factory, CLSCTX_LOCAL_SERVER, REGCLS_MULTIPLEUSE, cookie.address + 4n],
+        [
+          serverOleaut32,
+          "RegisterActiveObject",
+          object.address,
+          clsidMemory.address,
+          ACTIVEOBJECT_STRONG,
+          cookie.address,
+        ],
+        [
+          serverOle32,
+          "CoRegisterClassObject",
+          clsidMemory.address,
+          factory,
+          CLSCTX_LOCAL_SERVER,
+          REGCLS_MULTIPLEUSE,
+          cookie.address + 4n,
+        ],
       ]);
-      const cookies = { active: cookie.view.getUint32(0, true), classObject: cookie.view.getUint32(4, true) };
-      if (active >= 0) undo.unshift(() => apartment.batch([[serverOleaut32, "RevokeActiveObject", cookies.active, 0n]]));
-      if (classObject >= 0) undo.unshift(() => apartment.batch([[serverOle32, "CoRevokeClassObject", cookies.classObject]]));
+      const cookies = {
+        active: cookie.view.getUint32(0, true),
+        classObject: cookie.view.getUint32(4, true),
+      };
+      if (active >= 0) {
+        undo.unshift(() =>
+          apartment.batch([[serverOleaut32, "RevokeActiveObject", cookies.active, 0n]])
+        );
+      }
+      if (classObject >= 0) {
+        undo.unshift(() =>
+          apartment.batch([[serverOle32, "CoRevokeClassObject", cookies.classObject]])
+        );
+      }
       if (active === MK_S_MONIKERALREADYREGISTERED) {
         throw new NameTakenError(
           `Cannot serve COM object '${name}': another running object is registered under ${clsid}`,
@@ -251,11 +279,15 @@ export class ComServer implements AsyncDisposable {
    */
   emit(event: string, ...args: unknown[]): Promise<number> {
     if (this.#closing) {
-      return Promise.reject(new ClosedError(`Cannot emit on COM object '${this.name}': it is closed`));
+      return Promise.reject(
+        new ClosedError(`Cannot emit on COM object '${this.name}': it is closed`),
+      );
     }
     if (typeof event !== "string" || !this.#events.has(event.toLowerCase())) {
       return Promise.reject(
-        new TypeError(`Cannot emit '${String(event)}' on COM object '${this.name}': declare it in events`),
+        new TypeError(
+          `Cannot emit '${String(event)}' on COM object '${this.name}': declare it in events`,
+        ),
       );
     }
     const dispid = this.#object.members.lookup(event)!.id;
@@ -271,13 +303,15 @@ export class ComServer implements AsyncDisposable {
     }
     params.view.setBigUint64(0, params.address + 24n, true);
     params.view.setUint32(16, args.length, true);
-    const delivered = this.#emitting.then(() => this.#deliver(dispid, params.address)).finally(() => {
-      for (let i = 0; i < args.length; i++) {
-        const offset = 24 + VARIANT_SIZE * i;
-        clearVariant(params.view, offset, params.address + BigInt(offset));
-      }
-      params.free();
-    });
+    const delivered = this.#emitting.then(() => this.#deliver(dispid, params.address)).finally(
+      () => {
+        for (let i = 0; i < args.length; i++) {
+          const offset = 24 + VARIANT_SIZE * i;
+          clearVariant(params.view, offset, params.address + BigInt(offset));
+        }
+        params.free();
+      },
+    );
     this.#emitting = delivered.catch(() => undefined);
     return delivered;
   }

@@ -20,7 +20,7 @@
  *
  * @module
  */
-import { type CallbackDef, NativeMemory, nativeBuffer, readWideString } from "../../ffi/mod.ts";
+import { type CallbackDef, nativeBuffer, NativeMemory, readWideString } from "../../ffi/mod.ts";
 import { MessageLoop, MessageWindow } from "../message_loop.ts";
 import { ComError, toHresult } from "./error.ts";
 import { IID_IDispatch, IID_IUnknown, parseGuid } from "./guid.ts";
@@ -57,8 +57,6 @@ const HR = {
 } as const;
 
 const COINIT_APARTMENTTHREADED = 0x2;
-const DISPATCH_METHOD = 1;
-const DISPATCH_PROPERTYGET = 2;
 const DISPATCH_PROPERTYPUT = 4;
 const DISPATCH_PROPERTYPUTREF = 8;
 const DISPID_PROPERTYPUT = -3;
@@ -193,15 +191,27 @@ export class ComApartment {
     const loop = MessageLoop.open();
     let window: MessageWindow | null = null;
     try {
-      const [hr] = await loop.batch([[serverOle32, "CoInitializeEx", 0n, COINIT_APARTMENTTHREADED]]);
-      if (hr < 0) throw new ComError(hr, { operation: "CoInitializeEx on the message-loop thread" });
-      let apartment!: ComApartment;
+      const [hr] = await loop.batch([[
+        serverOle32,
+        "CoInitializeEx",
+        0n,
+        COINIT_APARTMENTTHREADED,
+      ]]);
+      if (hr < 0) {
+        throw new ComError(hr, { operation: "CoInitializeEx on the message-loop thread" });
+      }
+      // The window's handler needs the apartment, which needs the window.
+      const made: { apartment?: ComApartment } = {};
       window = await MessageWindow.create({
         className: "ipckit.ComServer",
-        handlers: { [WM_COM_FINAL_RELEASE]: ({ lParam }) => apartment.#finalRelease(lParam) },
+        handlers: {
+          [WM_COM_FINAL_RELEASE]: ({ lParam }) => {
+            if (made.apartment) made.apartment.#finalRelease(lParam);
+          },
+        },
         posted: [WM_COM_FINAL_RELEASE],
       });
-      apartment = new ComApartment(loop, window);
+      const apartment = made.apartment = new ComApartment(loop, window);
       await apartment.#makeVtables();
       return apartment;
     } catch (error) {
@@ -488,7 +498,10 @@ function readArguments(
   const count = p.getUint32(16, true);
   const namedCount = p.getUint32(20, true);
   const isPut = (flags & (DISPATCH_PROPERTYPUT | DISPATCH_PROPERTYPUTREF)) !== 0;
-  if (namedCount > 1 || (namedCount === 1 && (!isPut || view(named, 4).getInt32(0, true) !== DISPID_PROPERTYPUT))) {
+  if (
+    namedCount > 1 ||
+    (namedCount === 1 && (!isPut || view(named, 4).getInt32(0, true) !== DISPID_PROPERTYPUT))
+  ) {
     return { named: true };
   }
   const args: unknown[] = [];
@@ -598,7 +611,9 @@ export class DispatchImplementation implements Implementation {
     if (call.flags & (DISPATCH_PROPERTYPUT | DISPATCH_PROPERTYPUTREF)) {
       const value = call.args[call.args.length - 1];
       if (typeof current === "function") {
-        throw new ComError(HR.DISP_E_MEMBERNOTFOUND, { operation: `Setting method '${member.name}'` });
+        throw new ComError(HR.DISP_E_MEMBERNOTFOUND, {
+          operation: `Setting method '${member.name}'`,
+        });
       }
       if (call.args.length > 1) {
         (current as Record<string, unknown>)[String(call.args[0])] = value;
