@@ -9,6 +9,7 @@
  * - {@link Channel}: a shared-memory message ring between processes;
  * - {@link Socket} and {@link Datagram}: TCP, UDP and Unix sockets, and adopting handed-over ones;
  * - {@link Clipboard}: the system clipboard (Windows; X11 on Linux);
+ * - {@link DdeServer} and {@link DdeClient}: Dynamic Data Exchange (DDEML; Unix sockets on Linux);
  * - {@link rpc}: typed services declared in `.ipc`, called across processes.
  *
  * This entry point is the library alone. The other entry points:
@@ -98,3 +99,5 @@ export * from "./lib/copydata.ts";
 export * from "./lib/socket.ts";
 export * from "./lib/rpc.ts";
 export * from "./lib/clipboard.ts";
+export * from "./lib/dde.ts";
+export * from "./lib/com.ts";

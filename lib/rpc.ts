@@ -19,9 +19,11 @@
  * @module
  */
 import http from "node:http";
+import http2 from "node:http2";
 import { NamedPipe, type NamedPipeServer, type PipeConnection } from "./pipe.ts";
 import { ClosedError } from "./errors.ts";
 import { connectListener } from "./rpc/connect.ts";
+import { grpcListener } from "./rpc/grpc.ts";
 import { RpcError } from "./rpc/errors.ts";
 import { CompiledSchema, type RpcMethod, type RpcSchema } from "./rpc/schema.ts";
 import {
@@ -110,8 +112,14 @@ export interface RpcServeOptions {
   maxMessageSize?: number;
 }
 
-/** Options of {@link rpc.listen}: a TCP address, or a Unix socket `path`. */
+/** Options of {@link rpc.listen}: a TCP address, or a Unix socket `path`, and the protocol. */
 export interface RpcListenOptions {
+  /**
+   * `connect` (the default): the Connect protocol over HTTP/1.1, for curl and
+   * any HTTP client. `grpc`: the gRPC protocol over cleartext HTTP/2, for
+   * stock gRPC clients.
+   */
+  protocol?: "connect" | "grpc";
   /** The address to listen on (default `127.0.0.1`). */
   host?: string;
   /** The TCP port; 0 (the default) picks a free one. */
@@ -281,9 +289,9 @@ export class RpcServer implements AsyncDisposable {
 }
 
 /**
- * A service served with the Connect protocol over HTTP/1.1 (docs/rpc.md),
- * for clients outside the topology: `curl`, any HTTP client, Connect
- * libraries.
+ * A service served for clients outside the topology (docs/rpc.md): with the
+ * Connect protocol over HTTP/1.1 (`curl`, any HTTP client, Connect
+ * libraries), or with gRPC over cleartext HTTP/2 (stock gRPC clients).
  *
  * @example
  * ```ts
@@ -294,18 +302,22 @@ export class RpcServer implements AsyncDisposable {
  * ```
  */
 export class RpcHttpServer implements AsyncDisposable {
-  readonly #server: http.Server;
+  readonly #server: http.Server | http2.Http2Server;
   readonly #cancelAll: (reason: RpcError) => void;
+  readonly #dropConnections: () => void;
   #closing: Promise<void> | null = null;
 
   /** @internal Made by {@link rpc.listen}. */
   constructor(
-    server: http.Server,
+    server: http.Server | http2.Http2Server,
     cancelAll: (reason: RpcError) => void,
+    dropConnections: () => void,
+    readonly protocol: "connect" | "grpc",
     readonly path: string | null,
   ) {
     this.#server = server;
     this.#cancelAll = cancelAll;
+    this.#dropConnections = dropConnections;
   }
 
   /** The TCP address, or `null` on a Unix socket. */
@@ -314,7 +326,10 @@ export class RpcHttpServer implements AsyncDisposable {
     return a && typeof a === "object" ? { host: a.address, port: a.port } : null;
   }
 
-  /** `http://host:port` on TCP; on a Unix socket, `http://localhost` (connect through {@link RpcHttpServer.path}). */
+  /**
+   * `http://host:port` on TCP (a gRPC client's target is `host:port`); on a
+   * Unix socket, `http://localhost` (connect through {@link RpcHttpServer.path}).
+   */
   get url(): string {
     const a = this.address;
     return a
@@ -337,7 +352,7 @@ export class RpcHttpServer implements AsyncDisposable {
     return (this.#closing ??= new Promise<void>((resolve) => {
       this.#cancelAll(new RpcError("unavailable", "The server is closing"));
       this.#server.close(() => resolve());
-      this.#server.closeAllConnections();
+      this.#dropConnections();
     }));
   }
 
@@ -509,15 +524,20 @@ export class rpc {
   }
 
   /**
-   * Serves a service with the Connect protocol over HTTP/1.1 on TCP or a
-   * Unix socket: unary methods answer a `POST` of `application/json` or
-   * `application/proto` to `/<package>.<service>/<method>`
-   * ({@link procedurePath}); streaming methods use Connect's envelopes
-   * (`application/connect+json`, `application/connect+proto`).
+   * Serves a service for clients outside the topology, on TCP or a Unix
+   * socket, with one of two protocols (docs/rpc.md):
+   * - `protocol: "connect"` (the default): the Connect protocol over
+   *   HTTP/1.1. Unary methods answer a `POST` of `application/json` or
+   *   `application/proto` to `/<package>.<service>/<method>`
+   *   ({@link procedurePath}); streaming methods use Connect's envelopes
+   *   (`application/connect+json`, `application/connect+proto`).
+   * - `protocol: "grpc"`: gRPC over cleartext HTTP/2 (h2c), every method
+   *   shape, for stock gRPC clients (`grpc.insecure_channel("host:port")`,
+   *   `unix:/path`), with `grpc-timeout` deadlines and no compression.
    *
    * @param definition The service (from `ipckit gen ts`).
    * @param handlers One function per method; missing ones answer `unimplemented`.
-   * @param options The address (`host`/`port`, or a Unix socket `path`) and the message limit.
+   * @param options The protocol, the address (`host`/`port`, or a Unix socket `path`) and the message limit.
    * @returns The server, once it listens.
    * @example Calling it with curl
    * ```ts
@@ -525,6 +545,13 @@ export class rpc {
    * declare const calc: ServiceDefinition;
    * await using server = await rpc.listen(calc, {}, { port: 8080 });
    * // curl -H 'content-type: application/json' -d '{"a":1,"b":2}' http://127.0.0.1:8080/calc.calc/add
+   * ```
+   * @example Serving gRPC
+   * ```ts
+   * import { rpc, type ServiceDefinition } from "./rpc.ts";
+   * declare const calc: ServiceDefinition;
+   * await using server = await rpc.listen(calc, {}, { protocol: "grpc", port: 50051 });
+   * // Python: grpc.insecure_channel("127.0.0.1:50051").unary_unary("/calc.calc/add", ...)
    * ```
    */
   static async listen<M>(
@@ -535,8 +562,33 @@ export class rpc {
     const { schema, methods } = compile(definition);
     const limit = maxMessage(options.maxMessageSize);
     const table = handlerTable(definition, methods, handlers);
-    const { listener, cancelAll } = connectListener(schema, definition.service, table, limit);
-    const server = http.createServer(listener);
+    const protocol = options.protocol ?? "connect";
+    let server: http.Server | http2.Http2Server;
+    let cancelAll: (reason: RpcError) => void;
+    let dropConnections: () => void;
+    if (protocol === "grpc") {
+      const grpc = grpcListener(schema, definition.service, table, limit);
+      const h2 = http2.createServer();
+      const sessions = new Set<http2.ServerHttp2Session>();
+      h2.on("session", (session) => {
+        sessions.add(session);
+        session.once("close", () => sessions.delete(session));
+      });
+      h2.on("stream", grpc.listener);
+      server = h2;
+      cancelAll = grpc.cancelAll;
+      dropConnections = () => {
+        for (const session of sessions) session.destroy();
+      };
+    } else if (protocol === "connect") {
+      const connect = connectListener(schema, definition.service, table, limit);
+      const h1 = http.createServer(connect.listener);
+      server = h1;
+      cancelAll = connect.cancelAll;
+      dropConnections = () => h1.closeAllConnections();
+    } else {
+      throw new TypeError(`Cannot listen with protocol '${protocol}': use "connect" or "grpc"`);
+    }
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       const ready = () => {
@@ -546,7 +598,7 @@ export class rpc {
       if (options.path !== undefined) server.listen(options.path, ready);
       else server.listen(options.port ?? 0, options.host ?? "127.0.0.1", ready);
     });
-    return new RpcHttpServer(server, cancelAll, options.path ?? null);
+    return new RpcHttpServer(server, cancelAll, dropConnections, protocol, options.path ?? null);
   }
 
   /**

@@ -17,18 +17,22 @@ export const PROJECT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const WINE_CACHE = process.env.IPCKIT_WINE_CACHE ?? join(PROJECT, ".cache", "wine");
 const WINE_ROOT = join(WINE_CACHE, "root");
 const BIN = join(PROJECT, "node_modules", ".bin");
-/** This checkout's /tmp in the chroot (the wineserver's socket lives there). */
-const WINE_TMP = join(
-  WINE_CACHE,
-  "tmp",
-  createHash("sha256").update(PROJECT).digest("hex").slice(0, 12),
-);
+/**
+ * This checkout's /tmp in the chroot (the wineserver's socket lives there).
+ * `npm test` runs cells in parallel shards, each with IPCKIT_WINE_SHARD set,
+ * so each shard gets a /tmp and a wineserver of its own.
+ */
+function wineTmp(shard = process.env.IPCKIT_WINE_SHARD ?? "") {
+  const key = PROJECT + (shard ? `#${shard}` : "");
+  return join(WINE_CACHE, "tmp", createHash("sha256").update(key).digest("hex").slice(0, 12));
+}
 
 /** Shell commands (run in a private mount namespace) that give the chroot this checkout's /tmp. */
-function privateTmp() {
-  mkdirSync(WINE_TMP, { recursive: true });
-  chmodSync(WINE_TMP, 0o1777);
-  return `mount --bind ${shellQuote(WINE_TMP)} ${shellQuote(WINE_ROOT + "/tmp")}`;
+function privateTmp(shard) {
+  const tmp = wineTmp(shard);
+  mkdirSync(tmp, { recursive: true });
+  chmodSync(tmp, 0o1777);
+  return `mount --bind ${shellQuote(tmp)} ${shellQuote(WINE_ROOT + "/tmp")}`;
 }
 
 /**
@@ -163,8 +167,12 @@ export function runInCell(cell, script, args = [], options = {}) {
 /** Noise Wine and Bun print on stderr that is not ours (see docs/testing.md). */
 export const WINE_NOISE = [/XDG_RUNTIME_DIR is invalid/, /Internal error: directory mismatch/];
 
-/** Stops the shared wineserver (end of a test run). */
-export function stopWineserver() {
+/**
+ * Stops the wineserver of this checkout (end of a test run).
+ *
+ * @param {string} [shard] The IPCKIT_WINE_SHARD whose wineserver to stop; default: this process's.
+ */
+export function stopWineserver(shard) {
   if (!existsSync(join(WINE_ROOT, "usr/lib/wine/wineserver"))) return;
   spawnSync("unshare", [
     "-m",
@@ -172,7 +180,7 @@ export function stopWineserver() {
     "private",
     "sh",
     "-c",
-    `mount -t proc proc ${shellQuote(WINE_ROOT + "/proc")} && ${privateTmp()} && exec chroot ${
+    `mount -t proc proc ${shellQuote(WINE_ROOT + "/proc")} && ${privateTmp(shard)} && exec chroot ${
       shellQuote(WINE_ROOT)
     } ` +
     `/usr/bin/env WINEPREFIX=/opt/wineprefix /usr/lib/wine/wineserver -k`,

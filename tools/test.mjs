@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // `npm test`: type checks, lint and format checks, unit tests, then every
-// scenario in every cell, with a summary line per cell. Exit 0 only if all
-// passed. With CI=true, a cell that cannot run is a failure, not a skip.
-import { spawnSync } from "node:child_process";
+// scenario in every cell (two shards of cells at once), with a summary line
+// per cell. Exit 0 only if all passed. With CI=true, a cell that cannot run is a failure, not a skip.
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import {
   CELLS,
   PROJECT,
@@ -13,6 +14,7 @@ import {
   stopWineserver,
   windowsCellProblem,
 } from "./cells.mjs";
+import { buildWindowsPeers } from "./peers.mjs";
 import { provisionX11, x11Problem } from "./x11.mjs";
 
 const BIN = join(PROJECT, "node_modules", ".bin");
@@ -116,25 +118,74 @@ if (x11Missing) {
   }
 }
 
-const report = join(PROJECT, ".cache", "vitest-scenarios.json");
-rmSync(report, { force: true });
-step("scenarios (every cell)", [
-  join(BIN, "vitest"),
-  "run",
-  "--project",
-  "scenarios",
-  "--reporter=default",
-  "--reporter=json",
-  `--outputFile.json=${report}`,
-]);
-stopWineserver();
+// Windows test peers (C programs) are built once here, not by parallel shards racing apt and gcc.
+if (!windowsProblem) {
+  const started = Date.now();
+  try {
+    buildWindowsPeers();
+    steps.push({ name: "build Windows peers", ok: true, seconds: (Date.now() - started) / 1000 });
+  } catch (error) {
+    console.error(String(error));
+    steps.push({ name: "build Windows peers", ok: false, seconds: (Date.now() - started) / 1000 });
+  }
+}
+
+// The scenarios run in two shards at once: the two Windows cells take most of the time, so
+// they run side by side, each shard with a wineserver of its own. The Linux cells share one
+// shard: their scenarios check /dev/shm and topology names that are global to the host.
+// Within a shard, files and cells run one at a time (vitest.config.ts).
+const SHARDS = [
+  { tag: "a", cells: ["windows-deno"] },
+  { tag: "b", cells: ["linux-bun", "linux-deno", "windows-bun"] },
+];
+const reports = SHARDS.map(({ tag }) => join(PROJECT, ".cache", `vitest-scenarios-${tag}.json`));
+{
+  const started = Date.now();
+  console.log(
+    `\n== scenarios (every cell, shards ${SHARDS.map((s) => s.cells.join("+")).join(" | ")})`,
+  );
+  const codes = await Promise.all(SHARDS.map((shard, i) => {
+    rmSync(reports[i], { force: true });
+    return runPrefixed(`[${shard.tag}] `, [
+      join(BIN, "vitest"),
+      "run",
+      "--project",
+      "scenarios",
+      "--reporter=default",
+      "--reporter=json",
+      `--outputFile.json=${reports[i]}`,
+    ], { IPCKIT_CELLS: shard.cells.join(","), IPCKIT_WINE_SHARD: shard.tag });
+  }));
+  steps.push({
+    name: "scenarios (every cell)",
+    ok: codes.every((code) => code === 0),
+    seconds: (Date.now() - started) / 1000,
+  });
+  for (const { tag } of SHARDS) stopWineserver(tag);
+}
+
+/** Runs a command with extra env, prefixing each output line; resolves to its exit code. */
+function runPrefixed(prefix, argv, env) {
+  return new Promise((resolvePromise) => {
+    const child = spawn(argv[0], argv.slice(1), {
+      cwd: PROJECT,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    for (const [stream, out] of [[child.stdout, process.stdout], [child.stderr, process.stderr]]) {
+      createInterface({ input: stream, crlfDelay: Infinity })
+        .on("line", (line) => out.write(prefix + line + "\n"));
+    }
+    child.on("close", (code) => resolvePromise(code ?? 1));
+  });
+}
 
 // Per-cell summary from the scenario report: describe blocks are named "[cell]".
 const perCell = Object.fromEntries(
   CELLS.map((cell) => [cell, { passed: 0, failed: 0, skipped: 0 }]),
 );
 let passed = 0, failed = 0, skipped = 0;
-for (const path of [unitReport, report]) {
+for (const path of [unitReport, ...reports]) {
   if (!existsSync(path)) continue;
   const data = JSON.parse(readFileSync(path, "utf8"));
   for (const file of data.testResults ?? []) {

@@ -10,6 +10,7 @@
  */
 import type http from "node:http";
 import type { JsonValue } from "@bufbuild/protobuf";
+import { TimeoutError } from "../errors.ts";
 import { type RpcCode, RpcError } from "./errors.ts";
 import { type CompiledSchema, type MessageCodec, protoName, type RpcMethod } from "./schema.ts";
 import type { AnyHandler, CallContext } from "./session.ts";
@@ -34,19 +35,37 @@ const HTTP_STATUS: Record<RpcCode, number> = {
   unauthenticated: 401,
 };
 
+const FLAG_COMPRESSED = 0x01;
 const FLAG_END_STREAM = 0x02;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-function toRpcError(error: unknown): RpcError {
+/**
+ * The error a caller sees for anything a handler throws: an {@link RpcError}
+ * as it is, a `TimeoutError` as `deadline_exceeded`, anything else as
+ * `unknown` with its message.
+ *
+ * @param error What was thrown.
+ * @returns The error to send.
+ * @example Wrapping a plain error
+ * ```ts
+ * import { toRpcError } from "./connect.ts";
+ * console.log(toRpcError(new Error("boom")).code); // "unknown"
+ * ```
+ */
+export function toRpcError(error: unknown): RpcError {
   if (error instanceof RpcError) return error;
+  // A handler whose own call timed out passes the timeout on as what it is.
+  if (error instanceof TimeoutError) {
+    return new RpcError("deadline_exceeded", error.message, { cause: error });
+  }
   return new RpcError("unknown", error instanceof Error ? error.message : String(error), {
     cause: error,
   });
 }
 
 /** What a route knows: the method, its handler and its codecs. */
-interface Route {
+export interface Route {
   method: RpcMethod;
   handler: AnyHandler;
   input: MessageCodec;
@@ -54,6 +73,39 @@ interface Route {
 }
 
 type Encoding = "json" | "proto";
+
+/**
+ * The routes of one service's methods by {@link procedurePath}, shared by the
+ * Connect and gRPC listeners.
+ *
+ * @param schema The compiled schema.
+ * @param service The service's name.
+ * @param handlers Its handlers by method name.
+ * @returns Each route by HTTP path.
+ * @example Looking up a route
+ * ```ts
+ * import { routesOf } from "./connect.ts";
+ * import type { CompiledSchema } from "./schema.ts";
+ * declare const schema: CompiledSchema;
+ * const add = routesOf(schema, "calc", new Map()).get("/calc.calc/add"); // undefined: no handler
+ * ```
+ */
+export function routesOf(
+  schema: CompiledSchema,
+  service: string,
+  handlers: Map<string, { method: RpcMethod; handler: AnyHandler }>,
+): Map<string, Route> {
+  const routes = new Map<string, Route>();
+  for (const { method, handler } of handlers.values()) {
+    routes.set(procedurePath(schema.schema.package, service, method.name), {
+      method,
+      handler,
+      input: schema.codec(method.input),
+      output: schema.codec(method.output),
+    });
+  }
+  return routes;
+}
 
 /**
  * The `/<package>.<service>/<method>` path of each method, as Connect and
@@ -97,15 +149,7 @@ export function connectListener(
   handlers: Map<string, { method: RpcMethod; handler: AnyHandler }>,
   maxMessageSize: number,
 ): { listener: http.RequestListener; cancelAll(reason: RpcError): void } {
-  const routes = new Map<string, Route>();
-  for (const { method, handler } of handlers.values()) {
-    routes.set(procedurePath(schema.schema.package, service, method.name), {
-      method,
-      handler,
-      input: schema.codec(method.input),
-      output: schema.codec(method.output),
-    });
-  }
+  const routes = routesOf(schema, service, handlers);
   const inFlight = new Set<AbortController>();
   const listener: http.RequestListener = (req, res) => {
     void serveRequest(req, res, routes, maxMessageSize, inFlight);
@@ -191,7 +235,22 @@ async function serveRequest(
   }
 }
 
-function decodeOne(codec: MessageCodec, encoding: Encoding, bytes: Uint8Array): unknown {
+/**
+ * Decodes one request; a malformed one is `invalid_argument`.
+ *
+ * @param codec The request's codec.
+ * @param encoding `proto` (binary) or `json`.
+ * @param bytes The message.
+ * @returns The plain request.
+ * @example Decoding a binary request
+ * ```ts
+ * import { decodeOne } from "./connect.ts";
+ * import type { MessageCodec } from "./schema.ts";
+ * declare const codec: MessageCodec;
+ * const request = decodeOne(codec, "proto", new Uint8Array([8, 1]));
+ * ```
+ */
+export function decodeOne(codec: MessageCodec, encoding: Encoding, bytes: Uint8Array): unknown {
   try {
     if (encoding === "proto") return codec.decode(bytes);
     return codec.fromJson(JSON.parse(decoder.decode(bytes)) as JsonValue);
@@ -206,7 +265,28 @@ function decodeOne(codec: MessageCodec, encoding: Encoding, bytes: Uint8Array): 
   }
 }
 
-function encodeOne(codec: MessageCodec, encoding: Encoding, value: unknown, limit: number) {
+/**
+ * Encodes one response; one past the limit is `resource_exhausted`.
+ *
+ * @param codec The response's codec.
+ * @param encoding `proto` (binary) or `json`.
+ * @param value The plain response.
+ * @param limit The largest message sent, in bytes.
+ * @returns The message.
+ * @example Encoding a binary response
+ * ```ts
+ * import { encodeOne } from "./connect.ts";
+ * import type { MessageCodec } from "./schema.ts";
+ * declare const codec: MessageCodec;
+ * const bytes = encodeOne(codec, "proto", { sum: 3 }, 4 << 20);
+ * ```
+ */
+export function encodeOne(
+  codec: MessageCodec,
+  encoding: Encoding,
+  value: unknown,
+  limit: number,
+): Uint8Array {
   const bytes = encoding === "proto"
     ? codec.encode(value)
     : encoder.encode(JSON.stringify(codec.toJson(value)));
@@ -241,8 +321,19 @@ async function readBody(req: http.IncomingMessage, limit: number): Promise<Uint8
   return body;
 }
 
-/** Races a handler's work against its call's abort. */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+/**
+ * Races a handler's work against its call's abort.
+ *
+ * @param work The handler's result.
+ * @param signal The call's signal.
+ * @returns The result, or a rejection with the signal's reason.
+ * @example Giving up on a slow handler
+ * ```ts
+ * import { untilAborted } from "./connect.ts";
+ * await untilAborted(new Promise(() => {}), AbortSignal.timeout(10)).catch(() => "gave up");
+ * ```
+ */
+export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
@@ -282,13 +373,28 @@ async function serveUnary(
   }
 }
 
-/** Connect envelopes: `[flags u8][length u32 big-endian][data]`. */
-async function* envelopes(
-  req: http.IncomingMessage,
+/**
+ * Reads length-prefixed messages, the envelopes of Connect streams and of
+ * gRPC: `[flags u8][length u32 big-endian][data]`. Flag 0x01 (compressed) is
+ * refused, since ipckit offers no compression; in Connect, flag 0x02 marks
+ * the end-of-stream envelope, which ends the messages.
+ *
+ * @param body The request body.
+ * @param limit The largest message accepted, in bytes.
+ * @returns The messages' data.
+ * @example Reading gRPC requests
+ * ```ts
+ * import { envelopes } from "./connect.ts";
+ * declare const body: AsyncIterable<Uint8Array>;
+ * for await (const message of envelopes(body, 4 << 20)) console.log(message.byteLength);
+ * ```
+ */
+export async function* envelopes(
+  body: AsyncIterable<Uint8Array>,
   limit: number,
 ): AsyncGenerator<Uint8Array> {
   let buffered = new Uint8Array(0);
-  for await (const chunk of req as AsyncIterable<Uint8Array>) {
+  for await (const chunk of body) {
     const joined = new Uint8Array(buffered.byteLength + chunk.byteLength);
     joined.set(buffered);
     joined.set(chunk, buffered.byteLength);
@@ -304,6 +410,12 @@ async function* envelopes(
       }
       if (buffered.byteLength < 5 + length) break;
       const flags = buffered[0]!;
+      if (flags & FLAG_COMPRESSED) {
+        throw new RpcError(
+          "unimplemented",
+          "Cannot read a compressed message: ipckit accepts uncompressed (identity) messages only",
+        );
+      }
       const data = buffered.slice(5, 5 + length);
       buffered = buffered.subarray(5 + length);
       if (flags & FLAG_END_STREAM) return;
@@ -315,7 +427,19 @@ async function* envelopes(
   }
 }
 
-function envelope(flags: number, data: Uint8Array): Uint8Array {
+/**
+ * Wraps a message in an envelope (see {@link envelopes}).
+ *
+ * @param flags 0 for a message; 0x02 for Connect's end of stream.
+ * @param data The message.
+ * @returns The envelope's bytes.
+ * @example An uncompressed message
+ * ```ts
+ * import { envelope } from "./connect.ts";
+ * console.log(envelope(0, new Uint8Array([8, 1]))); // [0, 0, 0, 0, 2, 8, 1]
+ * ```
+ */
+export function envelope(flags: number, data: Uint8Array): Uint8Array {
   const out = new Uint8Array(5 + data.byteLength);
   out[0] = flags;
   new DataView(out.buffer).setUint32(1, data.byteLength, false);
@@ -340,7 +464,7 @@ async function serveStreaming(
   let end: JsonValue = {};
   try {
     const requests = (async function* () {
-      for await (const bytes of envelopes(req, limit)) {
+      for await (const bytes of envelopes(req as AsyncIterable<Uint8Array>, limit)) {
         yield decodeOne(route.input, encoding, bytes);
       }
     })();

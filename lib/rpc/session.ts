@@ -209,6 +209,9 @@ function toRpcError(error: unknown): RpcError {
   if (error instanceof MessageTooLargeError) {
     return new RpcError("resource_exhausted", error.message, { cause: error });
   }
+  if (error instanceof TimeoutError) {
+    return new RpcError("deadline_exceeded", error.message, { cause: error });
+  }
   const message = error instanceof Error ? error.message : String(error);
   return new RpcError("unknown", message, { cause: error });
 }

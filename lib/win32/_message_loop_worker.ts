@@ -150,6 +150,7 @@ const windowProcedure = callback(
   { args: ["pointer", "u32", "usize", "isize"], returns: "isize" },
   (hwnd: bigint, message: number, wParam: bigint, lParam: bigint): bigint => {
     if (hwnd === commandWindow && message === WM_LOOP_COMMANDS) {
+      // Dispatched by a modal loop inside a native call (the main loop runs them itself).
       runCommands();
       return 0n;
     }
@@ -344,6 +345,12 @@ function loop(): void {
       break;
     }
     if (got === 0) break; // WM_QUIT
+    const view = msg.view;
+    if (MSG.get(view, "hwnd") === commandWindow && MSG.get(view, "message") === WM_LOOP_COMMANDS) {
+      // Here rather than in the window procedure: one native frame and one engine entry fewer.
+      runCommands();
+      continue;
+    }
     u.DispatchMessageW(msg.address);
   }
 }

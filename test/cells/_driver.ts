@@ -92,6 +92,14 @@ export function runScenario(
   });
 }
 
+/** The cells this run covers: `IPCKIT_CELLS` (comma-separated) narrows the matrix, as `npm test`'s parallel shards do. */
+const SELECTED_CELLS = process.env.IPCKIT_CELLS?.split(",").map((c) => c.trim()).filter(Boolean);
+
+/** Whether this run covers `cell` (see `IPCKIT_CELLS`). */
+export function isSelected(cell: Cell): boolean {
+  return !SELECTED_CELLS || SELECTED_CELLS.includes(cell);
+}
+
 /** Why `cell` cannot run on this machine, or null. */
 export function cellProblem(cell: Cell): string | null {
   return cell.startsWith("windows") ? windowsCellProblem() : null;
@@ -106,7 +114,7 @@ export function cellProblem(cell: Cell): string | null {
  * @param body Declares the tests for one cell.
  */
 export function inCells(cells: readonly Cell[], body: (cell: Cell) => void): void {
-  for (const cell of cells) {
+  for (const cell of cells.filter(isSelected)) {
     const problem = cellProblem(cell);
     if (problem && process.env.CI !== "true") {
       describe.skip(`[${cell}] (cannot run here: ${problem})`, () => body(cell));
