@@ -27,7 +27,7 @@ import { ComError } from "./error.ts";
 import { IID_IDispatch, IID_IUnknown, parseGuid } from "./guid.ts";
 import { readVariant, VARIANT_SIZE } from "./variant.ts";
 import { readPointer } from "./vtable.ts";
-import { serverOle32 } from "./_server_ole.ts";
+import { ole32 } from "./ole32.ts";
 import { ComApartment, IID_IConnectionPointContainer } from "./server.ts";
 
 const E_NOTIMPL = 0x80004001 | 0;
@@ -194,7 +194,7 @@ export class ComEvents implements AsyncDisposable, AsyncIterable<ComEvent> {
         using dispatchIid = guidMemory(IID_IDispatch);
         const [hr] = await apartment.batch([
           [
-            serverOle32,
+            ole32,
             "CoMarshalInterThreadInterfaceInStream",
             dispatchIid.address,
             sink,
@@ -204,7 +204,7 @@ export class ComEvents implements AsyncDisposable, AsyncIterable<ComEvent> {
         check(hr, "CoMarshalInterThreadInterfaceInStream");
         const stream = out.view.getBigUint64(0, true);
         check(
-          serverOle32.symbols.CoGetInterfaceAndReleaseStream(
+          ole32.symbols.CoGetInterfaceAndReleaseStream(
             stream,
             dispatchIid.address,
             out.address,

@@ -10,7 +10,8 @@ import { ClosedError, NameTakenError, UnsupportedPlatformError } from "../../err
 import { ComError } from "./error.ts";
 import { formatGuid, IID_IDispatch, IID_IUnknown, IID_NULL, parseGuid } from "./guid.ts";
 import { clearVariant, encodeVariant, VARIANT_SIZE } from "./variant.ts";
-import { serverOle32, serverOleaut32 } from "./_server_ole.ts";
+import { ole32 } from "./ole32.ts";
+import { oleaut32 } from "./oleaut32.ts";
 import {
   checkProgId,
   clsidForProgId,
@@ -197,7 +198,7 @@ export class ComServer implements AsyncDisposable {
       using cookie = NativeMemory.alloc(8);
       const [active, classObject] = await apartment.batch([
         [
-          serverOleaut32,
+          oleaut32,
           "RegisterActiveObject",
           object.address,
           clsidMemory.address,
@@ -205,7 +206,7 @@ export class ComServer implements AsyncDisposable {
           cookie.address,
         ],
         [
-          serverOle32,
+          ole32,
           "CoRegisterClassObject",
           clsidMemory.address,
           factory,
@@ -219,14 +220,10 @@ export class ComServer implements AsyncDisposable {
         classObject: cookie.view.getUint32(4, true),
       };
       if (active >= 0) {
-        undo.unshift(() =>
-          apartment.batch([[serverOleaut32, "RevokeActiveObject", cookies.active, 0n]])
-        );
+        undo.unshift(() => apartment.batch([[oleaut32, "RevokeActiveObject", cookies.active, 0n]]));
       }
       if (classObject >= 0) {
-        undo.unshift(() =>
-          apartment.batch([[serverOle32, "CoRevokeClassObject", cookies.classObject]])
-        );
+        undo.unshift(() => apartment.batch([[ole32, "CoRevokeClassObject", cookies.classObject]]));
       }
       if (active === MK_S_MONIKERALREADYREGISTERED) {
         throw new NameTakenError(
@@ -379,10 +376,10 @@ export class ComServer implements AsyncDisposable {
     };
     await step(() =>
       apartment.batch([
-        [serverOle32, "CoRevokeClassObject", this.#cookies.classObject],
-        [serverOleaut32, "RevokeActiveObject", this.#cookies.active, 0n],
-        [serverOle32, "CoDisconnectObject", object, 0],
-        [serverOle32, "CoDisconnectObject", this.#factory, 0],
+        [ole32, "CoRevokeClassObject", this.#cookies.classObject],
+        [oleaut32, "RevokeActiveObject", this.#cookies.active, 0n],
+        [ole32, "CoDisconnectObject", object, 0],
+        [ole32, "CoDisconnectObject", this.#factory, 0],
       ])
     );
     for (const sink of this.#object.sinks.values()) {
@@ -439,6 +436,6 @@ async function resolves(apartment: ComApartment, progId: string, clsid: string):
   using text = NativeMemory.alloc(wide.byteLength);
   text.bytes.set(wide);
   using out = NativeMemory.alloc(16);
-  const [hr] = await apartment.batch([[serverOle32, "CLSIDFromProgID", text.address, out.address]]);
+  const [hr] = await apartment.batch([[ole32, "CLSIDFromProgIDAt", text.address, out.address]]);
   return hr >= 0 && formatGuid(out.bytes.slice()) === clsid;
 }

@@ -25,7 +25,8 @@ import { MessageLoop, MessageWindow } from "../message_loop.ts";
 import { ComError, toHresult } from "./error.ts";
 import { IID_IDispatch, IID_IUnknown, parseGuid } from "./guid.ts";
 import { allocBstr, readVariant, VARIANT_SIZE, VT, writeByRef, writeVariant } from "./variant.ts";
-import { serverOle32, serverOleaut32 } from "./_server_ole.ts";
+import { ole32 } from "./ole32.ts";
+import { oleaut32 } from "./oleaut32.ts";
 import { OBJECT, WM_COM_FINAL_RELEASE } from "./_server_thread.ts";
 
 /** IConnectionPointContainer. */
@@ -192,7 +193,7 @@ export class ComApartment {
     let window: MessageWindow | null = null;
     try {
       const [hr] = await loop.batch([[
-        serverOle32,
+        ole32,
         "CoInitializeEx",
         0n,
         COINIT_APARTMENTTHREADED,
@@ -227,7 +228,7 @@ export class ComApartment {
     ComApartment.#current = null;
     for (const answer of this.pending) answer.cancelled = true;
     try {
-      await this.#loop.batch([[serverOle32, "CoUninitialize"]]);
+      await this.#loop.batch([[ole32, "CoUninitializeOnLoop"]]);
     } finally {
       await this.#window.close();
       await this.#loop.close();
@@ -329,7 +330,7 @@ export class ComApartment {
       pointers.view.setBigUint64(8 * i, values.address + BigInt(VARIANT_SIZE * i), true);
     });
     const [hr] = await this.#loop.batch([[
-      serverOleaut32,
+      oleaut32,
       "DispCallFunc",
       self,
       BigInt(slot * 8),
