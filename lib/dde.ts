@@ -58,7 +58,7 @@ import {
   decodeDdeData,
   encodeDdeData,
 } from "./_dde_common.ts";
-import { ddeBackend as posixBackend } from "./posix/dde.ts";
+import { ddeBackend as posixBackend, ddePath, reclaimDde } from "./posix/dde.ts";
 
 export {
   type DdeAdviseMode,
@@ -391,6 +391,41 @@ export class DdeServer implements AsyncDisposable {
     const b = os();
     server.#endpoint = await b.serve(service, names, server.#callbacks(b));
     return server;
+  }
+
+  /**
+   * Where a service lives at the OS level: the service name itself on
+   * Windows (DDEML's string handle), its socket path on Linux.
+   *
+   * @param service The service name.
+   * @returns The OS name.
+   * @example The OS name of a service
+   * ```ts
+   * import { DdeServer } from "./dde.ts";
+   * console.log(DdeServer.osName("quotes")); // "quotes" on Windows, "/run/user/1000/ipckit/quotes.dde" on Linux
+   * ```
+   */
+  static osName(service: string): string {
+    checkDdeName(service, "service", "name a DDE service");
+    return platform === "linux" ? ddePath(service) : service;
+  }
+
+  /**
+   * Removes what a server of `service` that was killed left behind: on
+   * Linux its socket file (when no live server answers there); on Windows
+   * nothing is left (DDEML's names die with their process).
+   *
+   * @param service The service name.
+   * @returns Whether something was removed.
+   * @example Reclaiming after a crash
+   * ```ts
+   * import { DdeServer } from "./dde.ts";
+   * DdeServer.reclaim("quotes");
+   * ```
+   */
+  static reclaim(service: string): boolean {
+    checkDdeName(service, "service", "reclaim a DDE service");
+    return platform === "linux" ? reclaimDde(service) : false;
   }
 
   /** Whether `close()` has been called. */

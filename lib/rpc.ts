@@ -306,6 +306,9 @@ export class RpcHttpServer implements AsyncDisposable {
   readonly #cancelAll: (reason: RpcError) => void;
   readonly #dropConnections: () => void;
   #closing: Promise<void> | null = null;
+  #connections = 0;
+  #served = false;
+  #idleWaiters: (() => void)[] = [];
 
   /** @internal Made by {@link rpc.listen}. */
   constructor(
@@ -318,6 +321,45 @@ export class RpcHttpServer implements AsyncDisposable {
     this.#server = server;
     this.#cancelAll = cancelAll;
     this.#dropConnections = dropConnections;
+    server.on("connection", (socket: { once(event: "close", listener: () => void): void }) => {
+      this.#connections++;
+      this.#served = true;
+      socket.once("close", () => {
+        this.#connections--;
+        this.#checkIdle();
+      });
+    });
+  }
+
+  /** How many client connections are open now (HTTP/2: one per channel; HTTP/1.1: per socket). */
+  get connections(): number {
+    return this.#connections;
+  }
+
+  /**
+   * Resolves once a client has connected and every connection has closed
+   * again: for a server that serves its clients and then exits (an HTTP/1.1
+   * client that keeps its connection alive counts until it closes it).
+   *
+   * @returns A promise of the moment the server is idle.
+   * @example Serving one gRPC client, then exiting
+   * ```ts
+   * import { rpc, type ServiceDefinition } from "./rpc.ts";
+   * declare const calc: ServiceDefinition;
+   * await using server = await rpc.listen(calc, {}, { protocol: "grpc", port: 50051 });
+   * await server.idle();
+   * ```
+   */
+  idle(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#idleWaiters.push(resolve);
+      this.#checkIdle();
+    });
+  }
+
+  #checkIdle(): void {
+    if (!this.#served || this.#connections > 0) return;
+    for (const wake of this.#idleWaiters.splice(0)) wake();
   }
 
   /** The TCP address, or `null` on a Unix socket. */

@@ -92,6 +92,21 @@ export function ddePath(service: string): string {
   return `${socketDirectory()}/${stem}${SUFFIX}`;
 }
 
+/**
+ * Removes the socket file of a server of `service` that died without closing.
+ *
+ * @param service A checked service name.
+ * @returns Whether a stale file was removed.
+ * @example Reclaiming a dead server's socket
+ * ```ts
+ * import { reclaimDde } from "./dde.ts";
+ * reclaimDde("quotes");
+ * ```
+ */
+export function reclaimDde(service: string): boolean {
+  return removeIfStale(ddePath(service));
+}
+
 /** Builds one protocol message. */
 class MessageWriter {
   readonly #parts: Uint8Array[] = [];
@@ -238,7 +253,7 @@ class ServedConversation {
         if (bytes === null || bytes.byteLength < 5) break;
         const message = new MessageReader(bytes);
         if (message.op === OP.ADVACK) {
-          this.#credit(message.u32());
+          this.#credit(message.u32(), message.u32());
           continue;
         }
         if (!this.info) {
@@ -334,12 +349,11 @@ class ServedConversation {
     }
   }
 
-  #credit(linkId: number): void {
+  #credit(linkId: number, taken: number): void {
     const link = this.links.get(linkId);
-    if (!link || link.unacked === 0) return;
-    link.unacked--;
-    const next = link.waiting.values().next();
-    if (!next.done) next.value();
+    if (!link) return;
+    link.unacked = Math.max(0, link.unacked - taken);
+    for (const wake of link.waiting) wake();
   }
 
   #endLink(link: Link): void {
@@ -486,12 +500,22 @@ interface Pending {
   fail(error: Error): void;
 }
 
+/** An open loop, on the client side. */
+interface ClientLink {
+  readonly item: string;
+  readonly format: DdeFormat;
+  /** Updates received and not yet taken by the consumer. */
+  held: number;
+  /** Updates taken and not yet acknowledged to the server. */
+  taken: number;
+}
+
 /** One conversation, on the client side. */
 class Conversation implements DdeConversationEndpoint {
   #seq = 0;
   readonly #pending = new Map<number, Pending>();
   /** Open loops: link id → item and format, and the reverse. */
-  readonly #links = new Map<number, { item: string; format: DdeFormat }>();
+  readonly #links = new Map<number, ClientLink>();
   readonly #linkOf = new Map<string, number>();
   #gone: Error | null = null;
   #closing: Promise<void> | null = null;
@@ -536,9 +560,19 @@ class Conversation implements DdeConversationEndpoint {
     const link = this.#links.get(linkId);
     if (!link) return; // stopped meanwhile
     const data = message.u8() === 1 ? message.rest().slice() : null;
+    link.held++;
     void this.events.adviseData(link.item, link.format, data).then(() => {
-      if (this.#closing || this.#gone || !this.#links.has(linkId)) return;
-      return this.connection.write(new MessageWriter(OP.ADVACK, 0).u32(linkId).done());
+      link.held--;
+      link.taken++;
+      // Acknowledged in batches, and whenever the consumer has caught up: the server,
+      // which stops at ADVISE_WINDOW unacknowledged updates, can never wait on updates taken.
+      if (link.taken < ADVISE_WINDOW / 4 && link.held > 0) return;
+      const taken = link.taken;
+      link.taken = 0;
+      if (this.#closing || this.#gone || this.#links.get(linkId) !== link) return;
+      return this.connection.write(
+        new MessageWriter(OP.ADVACK, 0).u32(linkId).u32(taken).done(),
+      );
     }).catch(() => {}); // the conversation ended meanwhile
   }
 
@@ -620,7 +654,7 @@ class Conversation implements DdeConversationEndpoint {
         if (reply.op !== OP.ACK) return refusal(reply);
         // Registered here, in the reader, before any update of the loop is read.
         const linkId = reply.u32();
-        this.#links.set(linkId, { item, format: fmt });
+        this.#links.set(linkId, { item, format: fmt, held: 0, taken: 0 });
         this.#linkOf.set(linkKey(item, fmt), linkId);
         return { ok: true, value: undefined };
       },
@@ -720,18 +754,63 @@ async function handshake(
   }
 }
 
+/** A live server answers a handshake at once; even a timeout of 0 leaves it this long. */
+const HANDSHAKE_GRACE = 1000;
+
+/**
+ * The handshake's deadline: the caller's, but at least {@link HANDSHAKE_GRACE}
+ * ms from now (the server was found within the caller's timeout; only its
+ * answer is left). The caller's abort still ends it at once.
+ */
+function handshakeWait(wait: DdeWait, deadline: number, service: string): DdeWait & {
+  done(): void;
+} {
+  const controller = new AbortController();
+  const onAbort = () => {
+    if (!(wait.signal.reason instanceof TimeoutError)) controller.abort(wait.signal.reason);
+  };
+  if (wait.signal.aborted) onAbort();
+  wait.signal.addEventListener("abort", onAbort);
+  const ms = Math.max(deadline - performance.now(), HANDSHAKE_GRACE);
+  const timer = Number.isFinite(ms)
+    ? setTimeout(() =>
+      controller.abort(
+        new TimeoutError(
+          `Cannot connect to DDE service '${service}': its server did not answer within ${
+            Math.round(ms)
+          } ms`,
+        ),
+      ), ms)
+    : undefined;
+  return {
+    timeout: ms,
+    signal: controller.signal,
+    done: () => {
+      clearTimeout(timer);
+      wait.signal.removeEventListener("abort", onAbort);
+    },
+  };
+}
+
 async function connect(
   service: string,
   topic: string,
   events: DdeClientEvents,
   wait: DdeWait,
 ): Promise<DdeConversationEndpoint> {
+  const deadline = performance.now() + wait.timeout;
   const connection = await reach(service, wait);
-  const reply = await handshake(
-    connection,
-    new MessageWriter(OP.HELLO, 0).string(topic).done(),
-    wait,
-  );
+  const answer = handshakeWait(wait, deadline, service);
+  let reply;
+  try {
+    reply = await handshake(
+      connection,
+      new MessageWriter(OP.HELLO, 0).string(topic).done(),
+      answer,
+    );
+  } finally {
+    answer.done();
+  }
   if (reply?.op !== OP.ACK) {
     await connection.close();
     throw new NotFoundError(

@@ -27,6 +27,8 @@ inCells(WINDOWS_CELLS, (cell) => {
       released_iterate: { error: "ClosedError" },
       missing_class: { error: "NotFoundError" },
       not_running: { error: "NotFoundError" },
+      active_object: [0, true],
+      revoked: { error: "NotFoundError" },
       moniker_count: 1,
       clsid_count: 0,
       file_text: "hello a.txt\r\nünïcode ✓!",
@@ -48,7 +50,7 @@ inCells(WINDOWS_CELLS, (cell) => {
     });
     // Every VARIANT type round-trips as a Dictionary item.
     expect(Object.values(r.items_round_trip as Record<string, boolean>).every(Boolean)).toBe(true);
-    expect(Object.keys(r.items_round_trip as object)).toHaveLength(22);
+    expect(Object.keys(r.items_round_trip as object)).toHaveLength(23);
     // As keys: Wine's scrrun hashes strings, numbers and dates only, and refuses the other key
     // types (E_NOTIMPL, or 0x800A0005 for VT_I8); every key it takes comes back exactly.
     const keys = r.keys_lookup as Record<string, unknown>;

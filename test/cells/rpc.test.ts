@@ -72,24 +72,42 @@ inCells(ALL_CELLS, (cell) => {
     }
   });
 
-  it("examples/rpc_calc.ipc under ipckit run: a Bun server and a Deno client compute, stream and sum, the server exits when its client is done, nothing is left", async () => {
-    const run = await runScenario(cell, "cli/main.ts", ["run", "examples/rpc_calc.ipc"]);
-    expect(run.code, run.stdout + run.stderr).toBe(0);
-    for (
-      const line of [
-        /client\s+\| 6 \* 7 = 42/,
-        /client\s+\| 1 \/ 0: invalid_argument: Cannot divide by zero/,
-        /client\s+\| running total of 1\.\.100: 5050 after 100/,
-        /client\s+\| sum of 1\.\.20 in two ranges: 210 \(20 numbers\)/,
-        /server\s+\| client done; server exiting/,
-      ]
-    ) expect(run.stdout).toMatch(line);
-    const left = await runScenario(cell, "test/scenarios/runtime/leftovers.ts", [
-      "pipe:rpc_calc.calc",
-    ]);
-    expect(left.code, left.stderr).toBe(0);
-    expect(left.results["gone.pipe.rpc_calc.calc"]).toBe(true);
-  });
+  it(
+    `examples/rpc_calc.ipc under ipckit run: a Bun server and a Deno client compute, stream and sum${
+      LINUX_CELLS.includes(cell)
+        ? ", and so does a Python client with python3-grpcio over the server's gRPC endpoint"
+        : " (the Python client and its gRPC endpoint are Linux-only: left out on Windows)"
+    }; the server exits when its clients are done, nothing is left`,
+    async () => {
+      const linux = LINUX_CELLS.includes(cell);
+      if (linux) {
+        const provision = spawnSync("bash", ["tools/interop/provision.sh"], { stdio: "inherit" });
+        expect(provision.status).toBe(0);
+      }
+      const run = await runScenario(cell, "cli/main.ts", ["run", "examples/rpc_calc.ipc"]);
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      const clients = linux ? ["client", "pyclient"] : ["client"];
+      for (const client of clients) {
+        for (
+          const line of [
+            "6 \\* 7 = 42",
+            `1 / 0: ${
+              client === "client" ? "invalid_argument" : "INVALID_ARGUMENT"
+            }: Cannot divide by zero`,
+            "running total of 1\\.\\.100: 5050 after 100",
+            "sum of 1\\.\\.20 in two ranges: 210 \\(20 numbers\\)",
+          ]
+        ) expect(run.stdout).toMatch(new RegExp(`${client}\\s+\\| ${line}`));
+      }
+      expect(run.stdout).toMatch(/server\s+\| clients done; server exiting/);
+      if (!linux) expect(run.stdout).not.toMatch(/pyclient/);
+      const left = await runScenario(cell, "test/scenarios/runtime/leftovers.ts", [
+        "pipe:rpc_calc.calc",
+      ]);
+      expect(left.code, left.stderr).toBe(0);
+      expect(left.results["gone.pipe.rpc_calc.calc"]).toBe(true);
+    },
+  );
 });
 
 /** What this runtime's own fetch and node:http2 client see, in every cell. */

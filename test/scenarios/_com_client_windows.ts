@@ -2,6 +2,7 @@
 import process from "node:process";
 import { ComObject, ComRef, Currency, Decimal } from "../../mod.ts";
 import { NativeLibrary, NativeMemory } from "../../lib/ffi/mod.ts";
+import { parseGuid } from "../../lib/win32/com/guid.ts";
 import { addRef, release } from "../../lib/win32/com/vtable.ts";
 import { report } from "./_peers.ts";
 import { attempt, show } from "./_com_values.ts";
@@ -38,6 +39,7 @@ import { attempt, show } from "./_com_values.ts";
     old_date: new Date(1850, 5, 1, 6, 30),
     str: "tëst-✓-𝄞\0end",
     empty_str: "",
+    bom_and_lone_surrogate: "\uFEFFbom \uD800 \uFFFD",
     bytes: Uint8Array.of(0, 1, 255),
     no_bytes: new Uint8Array(0),
     list: [1, "x", [2, 3], null],
@@ -63,7 +65,18 @@ import { attempt, show } from "./_com_values.ts";
   // Keys of every scalar type; Keys() and Items() come back as SAFEARRAYs.
   using keyed = ComObject.create({ name: "Scripting.Dictionary" });
   const keys = Object.entries(items).filter(([name]) =>
-    !["empty", "bytes", "no_bytes", "list", "grid", "cube", "jagged", "empty_list", "null"]
+    ![
+      "empty",
+      "bytes",
+      "no_bytes",
+      "list",
+      "grid",
+      "cube",
+      "jagged",
+      "empty_list",
+      "null",
+      "bom_and_lone_surrogate",
+    ]
       .includes(name)
   );
   const keyResults: Record<string, unknown> = {};
@@ -96,6 +109,31 @@ import { attempt, show } from "./_com_values.ts";
   report("released_iterate", attempt(() => [...released]));
   report("missing_class", attempt(() => ComObject.create({ name: "No.Such.ProgId" })));
   report("not_running", attempt(() => ComObject.open({ name: "Scripting.Dictionary" })));
+  // A running object: published in the running object table here, found by GetActiveObject.
+  // HRESULT RegisterActiveObject(IUnknown*, REFCLSID, DWORD flags, DWORD* cookie); RevokeActiveObject(DWORD, void*)
+  const rot = new NativeLibrary(
+    { windows: "oleaut32.dll" },
+    {
+      RegisterActiveObject: { args: ["pointer", "pointer", "u32", "pointer"], returns: "i32" },
+      RevokeActiveObject: { args: ["u32", "pointer"], returns: "i32" },
+    } as const,
+  );
+  using published = ComObject.create({ name: "Scripting.Dictionary" });
+  published.call("Add", "running", true);
+  using rotMemory = NativeMemory.alloc(20);
+  rotMemory.bytes.set(parseGuid("{EE09B103-97E0-11CF-978F-00A02463E06F}"));
+  const registered = rot.symbols.RegisterActiveObject(
+    published.pointer,
+    rotMemory.address,
+    0,
+    rotMemory.address + 16n,
+  );
+  {
+    using running = ComObject.open({ name: "Scripting.Dictionary" });
+    report("active_object", [registered, running.get("Item", "running")]);
+  }
+  rot.symbols.RevokeActiveObject(rotMemory.view.getUint32(16, true), 0n);
+  report("revoked", attempt(() => ComObject.open({ name: "Scripting.Dictionary" })));
   using byMoniker = ComObject.open({ moniker: "new:Scripting.Dictionary" });
   byMoniker.call("Add", 1, 2);
   report("moniker_count", byMoniker.get("Count"));

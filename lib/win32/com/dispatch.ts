@@ -92,7 +92,7 @@ let apartment: "sta" | "mta" | undefined;
  * marshals calls to apartment-threaded objects through a host thread).
  *
  * @returns The apartment the thread is in.
- * @example
+ * @example Using ensureApartment
  * ```ts
  * import { ensureApartment } from "./dispatch.ts";
  * // ensureApartment(); // "sta"
@@ -163,8 +163,11 @@ const finalizer = new FinalizationRegistry<{ pointer: bigint }>((held) => {
  * @example Scripting.Dictionary
  * ```ts
  * import { ComObject } from "./dispatch.ts";
- * // using dict = ComObject.fromProgId("Scripting.Dictionary", "inproc");
- * // dict.call("Add", "k", 1); dict.get("Item", "k"); // 1
+ * if (Deno.build.os === "windows") {
+ *   using dict = ComObject.create({ name: "Scripting.Dictionary", context: "inproc" });
+ *   dict.call("Add", "k", 1);
+ *   dict.get("Item", "k"); // 1
+ * }
  * ```
  */
 export class ComObject implements Disposable, Iterable<unknown>, AsyncIterable<unknown> {
@@ -273,7 +276,7 @@ export class ComObject implements Disposable, Iterable<unknown>, AsyncIterable<u
    * @param name The member name (case-insensitive, as IDispatch resolves it).
    * @param args The arguments; a {@link ComRef} is passed by reference.
    * @returns The result.
-   * @example
+   * @example Using call
    * ```ts
    * import { ComObject } from "./dispatch.ts";
    * declare const dict: ComObject;
@@ -290,7 +293,7 @@ export class ComObject implements Disposable, Iterable<unknown>, AsyncIterable<u
    * @param name The property.
    * @param indexes Its indexes, if any.
    * @returns The value.
-   * @example
+   * @example Using get
    * ```ts
    * import { ComObject } from "./dispatch.ts";
    * declare const dict: ComObject;
@@ -309,7 +312,7 @@ export class ComObject implements Disposable, Iterable<unknown>, AsyncIterable<u
    *
    * @param name The property.
    * @param indexesAndValue Indexes, if any, then the value.
-   * @example
+   * @example Using set
    * ```ts
    * import { ComObject } from "./dispatch.ts";
    * declare const dict: ComObject;
@@ -340,7 +343,7 @@ export class ComObject implements Disposable, Iterable<unknown>, AsyncIterable<u
    *
    * @param name The member name.
    * @returns `true` if it resolves.
-   * @example
+   * @example Using has
    * ```ts
    * import { ComObject } from "./dispatch.ts";
    * declare const dict: ComObject;
@@ -427,7 +430,7 @@ export class ComObject implements Disposable, Iterable<unknown>, AsyncIterable<u
    * Iterates a collection through its `_NewEnum` (IEnumVARIANT).
    *
    * @returns The items, one `Next` call each.
-   * @example
+   * @example Iterating with for…of
    * ```ts
    * import { ComObject } from "./dispatch.ts";
    * declare const dict: ComObject;
@@ -464,7 +467,7 @@ export class ComObject implements Disposable, Iterable<unknown>, AsyncIterable<u
    * `for…of`, one item per turn).
    *
    * @returns The items.
-   * @example
+   * @example Iterating with for await…of
    * ```ts
    * import { ComObject } from "./dispatch.ts";
    * declare const matches: ComObject;

@@ -48,7 +48,7 @@ const NAMES = new Map<number, string>(Object.entries(HRESULT).map(([k, v]) => [v
  *
  * @param hr The HRESULT, signed or unsigned.
  * @returns The same bits as a number in 0..2^32-1.
- * @example
+ * @example Using toHresult
  * ```ts
  * import { toHresult } from "./error.ts";
  * toHresult(-2147352570); // 0x80020006
@@ -63,7 +63,7 @@ export function toHresult(hr: number): number {
  *
  * @param hr The HRESULT, signed or unsigned.
  * @returns `true` for E_*, DISP_E_*, RPC_E_* codes.
- * @example
+ * @example Using failed
  * ```ts
  * import { failed } from "./error.ts";
  * failed(1); // false: S_FALSE succeeds
@@ -78,7 +78,7 @@ export function failed(hr: number): boolean {
  *
  * @param hr The HRESULT.
  * @returns `"DISP_E_UNKNOWNNAME"`, or `"0x8004D00E"` for a code without a name here.
- * @example
+ * @example Using hresultName
  * ```ts
  * import { hresultName } from "./error.ts";
  * hresultName(0x80020006); // "DISP_E_UNKNOWNNAME"

@@ -6,8 +6,8 @@
  * The sink lives in the message-loop thread's apartment (an STA, see
  * lib/win32/com/server.ts), so the events a source raises arrive there as
  * window messages and are handed to JavaScript like any served call. The
- * client's own calls run on the JavaScript thread in the multithreaded
- * apartment, so the sink is marshalled into it
+ * client's own calls run on the JavaScript thread, another apartment, so the
+ * sink is marshalled into it
  * (CoMarshalInterThreadInterfaceInStream on the loop thread,
  * CoGetInterfaceAndReleaseStream here) before Advise passes it on.
  *

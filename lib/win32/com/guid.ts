@@ -15,7 +15,7 @@ const GUID_PATTERN =
  *
  * @param text The string.
  * @returns `true` for `{0D43FE01-F093-11CF-8940-00A0C9054228}` and the like.
- * @example
+ * @example Using isGuid
  * ```ts
  * import { isGuid } from "./guid.ts";
  * isGuid("Scripting.Dictionary"); // false
@@ -67,7 +67,7 @@ export function parseGuid(text: string): Uint8Array {
  *
  * @param bytes The bytes of a `GUID` struct.
  * @returns `{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}`.
- * @example
+ * @example Using formatGuid
  * ```ts
  * import { formatGuid, parseGuid } from "./guid.ts";
  * formatGuid(parseGuid("00020400-0000-0000-c000-000000000046")); // "{00020400-0000-0000-C000-000000000046}"

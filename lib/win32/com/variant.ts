@@ -93,7 +93,7 @@ export class Currency {
    *
    * @param value The amount.
    * @returns The currency.
-   * @example
+   * @example Currency from a number
    * ```ts
    * import { Currency } from "./variant.ts";
    * Currency.from(1.5).toString(); // "1.5000"
@@ -135,7 +135,7 @@ const DECIMAL_LIMIT = 1n << 96n;
  * A VT_DECIMAL number, exact: `unscaled / 10^scale`, with a magnitude below
  * 2^96 and a scale from 0 to 28.
  *
- * @example
+ * @example Using Decimal
  * ```ts
  * import { Decimal } from "./variant.ts";
  * const d = Decimal.from("-79228162514264337593543950.335");
@@ -167,7 +167,7 @@ export class Decimal {
    *
    * @param value `"123.45"`, `"-0.001"`, a number or a bigint.
    * @returns The decimal.
-   * @example
+   * @example Decimal from a string
    * ```ts
    * import { Decimal } from "./variant.ts";
    * Decimal.from("1.10").scale; // 2
@@ -204,7 +204,7 @@ export class Decimal {
 /**
  * A VT_ERROR value: an HRESULT carried as data (not thrown).
  *
- * @example
+ * @example Using SCode
  * ```ts
  * import { SCode } from "./variant.ts";
  * new SCode(0x80020004).hresult; // DISP_E_PARAMNOTFOUND
@@ -245,7 +245,7 @@ const codecs: VariantObjectCodec[] = [];
  * first; the client's `ComObject` registers one, the server its own.
  *
  * @param codec The codec.
- * @example
+ * @example Using registerObjectCodec
  * ```ts
  * import { registerObjectCodec } from "./variant.ts";
  * registerObjectCodec({ encode: () => undefined, decode: () => undefined });
@@ -345,7 +345,7 @@ let releasePointer: (pointer: bigint) => void = () => {};
  * `encode` added (the vtable module's `release`; set by the client).
  *
  * @param release The release function.
- * @example
+ * @example Using setReleaseFunction
  * ```ts
  * import { setReleaseFunction } from "./variant.ts";
  * setReleaseFunction(() => {});
@@ -462,7 +462,7 @@ function writeDecimal(view: DataView, offset: number, value: Decimal): void {
  *
  * @param array The array.
  * @returns The lengths, outermost first: `[2, 3]` for two rows of three.
- * @example
+ * @example Using rectangularShape
  * ```ts
  * import { rectangularShape } from "./variant.ts";
  * rectangularShape([[1, 2, 3], [4, 5, 6]]); // [2, 3]
@@ -702,7 +702,7 @@ function emptyNested(shape: readonly number[]): unknown[] {
  * @param view A view over the VARIANT's native memory.
  * @param offset Where it starts in `view`.
  * @param address Its native address (the same memory as `view` at `offset`).
- * @example
+ * @example Using clearVariant
  * ```ts
  * import { clearVariant } from "./variant.ts";
  * // clearVariant(scratch.view, 0, scratch.address);
@@ -725,7 +725,7 @@ export function clearVariant(view: DataView, offset: number, address: bigint): v
  *
  * @param address The VARIANT's address.
  * @returns The value.
- * @example
+ * @example Using readVariant
  * ```ts
  * import { readVariant } from "./variant.ts";
  * // const value = readVariant(pVarResult);
@@ -740,7 +740,7 @@ export function readVariant(address: bigint): unknown {
  *
  * @param address The VARIANT's address (its old content is overwritten, not freed).
  * @param value The value.
- * @example
+ * @example Using writeVariant
  * ```ts
  * import { writeVariant } from "./variant.ts";
  * // writeVariant(pVarResult, "answer");
@@ -757,7 +757,7 @@ export function writeVariant(address: bigint, value: unknown): void {
  *
  * @param address The by-reference VARIANT's address.
  * @param value The value to store.
- * @example
+ * @example Using writeByRef
  * ```ts
  * import { writeByRef } from "./variant.ts";
  * // writeByRef(argumentAddress, 42);
@@ -841,7 +841,7 @@ function writeScalar(out: DataView, vt: number, value: unknown): void {
  *
  * @param text The string (embedded NULs are kept).
  * @returns The BSTR.
- * @example
+ * @example Using allocBstr
  * ```ts
  * import { allocBstr } from "./variant.ts";
  * // const bstr = allocBstr("héllo");
@@ -860,7 +860,7 @@ export function allocBstr(text: string): bigint {
  *
  * @param bstr The BSTR (NULL reads as the empty string, as COM defines).
  * @returns The string.
- * @example
+ * @example Using readBstr
  * ```ts
  * import { readBstr } from "./variant.ts";
  * readBstr(0n); // ""
@@ -870,13 +870,20 @@ export function readBstr(bstr: bigint): string {
   if (bstr === 0n) return "";
   const byteLength = oleaut32.symbols.SysStringByteLen(bstr);
   if (byteLength < 2) return "";
-  const units = new Uint16Array(nativeBuffer(bstr, byteLength - (byteLength % 2)).slice(0));
-  let text = "";
+  const bytes = new Uint8Array(nativeBuffer(bstr, byteLength - (byteLength % 2)));
+  // The decoder is fast but replaces lone surrogates with U+FFFD; a string that
+  // shows U+FFFD is decoded again unit by unit, so the text is always exact.
+  const text = utf16.decode(bytes);
+  if (!text.includes("\uFFFD")) return text;
+  const units = new Uint16Array(bytes.slice().buffer);
+  let exact = "";
   for (let i = 0; i < units.length; i += 8192) {
-    text += String.fromCharCode(...units.subarray(i, i + 8192));
+    exact += String.fromCharCode(...units.subarray(i, i + 8192));
   }
-  return text;
+  return exact;
 }
+
+const utf16 = new TextDecoder("utf-16le", { ignoreBOM: true });
 
 // ---- pure conversions ----------------------------------------------------------
 
@@ -892,7 +899,7 @@ const OLE_EPOCH_MS = Date.UTC(1899, 11, 30);
  *
  * @param date The date.
  * @returns The VT_DATE value.
- * @example
+ * @example Using dateToVariantTime
  * ```ts
  * import { dateToVariantTime } from "./variant.ts";
  * dateToVariantTime(new Date(1899, 11, 29, 6)); // -1.25
@@ -920,7 +927,7 @@ export function dateToVariantTime(date: Date): number {
  *
  * @param value The VT_DATE value.
  * @returns The date.
- * @example
+ * @example Using variantTimeToDate
  * ```ts
  * import { variantTimeToDate } from "./variant.ts";
  * variantTimeToDate(2).getDate(); // 1 (1900-01-01)

@@ -51,7 +51,7 @@ const functions = new Map<bigint, Map<number, unknown>>();
  *
  * @param address Where the pointer is.
  * @returns The pointer.
- * @example
+ * @example Using readPointer
  * ```ts
  * import { readPointer } from "./vtable.ts";
  * // const vtable = readPointer(interfacePointer);
@@ -92,7 +92,7 @@ export function method<M extends MethodName>(self: bigint, name: M): MethodFunct
  *
  * @param self The interface pointer.
  * @returns The new count (for debugging only, as COM says).
- * @example
+ * @example Using addRef
  * ```ts
  * import { addRef } from "./vtable.ts";
  * // addRef(pointer);
@@ -107,7 +107,7 @@ export function addRef(self: bigint): number {
  *
  * @param self The interface pointer.
  * @returns The remaining count (for debugging only).
- * @example
+ * @example Using release
  * ```ts
  * import { release } from "./vtable.ts";
  * // release(pointer);
@@ -125,7 +125,7 @@ const guidMemory = new Map<Uint8Array, NativeMemory>();
  *
  * @param bytes The GUID's 16 bytes (a constant: one copy is kept per array).
  * @returns Its native address.
- * @example
+ * @example Using guidAddress
  * ```ts
  * import { guidAddress } from "./vtable.ts";
  * import { IID_IDispatch } from "./guid.ts";
@@ -148,7 +148,7 @@ export function guidAddress(bytes: Uint8Array): bigint {
  * @param self An interface pointer of the object.
  * @param iid The interface ID's bytes (e.g. `IID_IDispatch`).
  * @returns The new interface pointer (one reference, the caller's), or `null` for E_NOINTERFACE.
- * @example
+ * @example Using queryInterface
  * ```ts
  * import { queryInterface } from "./vtable.ts";
  * import { IID_IDispatch } from "./guid.ts";

@@ -1,0 +1,86 @@
+// DDE between Bun and Deno: the scenarios pair this cell's runtime (client)
+// with a server of the other runtime, so the two cells of an OS cover both
+// "Bun server, Deno client" and "Deno server, Bun client".
+// The scenarios are backend-neutral. Until lib/win32/dde.ts (DDEML) lands,
+// DDE on Windows throws UnsupportedPlatformError, so the file runs in the
+// Linux cells; the DDEML backend's commit extends it to ALL_CELLS.
+import { expect, it } from "vitest";
+import { inCells, LINUX_CELLS, runScenario } from "./_driver.ts";
+import { HOT_UPDATES, LEAK_TRANSACTIONS, TICKS, WARM_NOTICES } from "../scenarios/_dde_data.ts";
+
+/** Lets Deno collect garbage on demand, so the leak check compares live heaps. */
+const GC_ENV = { DENO_V8_FLAGS: "--expose-gc" };
+
+inCells(LINUX_CELLS, (cell) => {
+  it("DDE across runtimes: request/poke/execute round trips in CF_TEXT and CF_UNICODETEXT, 1 MiB of a registered format both ways, a hot loop of 500 updates in order, a warm loop, three clients, DdeConnectList, typed errors for bad input, idle CPU ~0, and a SIGKILLed server ending every loop and request with DdeDisconnectedError", async () => {
+    const run = await runScenario(cell, "test/scenarios/dde_basic.ts", [], { timeoutMs: 120_000 });
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.results).toMatchObject({
+      round_trips: {
+        request: "héllo ✓",
+        ansi: "héllo ✓",
+        unicode: "tëst-✓-𝄞",
+        execute: "none",
+      },
+      binary: { requested: true, server_got: true, echoed: true },
+      hot: { updates: HOT_UPDATES, in_order: true, active_after_break: false },
+      warm: { notices: WARM_NOTICES, dataless: true, requests_rise: true, last_is_latest: true },
+      three_clients: { here: TICKS, others: [TICKS, TICKS], server_saw_conversations: true },
+      list: ["true:data", "true:other"],
+      list_topic_filter: true,
+      bad: {
+        unknown_service: "NotFoundError",
+        unknown_topic: "NotFoundError",
+        empty_topic: "TypeError",
+        empty_item: "TypeError",
+        closed_request: "ClosedError",
+        closed_advise: "ClosedError",
+        close_idempotent: true,
+        refused_request: "DdeRefusedError",
+        refused_poke: "DdeRefusedError",
+        refused_execute: "DdeRefusedError",
+        refused_advise: "DdeRefusedError",
+        refused_format: "DdeRefusedError",
+        bad_format: "TypeError",
+        nul_text: "TypeError",
+        negative_timeout: "RangeError",
+        aborted: "AbortError",
+        timed_out: "TimeoutError",
+        still_usable: "héllo ✓",
+        name_taken: "NameTakenError",
+        no_topics: "TypeError",
+      },
+      // Each loop had a 2 s deadline of its own after the kill: a TimeoutError here would
+      // mean the server's death went unnoticed.
+      killed: {
+        hot: "DdeDisconnectedError",
+        warm: "DdeDisconnectedError",
+        idle_loop: "DdeDisconnectedError",
+        pending_request: "DdeDisconnectedError",
+        later_request: "DdeDisconnectedError",
+        reconnect: "NotFoundError",
+        listed: 0,
+      },
+      serve_after_kill: true,
+      done: true,
+    });
+    expect(run.results.idle_cpu_percent).toBeLessThan(3);
+  });
+
+  it("DDE leaves nothing behind over 100,000 transactions: the same fds and a flat heap after garbage collection, client and server", async () => {
+    const run = await runScenario(cell, "test/scenarios/dde_leaks.ts", [], {
+      timeoutMs: 180_000,
+      env: GC_ENV,
+    });
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.results.transactions).toBeGreaterThanOrEqual(LEAK_TRANSACTIONS);
+    for (const side of ["client", "server"]) {
+      const [warm, end] = run.results[`${side}_fds`] as [number, number];
+      expect(end).toBe(warm);
+      expect(run.results[`${side}_heap_growth_kib`]).toBeLessThan(2048);
+    }
+    expect(run.results.done).toBe(true);
+  });
+});
