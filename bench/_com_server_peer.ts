@@ -31,4 +31,6 @@ for (let t = 0; t < TRIALS; t++) {
   for (const [name, fn] of Object.entries(measures)) samples[name]!.push(rate(fn));
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-console.log(JSON.stringify(Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]))));
+console.log(
+  JSON.stringify(Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]))),
+);
