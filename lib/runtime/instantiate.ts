@@ -14,6 +14,8 @@ import { createServer } from "node:net";
 import process from "node:process";
 import { resolve } from "node:path";
 import { Channel } from "../channel.ts";
+import { ComServer } from "../com.ts";
+import { progIdForEndpoint } from "../win32/com/_registration.ts";
 import { CopyData } from "../copydata.ts";
 import { Mailslot } from "../mailslot.ts";
 import { type HeldSocket, Socket } from "../socket.ts";
@@ -150,6 +152,8 @@ export async function instantiate(plan: Plan): Promise<Instantiated> {
           }
           if (endpoint.kind === "mailslot") Mailslot.reclaim(endpoint.libName);
           if (endpoint.kind === "copydata") CopyData.reclaim(endpoint.libName);
+          // A server that was killed left its per-user ProgID registration behind.
+          if (endpoint.kind === "com") ComServer.reclaim(osNames.get(endpoint.name)!);
         }),
       ], `the endpoints of '${plan.topology.name}'`);
     },
@@ -238,6 +242,12 @@ async function create(
       return Mailslot.path(name);
     case "copydata":
       return CopyData.osName(name);
+    case "com": {
+      // The serving process registers the object; every participant gets the ProgID.
+      const progId = String(resolved["progid"] ?? "") || progIdForEndpoint(name);
+      resolved["progid"] = progId;
+      return progId;
+    }
     case "tcp":
     case "udp": {
       const host = String(resolved["host"]);

@@ -48,6 +48,23 @@ export function checkProgId(progId: unknown): string {
 }
 
 /**
+ * The ProgID a topology's `com` endpoint gets when it names none: `Ipckit.`
+ * and the endpoint's library name, keeping letters, digits and periods, at
+ * most 39 characters.
+ *
+ * @param libName The endpoint's library name (`<topology>.<endpoint>`).
+ * @returns The ProgID.
+ * @example
+ * ```ts
+ * import { progIdForEndpoint } from "./_registration.ts";
+ * progIdForEndpoint("com_automation.counter"); // "Ipckit.comautomation.counter"
+ * ```
+ */
+export function progIdForEndpoint(libName: string): string {
+  return `Ipckit.${libName.replace(/[^A-Za-z0-9.]/g, "")}`.slice(0, 39).replace(/\.+$/, "");
+}
+
+/**
  * The CLSID ipckit uses for a ProgID when none is given: a name-based UUID
  * (version 5 layout over SHA-1) of the ProgID, case-insensitive, so a server
  * and its clients agree without configuration.

@@ -28,7 +28,7 @@ import { IID_IDispatch, IID_IUnknown, parseGuid } from "./guid.ts";
 import { readVariant, VARIANT_SIZE } from "./variant.ts";
 import { readPointer } from "./vtable.ts";
 import { ole32 } from "./ole32.ts";
-import { ComApartment, IID_IConnectionPointContainer } from "./server.ts";
+import { ComApartment, IID_IConnectionPointContainer, isGone } from "./server.ts";
 
 const E_NOTIMPL = 0x80004001 | 0;
 const DISP_E_UNKNOWNNAME = 0x80020006 | 0;
@@ -321,7 +321,9 @@ export class ComEvents implements AsyncDisposable, AsyncIterable<ComEvent> {
     return (this.#closing ??= (async () => {
       this.#wake?.();
       try {
-        check(call(this.#point, "Unadvise", this.#cookie), "Unadvise");
+        // A source that is gone has no subscription left to end.
+        const hr = call(this.#point, "Unadvise", this.#cookie);
+        if (!isGone(hr)) check(hr, "Unadvise");
       } finally {
         call(this.#point, "Release");
         await this.#apartment.callMethod(this.#sink, SLOT.Release).catch(() => undefined);

@@ -17,12 +17,14 @@ import {
   clsidForProgId,
   HKEY,
   removeKeys,
+  unregisterClass,
   writeClassKeys,
   type WrittenKey,
 } from "./_registration.ts";
 import {
   ComApartment,
   DispatchImplementation,
+  isGone,
   FactoryImplementation,
   IID_IClassFactory,
   IID_IConnectionPoint,
@@ -382,10 +384,10 @@ export class ComServer implements AsyncDisposable {
         [ole32, "CoDisconnectObject", this.#factory, 0],
       ])
     );
-    for (const sink of this.#object.sinks.values()) {
-      await step(() => apartment.callMethod(sink, 2));
-    }
+    // Out of the map first: an Unadvise that arrives meanwhile must not release a sink twice.
+    const sinks = [...this.#object.sinks.values()];
     this.#object.sinks.clear();
+    for (const sink of sinks) await step(() => apartment.callMethod(sink, 2));
     await step(() => apartment.callMethod(this.#factory, 2));
     await step(() => apartment.callMethod(object, 2));
     await step(() => removeKeys(this.#keys));
@@ -398,13 +400,25 @@ export class ComServer implements AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
-}
 
-/** A sink's HRESULT that says it is gone for good (its process died or it disconnected). */
-function isGone(hr: number): boolean {
-  const code = hr >>> 0;
-  return code === 0x80010108 || code === 0x800706ba || code === 0x800706bf ||
-    code === 0x80010007 || code === 0x80010012 || code === 0x800401fd;
+  /**
+   * Removes the per-user registration a server of this ProgID left behind
+   * (it died without closing), if it still names the CLSID derived from the
+   * ProgID. `ipckit run` calls it for its `com` endpoints when a run ends.
+   *
+   * @param name The ProgID.
+   * @returns Whether anything was removed (always false off Windows).
+   * @example Cleaning up after a crashed server
+   * ```ts
+   * import { ComServer } from "./serve.ts";
+   * ComServer.reclaim("Ipckit.Counter");
+   * ```
+   */
+  static reclaim(name: string): boolean {
+    const progId = checkProgId(name);
+    if (platform !== "windows") return false;
+    return unregisterClass(progId, clsidForProgId(progId));
+  }
 }
 
 /**

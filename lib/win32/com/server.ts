@@ -370,6 +370,20 @@ export class ComApartment {
   }
 }
 
+/**
+ * Whether an HRESULT says the other side is gone for good: its process died
+ * or it was disconnected (RPC_E_DISCONNECTED, RPC_S_SERVER_UNAVAILABLE,
+ * RPC_S_CALL_FAILED, RPC_E_SERVER_DIED(_DNE), CO_E_OBJNOTCONNECTED).
+ *
+ * @param hr The HRESULT, signed or unsigned.
+ * @returns True for those codes.
+ */
+export function isGone(hr: number): boolean {
+  const code = hr >>> 0;
+  return code === 0x80010108 || code === 0x800706ba || code === 0x800706be ||
+    code === 0x80010007 || code === 0x80010012 || code === 0x800401fd;
+}
+
 function reportUncaught(error: unknown): void {
   queueMicrotask(() => {
     throw error;
