@@ -78,3 +78,41 @@ inCells(ALL_CELLS, (cell) => {
     },
   );
 });
+
+/** Lines a process printed under `ipckit run` (prefixed `name | `). */
+function linesOf(stdout: string, instance: string): string[] {
+  const prefix = new RegExp(`^${instance.replace(/[[\]]/g, "\\$&")}\\s*\\| `);
+  return stdout.split(/\r?\n/).filter((line) => prefix.test(line)).map((line) =>
+    line.replace(prefix, "")
+  );
+}
+
+inCells(ALL_CELLS, (cell) => {
+  if (cell.startsWith("windows")) {
+    it("examples/com_automation.ipc under ipckit run: a Deno client and a cscript VBScript call the Bun-served counter by ProgID, the client receives its Changed events", async () => {
+      const run = await runScenario(cell, "cli/main.ts", ["run", "examples/com_automation.ipc"], {
+        timeoutMs: 120_000,
+      });
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(linesOf(run.stdout, "vbs")).toContain("vbs: Add(100) returned at least 100: True");
+      expect(linesOf(run.stdout, "client")).toContain(
+        "client: 5 additions, Changed events received",
+      );
+      expect(linesOf(run.stdout, "server")).toContain("total 115");
+      expect(linesOf(run.stdout, "ipckit")).toContain("done: every process exited with code 0");
+    });
+  } else {
+    it("examples/com_automation.ipc checked for linux: E040 at the com endpoint's declaration", async () => {
+      const run = await runScenario(cell, "cli/main.ts", [
+        "check",
+        "--platform",
+        "linux",
+        "examples/com_automation.ipc",
+      ]);
+      expect(run.code).toBe(1);
+      expect(run.stdout + run.stderr).toContain(
+        "error[E040]: endpoint kind 'com' is not available on linux\n --> examples/com_automation.ipc:7:1",
+      );
+    });
+  }
+});
