@@ -36,8 +36,8 @@ async function run(
   let text = "";
   for await (const chunk of child.stdout!) text += new TextDecoder().decode(chunk);
   const exit = await child.exited;
-  const refused = /client\s+\| refused (\d+)/.exec(text);
-  const answered = /client\s+\| answered (\d+)\/\d+/.exec(text);
+  const refused = /^client\s+\| refused (\d+)/m.exec(text);
+  const answered = /^client\s+\| answered (\d+)\/\d+/m.exec(text);
   if (exit.code !== 0 || !refused || !answered) {
     throw new Error(`ipckit run ${file} failed (exit ${exit.code}):\n${text}`);
   }

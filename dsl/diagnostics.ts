@@ -84,6 +84,7 @@ export const CODES = {
   W002: "unused endpoint",
   W003: "process with no flows",
   W004: "unused parameter",
+  W005: "Unix socket on windows",
 } as const;
 
 /** A known diagnostic code. */
@@ -287,7 +288,9 @@ export const diag = {
       "E045",
       `${kind} ${quote(name)} has more than one writer`,
       { span, message: "another writer here" },
-      `a ${kind} has exactly one writing process (a restarted writer takes its place); give the other writer its own ${kind}`,
+      kind === "dde"
+        ? "a dde endpoint has exactly one serving process, on the `from` side of its flows (its clients are on the `to` side); give another server its own dde endpoint"
+        : `a ${kind} has exactly one writing process (a restarted writer takes its place); give the other writer its own ${kind}`,
       [{ span: first, message: "first writer here" }],
     );
   },
@@ -524,6 +527,15 @@ export const diag = {
       `parameter ${quote(name)} is never used`,
       { span, message: "declared here" },
       "remove it, or use it in a value",
+    );
+  },
+  /** W005 */
+  unixOnWindows(span: Span, name: string) {
+    return make(
+      "W005",
+      `unix ${quote(name)} needs AF_UNIX in Winsock`,
+      { span, message: "Windows 10 1803 and later; not Wine" },
+      "where Winsock has no AF_UNIX, `ipckit run` stops with UnsupportedPlatformError; use `tcp` on 127.0.0.1, or guard this endpoint with `when linux`",
     );
   },
 };

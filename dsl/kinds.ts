@@ -65,6 +65,8 @@ export interface KindSpec {
   /** Limits on distinct processes per side; `max` 1 means a single reader etc. */
   readers?: { min?: number; max?: number };
   writers?: { min?: number; max?: number };
+  /** For `data` kinds whose one writer serves its readers (dde): the writer starts first. */
+  writerServes?: boolean;
   /** For `stream` kinds: how many server instances exist (`instances` option, or a fixed 1). */
   serverInstances?: { option: string } | { fixed: number };
   options: Readonly<Record<string, OptionSpec>>;
@@ -288,6 +290,24 @@ export const KINDS: Readonly<Record<string, KindSpec>> = {
     },
     graph: { dot: "note", mermaid: ["[/", "\\]"] },
   },
+  dde: {
+    doc:
+      "Dynamic Data Exchange: one serving process offers a service whose items its clients request, poke, execute and follow in advise loops",
+    platforms: ["windows", "linux"],
+    flow: "data",
+    writers: { min: 1, max: 1 },
+    readers: { min: 1 },
+    writerServes: true,
+    options: {
+      service_name: {
+        type: "string",
+        nonEmpty: true,
+        doc:
+          "the DDE service name other programs connect to, e.g. 'Quotes'; by default `<topology>.<endpoint>`",
+      },
+    },
+    graph: { dot: "house", mermaid: ["[\\", "/]"] },
+  },
   tcp: {
     doc: "a TCP socket",
     platforms: ["windows", "linux"],
@@ -303,6 +323,33 @@ export const KINDS: Readonly<Record<string, KindSpec>> = {
         max: 65535,
         default: 0,
         doc: "port; 0 picks a free one and tells the participants",
+      },
+      server: { type: "process", doc: "the listening process; by default the reading side" },
+      bind: {
+        type: "enum",
+        values: ["supervisor", "server"],
+        default: "supervisor",
+        doc:
+          "who binds the socket: the supervisor (held across restarts, handed over as LISTEN_FDS / IPCKIT_SOCKETS) or the serving process itself",
+      },
+    },
+    graph: { dot: "ellipse", mermaid: ["([", "])"] },
+  },
+  unix: {
+    doc:
+      "a Unix stream socket (a path): Linux, and Windows where Winsock has AF_UNIX (Windows 10 1803 and later)",
+    platforms: ["windows", "linux"],
+    portable: "tcp",
+    flow: "stream",
+    writers: { min: 1 },
+    readers: { min: 1 },
+    serverInstances: { fixed: 1 },
+    options: {
+      path: {
+        type: "string",
+        nonEmpty: true,
+        doc:
+          "the socket file; by default `<name>.sock` beside the pipes (Linux) or in %TEMP% (Windows)",
       },
       server: { type: "process", doc: "the listening process; by default the reading side" },
       bind: {

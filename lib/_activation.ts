@@ -16,7 +16,8 @@ interface HandedOver {
   kind: "listener" | "datagram" | "other";
 }
 
-let adopted: Set<bigint> | undefined;
+/** What was adopted, as `name/handle` (a held pipe on Windows has no handle). */
+let adopted: Set<string> | undefined;
 
 /** The sockets handed to this process, by the OS's contract. */
 export function handedOver(): HandedOver[] {
@@ -56,14 +57,14 @@ export function inherited(
     (kind === "pipe"
       ? s.name === name
       : s.kind === kind && (name === undefined || s.name === name)) &&
-    !adopted!.has(s.handle)
+    !adopted!.has(`${s.name}/${s.handle}`)
   );
   if (!found) {
     const what = kind === "listener"
       ? "listening socket"
       : kind === "datagram"
       ? "datagram socket"
-      : "pipe socket";
+      : "held pipe";
     const list = all.map((s) => `${s.name} (${s.kind})`).join(", ") || "none";
     const contract = platform === "windows" ? "IPCKIT_SOCKETS" : "LISTEN_FDS";
     throw new NotFoundError(
@@ -74,6 +75,6 @@ export function inherited(
       name ?? contract,
     );
   }
-  adopted.add(found.handle);
+  adopted.add(`${found.name}/${found.handle}`);
   return found;
 }

@@ -18,12 +18,13 @@ export interface SpawnSettings {
   readonly inherit: readonly AnonymousEnd[];
   /**
    * Sockets handed over the way systemd does (Linux: fds 3… with LISTEN_FDS,
-   * LISTEN_PID, LISTEN_FDNAMES; Windows: inherited handles in IPCKIT_SOCKETS).
+   * LISTEN_PID, LISTEN_FDNAMES; Windows: inherited handles in IPCKIT_SOCKETS,
+   * where a held pipe, type "pipe", is listed by name only).
    */
   readonly sockets: readonly {
     readonly name: string;
     readonly handle: bigint;
-    readonly type: "stream" | "datagram";
+    readonly type: "stream" | "datagram" | "pipe";
   }[];
 }
 

@@ -207,8 +207,9 @@ export class NamedPipeServer implements AsyncDisposable, AsyncIterable<PipeConne
 }
 
 /**
- * A pipe's listening socket held for its serving process (see
- * {@link NamedPipe.hold}); closing it removes the socket file.
+ * A pipe name held for its serving process (see {@link NamedPipe.hold}):
+ * on Linux the pipe's listening socket, on Windows a busy instance of the
+ * pipe. Closing it lets the name go (Linux: removes the socket file).
  *
  * @example
  * ```ts
@@ -218,19 +219,24 @@ export class NamedPipeServer implements AsyncDisposable, AsyncIterable<PipeConne
  * ```
  */
 export class HeldPipe implements Disposable {
-  readonly #held: { fd: number; close(): void };
-  /** How `spawn({ sockets })` hands it over: a stream-type (connection) socket. */
-  readonly type = "stream" as const;
+  readonly #held: { handle: bigint; close(): void };
+  /**
+   * How `spawn({ sockets })` hands it over: on Linux a listening socket
+   * (`"stream"`); on Windows `"pipe"`, nothing but its name (the server joins
+   * the pipe, see {@link NamedPipe.adopt}).
+   */
+  readonly type: "stream" | "pipe" = platform === "windows" ? "pipe" : "stream";
 
   /** @internal Made by {@link NamedPipe.hold}. */
-  constructor(held: { fd: number; close(): void }, readonly name: string) {
+  constructor(held: { handle: bigint; close(): void }, readonly name: string) {
     this.#held = held;
   }
 
   /**
-   * The listening socket's fd.
+   * The held handle: the listening socket's fd on Linux, the busy pipe
+   * instance on Windows.
    *
-   * @returns The fd; it stays owned by this object.
+   * @returns The handle; it stays owned by this object.
    * @example
    * ```ts
    * import { NamedPipe } from "./pipe.ts";
@@ -239,11 +245,11 @@ export class HeldPipe implements Disposable {
    * ```
    */
   rawHandle(): bigint {
-    return BigInt(this.#held.fd);
+    return this.#held.handle;
   }
 
   /**
-   * Closes the socket and removes its file. Idempotent.
+   * Lets the name go (Linux: closes the socket and removes its file). Idempotent.
    *
    * @example
    * ```ts
@@ -327,11 +333,12 @@ export class NamedPipe {
   }
 
   /**
-   * Binds a pipe's listening socket for its serving process, so the name
-   * outlives that process's restarts (Linux; the supervisor's side of
-   * {@link NamedPipe.adopt}). Hand it over with `spawn(argv, { sockets })`.
-   * On Windows, UnsupportedPlatformError: a pipe instance cannot be passed
-   * to another process the way a Unix socket can.
+   * Holds a pipe name for its serving process, so the name outlives that
+   * process's restarts (the supervisor's side of {@link NamedPipe.adopt}):
+   * a client that connects while no server runs waits for the next one.
+   * Linux binds the pipe's listening socket, which is handed over;
+   * Windows keeps a busy instance of the pipe, which the server joins. Hand
+   * it over with `spawn(argv, { sockets })`.
    *
    * @param name A plain name or a full OS path.
    * @param options The mode (the server's).
@@ -348,11 +355,14 @@ export class NamedPipe {
   }
 
   /**
-   * Serves a pipe on the listening socket this process was handed under the
-   * pipe's name (`LISTEN_FDNAMES`, by `ipckit run`; Linux). NotFoundError
-   * when none was handed over; UnsupportedPlatformError on Windows.
+   * Serves a pipe held for this process under the pipe's name (by
+   * `ipckit run`): on Linux on the listening socket handed over
+   * (`LISTEN_FDNAMES`); on Windows by joining the held pipe
+   * (`IPCKIT_SOCKETS` lists it), with an instance listening only while an
+   * accept is pending, so clients not yet accepted wait for the next run
+   * of the server. NotFoundError when nothing was handed over.
    *
-   * @param name The pipe's name (and its name in LISTEN_FDNAMES).
+   * @param name The pipe's name (and its name in LISTEN_FDNAMES or IPCKIT_SOCKETS).
    * @param options As for {@link NamedPipe.serve}; `mode` must be the held socket's.
    * @returns The server.
    * @example
@@ -364,8 +374,7 @@ export class NamedPipe {
   static adopt(name: string, options: Omit<ServeOptions, "name"> = {}): NamedPipeServer {
     const settings = serveSettings(options);
     const path = os.pipePath(checkName(name));
-    // Windows refuses in adoptPipeServer (UnsupportedPlatformError) before any fd is used.
-    const fd = platform === "windows" ? -1 : Number(inherited("pipe", name).handle);
+    const fd = Number(inherited("pipe", name).handle);
     return new NamedPipeServer(os.adoptPipeServer(name, path, fd, settings), name, settings.mode);
   }
 

@@ -266,6 +266,13 @@ function checkEndpoint(ctx: Ctx, ep: EndpointSym, s: Sides): void {
     : ["user", "user"];
   for (const u of writers) addRole(u.proc, ep.name, wRole);
   for (const u of readers) addRole(u.proc, ep.name, rRole);
+  // A serving writer (dde) must exist before its clients connect.
+  const serving = spec.writerServes && writers.length === 1 ? writers[0] : undefined;
+  if (serving) {
+    for (const r of readers) {
+      if (r.proc !== serving.proc) r.proc.implicitAfter.set(serving.proc, r.ref.span);
+    }
+  }
   // A single reader (mailslot, udp) must exist before anyone writes to it.
   if (maxReaders === 1 && readers.length === 1) {
     const reader = readers[0];

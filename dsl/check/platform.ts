@@ -95,6 +95,10 @@ export function checkPlatform(ctx: Ctx): void {
         diag.kindNotOnPlatform(ep.decl.kind.span, kind, platform, spec.portable),
       );
     }
+    // Whether Winsock has AF_UNIX is known only where the topology runs.
+    if (kind === "unix" && platform === "windows") {
+      ctx.diagnostics.push(diag.unixOnWindows(ep.decl.kind.span, ep.name));
+    }
     for (const entry of ep.decl.options ?? []) {
       const key = entry.key.type === "name" ? entry.key.text : entry.key.value;
       const o = spec.options[key];

@@ -392,7 +392,7 @@ export function holdPipe(
   name: string,
   path: string,
   mode: PipeMode,
-): { fd: number; close(): void } {
+): { handle: bigint; close(): void } {
   const type = mode === "message" ? SOCK.SEQPACKET : SOCK.STREAM;
   const fd = libc.symbols.socket(1, /* AF_UNIX */ type | SOCK.CLOEXEC, 0);
   if (fd < 0) throw new ErrnoError(currentErrno(), "socket");
@@ -403,7 +403,7 @@ export function holdPipe(
     trackSocketFile(path, inode);
     let open = true;
     return {
-      fd,
+      handle: BigInt(fd),
       close() {
         if (!open) return;
         open = false;

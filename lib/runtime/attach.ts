@@ -13,6 +13,7 @@ import {
   type CopyDataReceiver,
   type CopyDataSender,
 } from "../copydata.ts";
+import { DdeClient, DdeServer, type DdeTopicHandlers } from "../dde.ts";
 import { Mailslot, type MailslotWriter } from "../mailslot.ts";
 import { NamedPipe, type NamedPipeServer, type PipeConnection } from "../pipe.ts";
 import {
@@ -150,7 +151,7 @@ export class AttachedTopology implements AsyncDisposable {
       mode: endpoint.options["mode"] === "message" ? "message" as const : "byte" as const,
       ...(instances > 0 ? { instances } : {}),
     };
-    // The supervisor holds the pipe's socket on Linux and hands it over under the pipe's name.
+    // The supervisor holds the pipe and hands it over under the pipe's name (NamedPipe.hold).
     const handedOver = Socket.inherited().some((s) => s.name === endpoint.name);
     const server = handedOver
       ? NamedPipe.adopt(endpoint.name, options)
@@ -427,6 +428,58 @@ export class AttachedTopology implements AsyncDisposable {
   }
 
   /**
+   * Serves the dde endpoint this process is the server of (the `from` side
+   * of its flows), under its service name.
+   *
+   * @param name The endpoint's topology name.
+   * @param topics The topics on offer, each with its handlers.
+   * @returns The server; closed with the topology object.
+   * @example A quote server
+   * ```ts
+   * import { attach } from "./attach.ts";
+   * await using t = await attach();
+   * const quotes = await t.ddeServer("quotes", { prices: { request: () => "1.0842" } });
+   * await t.ready();
+   * await quotes.post("prices", "EURUSD");
+   * ```
+   */
+  async ddeServer(
+    name: string,
+    topics: Readonly<Record<string, DdeTopicHandlers>>,
+  ): Promise<DdeServer> {
+    const endpoint = this.#expect(name, "dde", ["writer"]);
+    return this.#own(await DdeServer.serve({ service: endpoint.name, topics }));
+  }
+
+  /**
+   * Opens a conversation with the server of a dde endpoint this process is
+   * a client of (the `to` side of its flows).
+   *
+   * @param name The endpoint's topology name.
+   * @param topic The topic to open.
+   * @param options `timeout` (ms to wait for the server, default 10 000), `signal`.
+   * @returns The conversation; closed with the topology object.
+   * @example Following a price
+   * ```ts
+   * import { attach } from "./attach.ts";
+   * await using t = await attach();
+   * const prices = await t.ddeClient("quotes", "prices");
+   * for await (const { data } of prices.advise("EURUSD")) console.log(data);
+   * ```
+   */
+  async ddeClient(name: string, topic: string, options: WaitOptions = {}): Promise<DdeClient> {
+    const endpoint = this.#expect(name, "dde", ["reader"]);
+    return this.#own(
+      await DdeClient.connect({
+        service: endpoint.name,
+        topic,
+        timeout: options.timeout ?? 10_000,
+        ...(options.signal ? { signal: options.signal } : {}),
+      }),
+    );
+  }
+
+  /**
    * A TCP or UDP endpoint's address (the supervisor chose the port when the
    * topology said `port = 0`).
    *
@@ -462,6 +515,23 @@ export class AttachedTopology implements AsyncDisposable {
           port: Number(endpoint.options["port"]),
         }),
       );
+    }
+    return this.#own(Socket.adopt({ name }));
+  }
+
+  /**
+   * The listening socket of a unix endpoint this process serves: the one the
+   * supervisor bound and handed over (`bind = supervisor`, the default), or
+   * a new one on the endpoint's path (`bind = server`). Its clients connect
+   * with `Socket.connect({ path: topology.endpoint(name).options.path })`.
+   *
+   * @param name The endpoint's topology name.
+   * @returns The listener.
+   */
+  async unixListener(name: string): Promise<SocketListener> {
+    const endpoint = this.#expect(name, "unix", ["server"]);
+    if (endpoint.options["bind"] === "server") {
+      return this.#own(await Socket.listen({ path: String(endpoint.options["path"]) }));
     }
     return this.#own(Socket.adopt({ name }));
   }

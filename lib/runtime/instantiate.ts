@@ -4,19 +4,22 @@
  * process reattaches to the same shared memory and synchronization objects.
  * TCP and UDP sockets are bound here too (unless `bind = server`) and
  * handed to their serving process at each start, so a restart refuses no
- * connection. Pipes and mailslots are created by their serving process (the
- * plan starts it first) and named by the supervisor.
+ * connection; pipe names are held here the same way (NamedPipe.hold).
+ * Mailslots are created by their serving process (the plan starts it first)
+ * and named by the supervisor.
  *
  * @module
  */
 import { closeSync, fstatSync, ftruncateSync, openSync } from "node:fs";
 import { createServer } from "node:net";
 import process from "node:process";
-import { resolve } from "node:path";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { Channel } from "../channel.ts";
 import { ComServer } from "../com.ts";
 import { progIdForEndpoint } from "../win32/com/_registration.ts";
 import { CopyData } from "../copydata.ts";
+import { DdeServer } from "../dde.ts";
 import { Mailslot } from "../mailslot.ts";
 import { type HeldSocket, Socket } from "../socket.ts";
 import { type HeldPipe, NamedPipe, type NamedPipeServer, type PipeConnection } from "../pipe.ts";
@@ -154,6 +157,11 @@ export async function instantiate(plan: Plan): Promise<Instantiated> {
           if (endpoint.kind === "copydata") CopyData.reclaim(endpoint.libName);
           // A server that was killed left its per-user ProgID registration behind.
           if (endpoint.kind === "com") ComServer.reclaim(osNames.get(endpoint.name)!);
+          if (endpoint.kind === "dde") DdeServer.reclaim(endpoint.libName);
+          // A unix socket's file, left by a killed server that bound it itself (bind = server).
+          if (endpoint.kind === "unix" && platform === "linux") {
+            NamedPipe.reclaim(String(options.get(endpoint.name)?.["path"]));
+          }
         }),
       ], `the endpoints of '${plan.topology.name}'`);
     },
@@ -222,16 +230,14 @@ async function create(
       return event.osName;
     }
     case "pipe": {
-      // Linux: the supervisor binds the pipe's socket and hands it to each run of the server,
-      // so clients that connect during a restart wait in its backlog. Windows cannot pass a
-      // pipe instance on (see NamedPipe.hold): there the server creates the pipe.
-      if (platform === "linux") {
-        const pipe = NamedPipe.hold(name, {
-          mode: resolved["mode"] === "message" ? "message" : "byte",
-        });
-        held.push(pipe);
-        sockets.set(endpoint.name, pipe);
-      }
+      // The supervisor holds the name for each run of the server (NamedPipe.hold), so clients
+      // that connect during a restart wait: Linux in the held socket's backlog, Windows for
+      // the next server's instance.
+      const pipe = NamedPipe.hold(name, {
+        mode: resolved["mode"] === "message" ? "message" : "byte",
+      });
+      held.push(pipe);
+      sockets.set(endpoint.name, pipe);
       return NamedPipe.path(name);
     }
     case "service":
@@ -247,6 +253,20 @@ async function create(
       const progId = String(resolved["progid"] ?? "") || progIdForEndpoint(name);
       resolved["progid"] = progId;
       return progId;
+    }
+    case "dde":
+      // The serving process registers the service; a name of the DDE namespace, not a kernel object.
+      return DdeServer.osName(name);
+    case "unix": {
+      const path = resolved["path"] === undefined ? unixPath(name) : String(resolved["path"]);
+      resolved["path"] = path;
+      if (resolved["bind"] !== "server") {
+        // Bound once, here, like tcp: clients wait in its backlog while the server restarts.
+        const socket = await Socket.hold({ path });
+        held.push(socket);
+        sockets.set(endpoint.name, socket);
+      }
+      return path;
     }
     case "tcp":
     case "udp": {
@@ -273,6 +293,13 @@ async function create(
         `Cannot instantiate endpoint '${endpoint.name}': kind '${endpoint.kind}' is not supported by this runtime`,
       );
   }
+}
+
+/** A unix endpoint's default socket file: beside the pipes (Linux), in %TEMP% (Windows). */
+function unixPath(name: string): string {
+  return platform === "windows"
+    ? join(tmpdir(), `${name}.sock`)
+    : join(dirname(NamedPipe.path(name)), `${name}.sock`);
 }
 
 /** A TCP port that is free on `host` right now (the OS picks it). */

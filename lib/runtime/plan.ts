@@ -14,7 +14,7 @@ export interface PlannedEndpoint {
   options: Record<string, number | string | boolean>;
   /**
    * The name handed to the library (`SharedMemory.create(libName)`, …):
-   * `<topology>.<endpoint>`, or the explicit `path` option when given.
+   * `<topology>.<endpoint>`, or the explicit `path` (dde: `service_name`) option when given.
    */
   libName: string;
 }
@@ -45,7 +45,8 @@ export interface Plan {
 
 /** The library name of an endpoint: namespaced by topology so runs of different topologies never collide. */
 function libNameOf(topology: Topology, endpoint: EndpointModel): string {
-  const path = endpoint.options["path"];
+  // A pipe's or mailslot's `path`, a dde endpoint's `service_name`.
+  const path = endpoint.options["path"] ?? endpoint.options["service_name"];
   if (typeof path === "string" && path !== "") return path;
   return `${topology.name}.${endpoint.name}`;
 }

@@ -131,11 +131,13 @@ export function makeLauncher(plan: Plan, links: StdioLinks): Launcher {
       ),
       control: { name: endpoints.control.name, osName: endpoints.control.osName },
     };
-    // The sockets the supervisor holds for this instance's endpoints: it serves TCP or a pipe
-    // (Linux), reads UDP.
+    // The sockets the supervisor holds for this instance's endpoints: it serves TCP or a pipe,
+    // reads UDP.
     const sockets = instance.uses.flatMap(({ endpoint, role }) => {
       const socket = endpoints.sockets.get(endpoint.name);
-      const serves = ((endpoint.kind === "tcp" || endpoint.kind === "pipe") && role === "server") ||
+      const serves =
+        ((endpoint.kind === "tcp" || endpoint.kind === "unix" || endpoint.kind === "pipe") &&
+          role === "server") ||
         (endpoint.kind === "udp" && role === "reader");
       // A pipe is handed over under its library name, which NamedPipe.adopt() looks for.
       const handedName = endpoint.kind === "pipe" ? endpoint.libName : endpoint.name;

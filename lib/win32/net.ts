@@ -6,8 +6,7 @@
  * NtReadFile/NtWriteFile, which the AFD driver serves as recv and send (what
  * ReadFile on a socket does), so streams share {@link OverlappedEndpoint}
  * with the named pipes. Sockets handed over by `ipckit run` arrive as
- * inherited handles or WSADuplicateSocketW protocol blocks
- * (`IPCKIT_SOCKETS`, docs/env-contract.md).
+ * inherited handles (`IPCKIT_SOCKETS`, docs/env-contract.md).
  *
  * @module
  */
@@ -74,8 +73,6 @@ const ERROR_CONNECTION_REFUSED = 1225;
 /** Room AcceptEx needs per address: the largest sockaddr (sockaddr_un, 110 bytes) + 16. */
 const ACCEPT_ADDRESS_ROOM = 128 + 16;
 const SOCKADDR_MAX = 128;
-/** sizeof(WSAPROTOCOL_INFOW). */
-const PROTOCOL_INFO_SIZE = 628;
 
 const WSAID_ACCEPTEX = guid("b5367df1-cbac-11cf-95ca-00805f48a192");
 const WSAID_CONNECTEX = guid("25a207b9-ddf3-4660-8ee9-76e58c74063e");
@@ -704,8 +701,9 @@ let inherited: Inherited[] | undefined;
 /**
  * The sockets handed to this process in `IPCKIT_SOCKETS`: a comma-separated
  * list of `name=<type>:<handle>` (type `stream` for a listening socket or
- * `datagram`; handle an inherited socket handle in decimal, or `wsapi<hex>`,
- * a WSAPROTOCOL_INFOW from WSADuplicateSocketW).
+ * `datagram`; handle an inherited socket handle in decimal), and
+ * `name=pipe:held` for a named pipe held for this process (joined by name,
+ * no handle).
  *
  * @param env The environment.
  * @returns Each socket with its kind.
@@ -726,62 +724,17 @@ export function inheritedSockets(env: Record<string, string | undefined>): Inher
     }
     const name = entry.slice(0, at);
     const [type, value] = entry.slice(at + 1).split(":") as [string, string | undefined];
+    if (type === "pipe" && value === "held") return { name, handle: 0n, kind: "other" as const };
     if ((type !== "stream" && type !== "datagram") || value === undefined) {
       throw new TypeError(
-        `Cannot adopt socket '${name}': '${entry}' in ${SOCKETS_ENV} is not name=stream:<handle> or name=datagram:<handle>`,
+        `Cannot adopt socket '${name}': '${entry}' in ${SOCKETS_ENV} is not name=stream:<handle>, name=datagram:<handle> or name=pipe:held`,
       );
     }
-    const handle = value.startsWith("wsapi")
-      ? fromProtocolInfo(name, value.slice(5))
-      : BigInt(value);
+    const handle = BigInt(value);
     // The type travels with the handle: Wine's getsockopt does not know a socket this process
     // inherited (WSAENOTSOCK), so it cannot be asked.
     return { name, handle, kind: type === "stream" ? "listener" as const : "datagram" as const };
   }));
-}
-
-function fromProtocolInfo(name: string, hex: string): bigint {
-  startup();
-  if (hex.length !== PROTOCOL_INFO_SIZE * 2) {
-    throw new TypeError(
-      `Cannot adopt socket '${name}': its protocol block is not ${PROTOCOL_INFO_SIZE} bytes`,
-    );
-  }
-  const info = new Uint8Array(PROTOCOL_INFO_SIZE);
-  for (let i = 0; i < info.length; i++) info[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  const FROM_PROTOCOL_INFO = -1;
-  const socket = ws2_32.symbols.WSASocketW(
-    FROM_PROTOCOL_INFO,
-    FROM_PROTOCOL_INFO,
-    FROM_PROTOCOL_INFO,
-    info,
-    0,
-    WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT,
-  );
-  if (socket === INVALID_SOCKET) throw lastError("WSASocketW(FROM_PROTOCOL_INFO)");
-  return socket;
-}
-
-/**
- * A WSAPROTOCOL_INFOW for `pid` to open `socket` with (WSADuplicateSocketW),
- * in the hex form `IPCKIT_SOCKETS` takes after `wsapi`.
- *
- * @param socket The socket.
- * @param pid The process that will open it.
- * @returns The hex text.
- * @example
- * ```ts
- * import { duplicateFor } from "./net.ts";
- * // env.IPCKIT_SOCKETS = `web=stream:wsapi${duplicateFor(listener.rawHandle(), child.pid)}`;
- * ```
- */
-export function duplicateFor(socket: bigint, pid: number): string {
-  startup();
-  const info = new Uint8Array(PROTOCOL_INFO_SIZE);
-  if (ws2_32.symbols.WSADuplicateSocketW(socket, pid, info) !== 0) {
-    throw lastError("WSADuplicateSocketW");
-  }
-  return Array.from(info, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 function familyOf(socket: bigint): Target["family"] {

@@ -7,13 +7,7 @@
  * @module
  */
 import { encodeWide, NativeMemory } from "../ffi/mod.ts";
-import {
-  ClosedError,
-  NameTakenError,
-  NotFoundError,
-  TimeoutError,
-  UnsupportedPlatformError,
-} from "../errors.ts";
+import { ClosedError, NameTakenError, NotFoundError, TimeoutError } from "../errors.ts";
 import type {
   AnonymousEnd,
   ConnectSettings,
@@ -69,7 +63,13 @@ export function pipePath(name: string): string {
   return `\\\\.\\pipe\\${checkPlainName(name, "pipe")}`;
 }
 
-/** A named pipe server: a few listening instances, each awaiting ConnectNamedPipe. */
+/**
+ * A named pipe server: a few listening instances, each awaiting
+ * ConnectNamedPipe. A server on a pipe held by another process
+ * ({@link holdPipe}) joins that pipe's instances and listens only while an
+ * accept is pending, so clients it has not asked for wait for the next run
+ * of the server instead of reaching an instance that dies with this one.
+ */
 class Win32PipeServer implements ServerEndpoint {
   readonly #attributes: SecurityAttributes;
   readonly #listening = new Set<bigint>();
@@ -83,11 +83,17 @@ class Win32PipeServer implements ServerEndpoint {
   readonly #maxInstances: number;
   readonly #pipeMode: number;
 
-  constructor(readonly name: string, readonly path: string, readonly settings: ServeSettings) {
+  constructor(
+    readonly name: string,
+    readonly path: string,
+    readonly settings: ServeSettings,
+    readonly held = false,
+  ) {
     this.#attributes = SecurityAttributes.fromSddl(sddlFor(settings.security), `pipe '${name}'`);
     this.#maxInstances = settings.instances === Infinity
       ? PIPE.UNLIMITED_INSTANCES
       : settings.instances;
+    this.#first = !held;
     this.#pipeMode = (settings.mode === "message" ? PIPE.TYPE_MESSAGE | PIPE.READMODE_MESSAGE : 0) |
       (settings.rejectRemoteClients ? PIPE.REJECT_REMOTE_CLIENTS : 0);
     try {
@@ -98,10 +104,11 @@ class Win32PipeServer implements ServerEndpoint {
     }
   }
 
-  /** Creates listening instances until LISTENERS are ready or the limit is reached. */
+  /** Creates listening instances until enough are ready (LISTENERS, or one per pending accept when held) or the limit is reached. */
   #replenish(): void {
+    const wanted = this.held ? this.#acceptors.length : LISTENERS;
     while (
-      !this.#closed && this.#listening.size < LISTENERS &&
+      !this.#closed && this.#listening.size < wanted &&
       this.#listening.size + this.#connected < this.#maxInstances
     ) {
       const handle = this.#createInstance();
@@ -118,7 +125,8 @@ class Win32PipeServer implements ServerEndpoint {
       encodeWide(this.path),
       PIPE.ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED | (first ? FILE_FLAG_FIRST_PIPE_INSTANCE : 0),
       this.#pipeMode,
-      this.#maxInstances,
+      // Every instance of a pipe states the same limit: the holder's (unlimited) when held.
+      this.held ? PIPE.UNLIMITED_INSTANCES : this.#maxInstances,
       this.settings.bufferSize,
       this.settings.bufferSize,
       0,
@@ -128,13 +136,7 @@ class Win32PipeServer implements ServerEndpoint {
       const error = lastWin32Error("CreateNamedPipeW");
       // The first instance fails with access denied (or busy) when any other process holds the name.
       if (first && (error.code === ERROR.ACCESS_DENIED || error.code === ERROR.PIPE_BUSY)) {
-        throw new NameTakenError(
-          `Cannot create pipe '${this.name}': the name is taken by another process ('${this.path}')`,
-          this.name,
-          "pipe",
-          "pipe",
-          { cause: error },
-        );
+        throw nameTaken(this.name, this.path, error);
       }
       throw error;
     }
@@ -143,12 +145,7 @@ class Win32PipeServer implements ServerEndpoint {
       // another process already serves. Counting the instances catches that (on Windows the
       // create itself fails with ERROR_ACCESS_DENIED, handled above).
       kernel32.symbols.CloseHandle(handle);
-      throw new NameTakenError(
-        `Cannot create pipe '${this.name}': the name is taken by another process ('${this.path}')`,
-        this.name,
-        "pipe",
-        "pipe",
-      );
+      throw nameTaken(this.name, this.path);
     }
     this.#first = false;
     try {
@@ -213,8 +210,8 @@ class Win32PipeServer implements ServerEndpoint {
         this.#replenishSafely();
       },
     });
-    this.#replenishSafely();
     const acceptor = this.#acceptors.shift();
+    this.#replenishSafely();
     if (acceptor) acceptor.resolve(endpoint);
     else this.#ready.push(endpoint);
   }
@@ -247,6 +244,7 @@ class Win32PipeServer implements ServerEndpoint {
     const accepted = new Promise<Endpoint>((resolve, reject) => {
       this.#acceptors.push({ resolve, reject });
     });
+    if (this.held) this.#replenishSafely();
     if (!signal) return accepted;
     const acceptor = this.#acceptors.at(-1)!;
     // The instances keep listening; an aborted accept only leaves the queue of callers.
@@ -701,43 +699,130 @@ export function adoptEnd(handle: bigint, role: "reader" | "writer" = "reader"): 
   return end;
 }
 
+const HELD_BUFFER_SIZE = 65536;
+
 /**
- * Not on Windows: a pipe name cannot be kept alive for a server by another
- * process there without handing each connection over (not implemented).
+ * Keeps a pipe name alive for a server in another process, across its
+ * restarts: the first instance of the pipe is created here and connected to
+ * a client end held here too. A pipe with only busy instances exists, so a
+ * client that connects while no server runs gets ERROR_PIPE_BUSY and waits
+ * (WaitNamedPipeW) until the next server's instance listens, instead of
+ * ERROR_FILE_NOT_FOUND. The server joins the pipe with
+ * {@link adoptPipeServer}; no handle is passed.
  *
  * @param name The caller's name (for messages).
- * @param _path The pipe path.
- * @param _mode The mode.
- * @returns Never.
+ * @param path The pipe path.
+ * @param mode The server's mode (every instance of a pipe has the same type).
+ * @returns The held instance's handle and how to let go of the name.
  * @example
  * ```ts
- * import { holdPipe } from "./pipe.ts";
- * // holdPipe("jobs", "\\\\.\\pipe\\jobs", "byte"); // UnsupportedPlatformError
+ * import { holdPipe, pipePath } from "./pipe.ts";
+ * const held = holdPipe("jobs", pipePath("jobs"), "message");
+ * held.close();
  * ```
  */
-export function holdPipe(name: string, _path: string, _mode: PipeMode): never {
-  throw new UnsupportedPlatformError(
-    `Cannot hold pipe '${name}' for another process on windows: a pipe instance cannot be passed to` +
-      " a server the way a Unix socket can (clients wait for the name within their connect timeout instead)",
+export function holdPipe(
+  name: string,
+  path: string,
+  mode: PipeMode,
+): { handle: bigint; close(): void } {
+  const wide = encodeWide(path);
+  const attributes = SecurityAttributes.fromSddl(sddlFor("user"), `pipe '${name}'`);
+  let server = INVALID_HANDLE_VALUE;
+  try {
+    server = kernel32.symbols.CreateNamedPipeW(
+      wide,
+      PIPE.ACCESS_DUPLEX | FILE_FLAG_FIRST_PIPE_INSTANCE | FILE_FLAG_OVERLAPPED,
+      (mode === "message" ? PIPE.TYPE_MESSAGE | PIPE.READMODE_MESSAGE : 0) |
+        PIPE.REJECT_REMOTE_CLIENTS,
+      PIPE.UNLIMITED_INSTANCES,
+      // Wine keeps the first instance's buffer sizes for the whole pipe (0 would make every
+      // write wait for its reader): NamedPipe.serve's default.
+      HELD_BUFFER_SIZE,
+      HELD_BUFFER_SIZE,
+      0,
+      attributes.address,
+    );
+    if (server === INVALID_HANDLE_VALUE) {
+      const error = lastWin32Error("CreateNamedPipeW");
+      if (error.code === ERROR.ACCESS_DENIED || error.code === ERROR.PIPE_BUSY) {
+        throw nameTaken(name, path, error);
+      }
+      throw error;
+    }
+    const current = new Uint32Array(1);
+    kernel32.symbols.GetNamedPipeHandleStateW(server, null, current, null, null, null, 0);
+    if (current[0]! > 1) throw nameTaken(name, path); // Wine: see Win32PipeServer#createInstance
+    // Occupy the instance. Another process's client can take it first (then ours finds it
+    // busy): disconnecting that client frees it for ours.
+    for (let attempt = 0;; attempt++) {
+      const client = kernel32.symbols.CreateFileW(
+        wide,
+        (GENERIC_READ | GENERIC_WRITE) >>> 0,
+        0,
+        0n,
+        OPEN_EXISTING,
+        FILE_FLAG_OVERLAPPED | SECURITY_SQOS_IDENTIFICATION,
+        0n,
+      );
+      if (client !== INVALID_HANDLE_VALUE) {
+        const held = server;
+        let open = true;
+        return {
+          handle: held,
+          close() {
+            if (!open) return;
+            open = false;
+            kernel32.symbols.CloseHandle(client);
+            kernel32.symbols.CloseHandle(held);
+          },
+        };
+      }
+      const error = lastWin32Error("CreateFileW");
+      if (error.code !== ERROR.PIPE_BUSY || attempt === 3) throw error;
+      kernel32.symbols.DisconnectNamedPipe(server);
+    }
+  } catch (error) {
+    if (server !== INVALID_HANDLE_VALUE) kernel32.symbols.CloseHandle(server);
+    throw error;
+  } finally {
+    attributes.free();
+  }
+}
+
+function nameTaken(name: string, path: string, cause?: Win32Error): NameTakenError {
+  return new NameTakenError(
+    `Cannot create pipe '${name}': the name is taken by another process ('${path}')`,
+    name,
+    "pipe",
+    "pipe",
+    cause ? { cause } : undefined,
   );
 }
 
 /**
- * Not on Windows (see {@link holdPipe}).
+ * Serves a pipe whose name another process holds ({@link holdPipe}): the
+ * instances join that pipe, and one listens per pending accept.
  *
  * @param name The caller's name (for messages).
- * @returns Never.
+ * @param path The pipe path.
+ * @param _fd Unused on Windows (nothing is inherited).
+ * @param settings Mode (the holder's), instances, security.
+ * @returns The server.
  * @example
  * ```ts
- * import { adoptPipeServer } from "./pipe.ts";
- * // adoptPipeServer("jobs", path, 3, settings); // UnsupportedPlatformError
+ * import { adoptPipeServer, pipePath } from "./pipe.ts";
+ * const server = adoptPipeServer("jobs", pipePath("jobs"), -1, {
+ *   mode: "message", instances: 4, security: "user", rejectRemoteClients: true, bufferSize: 65536,
+ * });
+ * await server.close();
  * ```
  */
 export function adoptPipeServer(
   name: string,
-  _path: string,
+  path: string,
   _fd: number,
-  _settings: ServeSettings,
-): never {
-  return holdPipe(name, "", "byte");
+  settings: ServeSettings,
+): ServerEndpoint {
+  return new Win32PipeServer(name, path, settings, true);
 }

@@ -168,14 +168,19 @@ export function spawnProcess(settings: SpawnSettings): NativeChild {
       return inheritable(target.forChild());
     });
     const extras = settings.inherit.map((end) => inheritable(end.forChild()));
-    // Socket activation: inheritable duplicates of the sockets, named in IPCKIT_SOCKETS.
-    const socketHandles = settings.sockets.map(({ handle }) => inheritable(handle));
+    // Socket activation: inheritable duplicates of the sockets, named in IPCKIT_SOCKETS. A held
+    // pipe is joined by name (win32/pipe.ts holdPipe): nothing to inherit.
+    const socketHandles = settings.sockets.map(({ handle, type }) =>
+      type === "pipe" ? 0n : inheritable(handle)
+    );
     const listed = [...new Set([...std, ...extras, ...socketHandles].filter((h) => h !== 0n))];
     const env: Record<string, string> = { ...settings.env, [INHERITED_ENV]: extras.join(",") };
     delete env[SOCKETS_ENV];
     if (socketHandles.length > 0) {
       env[SOCKETS_ENV] = settings.sockets
-        .map(({ name, type }, i) => `${name}=${type}:${socketHandles[i]}`)
+        .map(({ name, type }, i) =>
+          `${name}=${type}:${type === "pipe" ? "held" : socketHandles[i]}`
+        )
         .join(",");
     }
 

@@ -66,8 +66,6 @@ export const ws2_32 = new NativeLibrary(
       args: ["pointer", "pointer", "u32", "pointer", "u32", "pointer", "i32", "pointer", "pointer"],
       returns: "i32",
     },
-    // int WSADuplicateSocketW(SOCKET, DWORD targetPid, LPWSAPROTOCOL_INFOW info)
-    WSADuplicateSocketW: { args: ["pointer", "u32", "buffer"], returns: "i32" },
   } as const,
 );
 

@@ -5,8 +5,17 @@
 // DDE on Windows throws UnsupportedPlatformError, so the file runs in the
 // Linux cells; the DDEML backend's commit extends it to ALL_CELLS.
 import { expect, it } from "vitest";
-import { inCells, LINUX_CELLS, runScenario } from "./_driver.ts";
+import { WINE_NOISE } from "../../tools/cells.mjs";
+import { inCells, LINUX_CELLS, runScenario, type ScenarioRun } from "./_driver.ts";
 import { HOT_UPDATES, LEAK_TRANSACTIONS, TICKS, WARM_NOTICES } from "../scenarios/_dde_data.ts";
+
+/** Lines printed by one instance under `ipckit run` (after its `name |` prefix). */
+function linesOf(run: ScenarioRun, instance: string): string[] {
+  const prefix = new RegExp(`^${instance}\\s+\\| `);
+  return run.stdout.split(/\r?\n/)
+    .filter((line) => prefix.test(line) && !WINE_NOISE.some((noise) => noise.test(line)))
+    .map((line) => line.replace(prefix, ""));
+}
 
 /** Lets Deno collect garbage on demand, so the leak check compares live heaps. */
 const GC_ENV = { DENO_V8_FLAGS: "--expose-gc" };
@@ -82,5 +91,19 @@ inCells(LINUX_CELLS, (cell) => {
       expect(run.results[`${side}_heap_growth_kib`]).toBeLessThan(2048);
     }
     expect(run.results.done).toBe(true);
+  });
+
+  it("dde_quotes.ipc under ipckit run: the Bun feed serves, the Deno follower follows 50 prices in a hot loop in order, and nothing is left", async () => {
+    const run = await runScenario(cell, "cli/main.ts", ["run", "examples/dde_quotes.ipc"]);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(linesOf(run, "feed")).toContain("posted 50 EURUSD prices, last 1.0850");
+    expect(linesOf(run, "follower")).toContain(
+      "opened at 1.0800, followed 50 changes in order, last 1.0850",
+    );
+    const left = await runScenario(cell, "test/scenarios/runtime/leftovers.ts", [
+      "dde:ipckit.quotes",
+    ]);
+    expect(left.code, left.stderr).toBe(0);
+    expect(left.results["gone.dde.ipckit.quotes"]).toBe(true);
   });
 });

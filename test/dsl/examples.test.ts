@@ -15,6 +15,7 @@ describe("example corpus", () => {
       "channel_fanout.ipc",
       "com_automation.ipc",
       "copydata.ipc",
+      "dde_quotes.ipc",
       "hello.ipc",
       "mailslot_log.ipc",
       "rpc_calc.ipc",

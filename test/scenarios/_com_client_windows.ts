@@ -101,6 +101,8 @@ import { attempt, show } from "./_com_values.ts";
   report("function_arg", attempt(() => dict.call("Add", "f", () => 1)));
   report("symbol_arg", attempt(() => dict.call("Add", Symbol("s"), 1)));
   report("object_arg", attempt(() => dict.call("Add", "o", { a: 1 })));
+  report("put_without_value", attempt(() => dict.invoke("Item", { kind: "put" })));
+  report("named_unknown", attempt(() => dict.invoke("Add", { args: ["k"], named: { Nope: 1 } })));
   report("duplicate_key", attempt(() => dict.call("Add", "a", 2)));
   const released = ComObject.create({ name: "Scripting.Dictionary" });
   released.close();
@@ -315,6 +317,22 @@ import { attempt, show } from "./_com_values.ts";
     references_same: refs() === refsBefore,
     calls_per_second: Math.round(100_000 / (elapsed / 1000)),
   });
+
+  // The backstop: wrappers dropped without close() are released once collected. Only Bun can
+  // force a collection from a script (Deno runs without --expose-gc).
+  const bunGc = (globalThis as { Bun?: { gc(force: boolean): void } }).Bun?.gc;
+  if (bunGc) {
+    const baseline = refs();
+    (() => {
+      for (let i = 0; i < 200; i++) store.get("Item", "o");
+    })();
+    const held = refs() - baseline;
+    for (let round = 0; round < 5 && refs() > baseline; round++) {
+      bunGc(true);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    report("finalized", { held, released: refs() === baseline });
+  }
 }
 
 report("done", true);

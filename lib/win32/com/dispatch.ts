@@ -394,6 +394,9 @@ export class ComObject implements Disposable, Iterable<unknown>, AsyncIterable<u
       checkVariantValue(value instanceof ComRef ? value.value : value, `argument '${name}'`);
     }
     const put = kind === "put" || kind === "putref";
+    if (put && args.length === 0) {
+      throw new TypeError(`Cannot set ${what} on COM object ${this.#label}: no value given`);
+    }
     if (put && namedEntries.length > 0) {
       throw new TypeError(`Cannot set ${what} with named arguments: pass indexes positionally`);
     }

@@ -1,10 +1,14 @@
 // After a run: checks that nothing of the named topology objects remains.
-// Usage: leftovers.ts kind:name ... (kinds: shm, mutex, event, semaphore, pipe, mailslot, copydata)
+// Usage: leftovers.ts kind:name ... (kinds: shm, mutex, event, semaphore, pipe, mailslot, copydata, dde;
+// unix:<socket path>, reported under the file's name)
 // Prints `gone.<kind>.<name>=true|"<what was found>"` per object.
 import process from "node:process";
 import { existsSync, readdirSync } from "node:fs";
+import { basename } from "node:path";
 import {
   CopyData,
+  DdeClient,
+  DdeServer,
   Event,
   Mailslot,
   Mutex,
@@ -58,6 +62,18 @@ for (const spec of process.argv.slice(2)) {
         }
         break;
       }
+      case "dde": {
+        const path = DdeServer.osName(name);
+        if (process.platform !== "win32" && existsSync(path)) {
+          verdict = `socket file ${path} exists`;
+        } else if ((await DdeClient.list({ service: name })).length > 0) {
+          verdict = "dde service still offered";
+        }
+        break;
+      }
+      case "unix":
+        if (existsSync(name)) verdict = `socket file ${name} exists`;
+        break;
       case "pipe": {
         const path = NamedPipe.path(name);
         if (process.platform !== "win32" && existsSync(path)) {
@@ -78,7 +94,7 @@ for (const spec of process.argv.slice(2)) {
       verdict = `unexpected ${String(error)}`;
     }
   }
-  report(`gone.${kind}.${name}`, verdict);
+  report(`gone.${kind}.${kind === "unix" ? basename(name) : name}`, verdict);
 }
 if (process.platform === "linux") {
   // Nothing of the topologies may be left in /dev/shm: data segments, or the ipckit metadata

@@ -1,5 +1,5 @@
-// pipe_restart.ipc, client: `count` connections one after the other to the
-// `front` pipe, each sending its number and expecting "answer <number>";
+// socket_restart.ipc, pipe client: `count` connections one after the other to the
+// `jobs` pipe, each sending its number and expecting "answer <number>";
 // counts connections that failed to find the pipe and unanswered ones;
 // finally sends "quit".
 import process from "node:process";
@@ -8,7 +8,7 @@ import { attach } from "../../../lib/runtime/attach.ts"; // ipckit/attach
 
 const count = Number(process.argv[2] ?? "1000");
 const topology = await attach();
-const name = topology.endpoint("front").name;
+const name = topology.endpoint("jobs").name;
 let notFound = 0;
 let answered = 0;
 const unanswered: string[] = [];

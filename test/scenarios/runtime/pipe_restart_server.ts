@@ -1,4 +1,4 @@
-// pipe_restart.ipc, server: answers each connection on the `front` pipe and
+// socket_restart.ipc, pipe server: answers each connection on the `jobs` pipe and
 // kills itself hard after every `limit` answers, leaving its restart to the
 // supervisor; exits 0 on "quit".
 import process from "node:process";
@@ -6,7 +6,7 @@ import { attach } from "../../../lib/runtime/attach.ts"; // ipckit/attach
 
 const limit = Number(process.argv[2] ?? "400");
 const topology = await attach();
-const server = topology.pipeServer("front");
+const server = topology.pipeServer("jobs");
 await topology.ready();
 let answered = 0;
 for await (const conn of server) {

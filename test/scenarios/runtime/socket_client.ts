@@ -1,5 +1,5 @@
 // The client of socket_restart.ipc and socket_python.ipc: makes `count`
-// connections one after the other to the TCP endpoint, each sending its
+// connections one after the other to its socket endpoint (tcp or unix), each sending its
 // number and expecting `<prefix><number>` back; counts refused connections
 // and unanswered ones; finally sends "quit" (socket_server.ts exits on it).
 import process from "node:process";
@@ -9,14 +9,16 @@ import { attach } from "../../../lib/runtime/attach.ts"; // ipckit/attach
 const count = Number(process.argv[2] ?? "1000");
 const prefix = process.argv[3] ?? "answer ";
 const topology = await attach();
-const name = Object.keys(topology.document.endpoints)[0]!;
-const { host, port } = topology.socketAddress(name);
+const [name, endpoint] = Object.entries(topology.document.endpoints)[0]!;
+const target = endpoint.kind === "unix"
+  ? { path: String(endpoint.options["path"]) }
+  : (({ host, port }) => ({ host, port }))(topology.socketAddress(name));
 let refused = 0;
 let answered = 0;
 const unanswered: string[] = [];
 for (let i = 0; i < count; i++) {
   try {
-    await using conn = await Socket.connect({ host, port, timeout: 60_000 });
+    await using conn = await Socket.connect({ ...target, timeout: 60_000 });
     await conn.write(String(i));
     let reply = "";
     for await (const chunk of conn) reply += new TextDecoder().decode(chunk);
@@ -32,7 +34,7 @@ if (prefix === "answer ") {
   // bench/socket_restart.ts), it may be restarting: try again until it is back.
   for (let attempt = 0;; attempt++) {
     try {
-      await using conn = await Socket.connect({ host, port, timeout: 60_000 });
+      await using conn = await Socket.connect({ ...target, timeout: 60_000 });
       await conn.write("quit");
       await conn.read();
       break;
@@ -42,7 +44,7 @@ if (prefix === "answer ") {
     }
   }
 }
-console.log(`port ${port}`);
+console.log("path" in target ? `path ${target.path}` : `port ${target.port}`);
 console.log(`refused ${refused}`);
 console.log(`answered ${answered}/${count}`);
 console.log(`unanswered ${JSON.stringify(unanswered.slice(0, 5))}`);

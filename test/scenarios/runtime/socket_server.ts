@@ -1,12 +1,16 @@
-// socket_restart.ipc, server: answers each connection on the `front` socket
-// and kills itself hard (SIGKILL / TerminateProcess) after every `limit`
-// answers, leaving its restart to the supervisor; exits 0 on "quit".
+// socket_restart.ipc, server: answers each connection on its one socket
+// endpoint (tcp or unix) and kills itself hard (SIGKILL / TerminateProcess)
+// after every `limit` answers, leaving its restart to the supervisor; exits 0
+// on "quit".
 import process from "node:process";
 import { attach } from "../../../lib/runtime/attach.ts"; // ipckit/attach
 
 const limit = Number(process.argv[2] ?? "250");
 const topology = await attach();
-const server = await topology.tcpListener("front");
+const [name, endpoint] = Object.entries(topology.document.endpoints)[0]!;
+const server = endpoint.kind === "unix"
+  ? await topology.unixListener(name)
+  : await topology.tcpListener(name);
 await topology.ready();
 let answered = 0;
 for await (const conn of server) {
