@@ -24,11 +24,11 @@ import {
 import {
   ComApartment,
   DispatchImplementation,
-  isGone,
   FactoryImplementation,
   IID_IClassFactory,
   IID_IConnectionPoint,
   IID_IConnectionPointContainer,
+  isGone,
 } from "./server.ts";
 
 const ACTIVEOBJECT_STRONG = 0;
