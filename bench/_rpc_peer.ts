@@ -5,6 +5,9 @@
 //   _rpc_peer.ts serve-http             serves it with Connect on loopback TCP; prints
 //                                       "ready <url>"; exits when its stdin ends
 //   _rpc_peer.ts client-http URL C N    calls it with application/proto POSTs (fetch)
+//   _rpc_peer.ts serve-grpc PATH        serves it with gRPC (HTTP/2) on a Unix socket; prints
+//                                       "ready"; exits when its stdin ends (bench/_grpc_peer.mjs
+//                                       client calls it)
 import process from "node:process";
 import { procedurePath, rpc } from "../mod.ts";
 import { CompiledSchema } from "../lib/rpc/schema.ts";
@@ -23,8 +26,10 @@ if (role === "serve-pipe") {
   const call = () => client.echo({ data: PAYLOAD });
   await measure(call, 16, 2000); // warm-up
   console.log(JSON.stringify(await measure(call, Number(concurrency), Number(calls))));
-} else if (role === "serve-http") {
-  const server = await rpc.listen(bench, echo, { port: 0 });
+} else if (role === "serve-http" || role === "serve-grpc") {
+  const server = role === "serve-http"
+    ? await rpc.listen(bench, echo, { port: 0 })
+    : await rpc.listen(bench, echo, { protocol: "grpc", path: target! });
   console.log(`ready ${server.url}`);
   for await (const _ of process.stdin) {
     // The orchestrator ends the server by closing stdin.

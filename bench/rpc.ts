@@ -1,6 +1,8 @@
 // Unary RPC calls of 64 bytes between two processes, in one run:
 // - ipckit RPC over a named pipe, Bun server + Bun client and Deno server + Deno client;
 // - ipckit over Connect/HTTP/1.1 on loopback TCP (application/proto POSTs with fetch);
+// - ipckit's gRPC server (Bun and Deno) on a Unix socket, called by the grpc-js
+//   client on Node (Linux only);
 // - the baseline a user would reach for: @grpc/grpc-js client and server on
 //   Node over a Unix socket, with the same proto3 codec (Linux only: Node is
 //   not in the Windows cells).
@@ -9,6 +11,7 @@
 // then a table.
 //   node tools/cell.mjs linux-bun bench/rpc.ts [calls] [trials]
 import process from "node:process";
+import { rmSync } from "node:fs";
 import { platform } from "../lib/ffi/mod.ts";
 import { spawn } from "../mod.ts";
 
@@ -103,6 +106,28 @@ for (const runtime of ["bun", "deno"] as const) {
   });
 }
 if (platform === "linux") {
+  for (const runtime of ["bun", "deno"] as const) {
+    cases.push({
+      name: `ipckit grpc unix (${runtime})`,
+      run: async (concurrency) => {
+        const path = `/tmp/ipckit-bench-grpc-${tag}-${++runs}.sock`;
+        try {
+          return await pair(
+            runtimes[runtime]("bench/_rpc_peer.ts", ["serve-grpc", path]),
+            () =>
+              runtimes.node("bench/_grpc_peer.mjs", [
+                "client",
+                path,
+                String(concurrency),
+                String(CALLS),
+              ]),
+          );
+        } finally {
+          rmSync(path, { force: true });
+        }
+      },
+    });
+  }
   cases.push({
     name: "grpc-js unix socket (node)",
     run: (concurrency) => {

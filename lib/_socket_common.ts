@@ -76,6 +76,9 @@ export type Target =
 /** The largest UDP payload: 65535 less the IPv4 (20) or IPv6 (40, payload length excludes it: 8 only) and UDP (8) headers. */
 export const MAX_DATAGRAM = { ipv4: 65507, ipv6: 65527 } as const;
 
+/** Room for any socket address (sizeof(struct sockaddr_storage)). */
+export const SOCKADDR_MAX = 128;
+
 /** sun_path holds 108 bytes including the terminating NUL (glibc and Winsock alike). */
 export const MAX_UNIX_PATH = 107;
 
@@ -140,6 +143,56 @@ export function decodeSockaddr(bytes: Uint8Array, length: number, af: Families):
     family: "unix",
     path: new TextDecoder().decode(end >= 0 ? path.subarray(0, end) : path),
   };
+}
+
+/**
+ * Reads a socket's own or peer address: `call` is the OS's getsockname or
+ * getpeername bound to the socket; it fills the buffer and the length and
+ * throws the OS's error itself.
+ *
+ * @param call Fills `bytes` and `length` (socklen_t in, bytes written out).
+ * @param af The OS's AF_* values.
+ * @returns The address.
+ * @example Decoding what a getsockname wrote
+ * ```ts
+ * import { readSockaddr } from "./_socket_common.ts";
+ * const address = readSockaddr((bytes, length) => {
+ *   new DataView(bytes.buffer).setUint16(0, 2, true); // AF_INET, 0.0.0.0:0
+ *   length[0] = 16;
+ * }, { inet: 2, inet6: 10, unix: 1 });
+ * console.log(address); // { family: "ipv4", address: "0.0.0.0", port: 0 }
+ * ```
+ */
+export function readSockaddr(
+  call: (bytes: Uint8Array, length: Int32Array) => void,
+  af: Families,
+): SocketAddress {
+  const bytes = new Uint8Array(SOCKADDR_MAX);
+  const length = new Int32Array([SOCKADDR_MAX]);
+  call(bytes, length);
+  return decodeSockaddr(bytes, length[0]!, af);
+}
+
+/**
+ * Sets the buffer sizes a caller asked for (SO_SNDBUF, SO_RCVBUF); the OS's
+ * own are kept otherwise (Linux and Windows tune them per connection).
+ *
+ * @param settings The sizes, each possibly undefined.
+ * @param set Sets one SOL_SOCKET int option: "SNDBUF" or "RCVBUF".
+ * @example Only the sizes asked for are set
+ * ```ts
+ * import { applyBuffers } from "./_socket_common.ts";
+ * applyBuffers({ sendBufferSize: 65536, receiveBufferSize: undefined }, (option, value) => {
+ *   console.log(option, value); // SNDBUF 65536
+ * });
+ * ```
+ */
+export function applyBuffers(
+  settings: Pick<BindSettings, "sendBufferSize" | "receiveBufferSize">,
+  set: (option: "SNDBUF" | "RCVBUF", value: number) => void,
+): void {
+  if (settings.sendBufferSize !== undefined) set("SNDBUF", settings.sendBufferSize);
+  if (settings.receiveBufferSize !== undefined) set("RCVBUF", settings.receiveBufferSize);
 }
 
 function parseIPv4(text: string): Uint8Array {

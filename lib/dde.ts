@@ -59,6 +59,7 @@ import {
   encodeDdeData,
 } from "./_dde_common.ts";
 import { ddeBackend as posixBackend, ddePath, reclaimDde } from "./posix/dde.ts";
+import { ddeBackend as windowsBackend } from "./win32/dde.ts";
 
 export {
   type DdeAdviseMode,
@@ -66,21 +67,6 @@ export {
   DdeRefusedError,
   type DdeServiceTopic,
 } from "./_dde_common.ts";
-
-const building = (): never => {
-  throw new UnsupportedPlatformError(
-    "Cannot use DDE on windows yet: DDE on Windows is being built (the DDEML backend is not in this version)",
-  );
-};
-/** Stands in for lib/win32/dde.ts until the DDEML backend lands. */
-const windowsBackend: DdeBackend = {
-  format: building,
-  encodeAnsi: building,
-  decodeAnsi: building,
-  serve: building,
-  connect: building,
-  list: building,
-};
 
 const backend: DdeBackend | null = platform === "windows"
   ? windowsBackend

@@ -51,6 +51,17 @@ function sharedRuntimes() {
   ];
 }
 
+/**
+ * Shell commands that show the host's X sockets in the chroot's /tmp when a
+ * Windows process is given a local DISPLAY (`:N`, e.g. an Xvfb from
+ * tools/x11.mjs): DDEML under Wine needs an X display.
+ */
+function x11Sockets(display) {
+  if (!display || !/^:\d+(\.\d+)?$/.test(display)) return [];
+  const inChroot = shellQuote(WINE_ROOT + "/tmp/.X11-unix");
+  return [`mkdir -p ${inChroot}`, `mount --bind /tmp/.X11-unix ${inChroot}`];
+}
+
 /** Versions of the Linux runtimes; the Windows builds are pinned to the same. */
 function versionOf(name) {
   return JSON.parse(readFileSync(join(PROJECT, "node_modules", name, "package.json"), "utf8"))
@@ -148,6 +159,7 @@ export function runInCell(cell, script, args = [], options = {}) {
     `mount --bind ${shellQuote(PROJECT)} ${shellQuote(WINE_ROOT + "/src")}`,
     ...sharedRuntimes(),
     privateTmp(),
+    ...x11Sockets(options.env?.DISPLAY),
     `exec chroot ${shellQuote(WINE_ROOT)} /usr/bin/env -i ` +
     `PATH=/usr/bin:/bin HOME=/root WINEDEBUG=-all WINEPREFIX=/opt/wineprefix ` +
     `WINEPATH='Z:\\src\\.cache\\wine\\bin' NO_COLOR=1 ` +

@@ -9,6 +9,7 @@
  */
 import { ClosedError, NameTakenError, NotFoundError } from "../errors.ts";
 import {
+  applyBuffers,
   type BindSettings,
   type DatagramEndpoint,
   decodeSockaddr,
@@ -16,6 +17,8 @@ import {
   type Families,
   formatAddress,
   type ListenerEndpoint,
+  readSockaddr,
+  SOCKADDR_MAX,
   type SocketAddress,
   type StreamEndpoint,
   type StreamSettings,
@@ -60,7 +63,6 @@ const F_SETFL = 4;
 const F_SETFD = 2;
 const FD_CLOEXEC = 1;
 const O_NONBLOCK = 0o4000;
-const SOCKADDR_MAX = 128; // sizeof(struct sockaddr_storage)
 
 function afOf(family: Target["family"]): number {
   return family === "ipv4" ? AF.inet : family === "ipv6" ? AF.inet6 : AF.unix;
@@ -92,25 +94,22 @@ function getInt(fd: number, level: number, option: number): number {
 }
 
 function nameOf(fd: number, peer: boolean): SocketAddress {
-  const bytes = new Uint8Array(SOCKADDR_MAX);
-  const length = new Uint32Array([SOCKADDR_MAX]);
-  const call = peer ? libc.symbols.getpeername : libc.symbols.getsockname;
-  if (call(fd, bytes, length) < 0) {
-    throw new ErrnoError(currentErrno(), peer ? "getpeername" : "getsockname");
-  }
-  return decodeSockaddr(bytes, length[0]!, AF);
+  return readSockaddr((bytes, length) => {
+    const call = peer ? libc.symbols.getpeername : libc.symbols.getsockname;
+    if (call(fd, bytes, length) < 0) {
+      throw new ErrnoError(currentErrno(), peer ? "getpeername" : "getsockname");
+    }
+  }, AF);
 }
 
-function applyBuffers(
+function setBuffers(
   fd: number,
   settings: Pick<BindSettings, "sendBufferSize" | "receiveBufferSize">,
-) {
-  if (settings.sendBufferSize !== undefined) {
-    setInt(fd, SOL_SOCKET, SO_OPT.SNDBUF, settings.sendBufferSize, "SO_SNDBUF");
-  }
-  if (settings.receiveBufferSize !== undefined) {
-    setInt(fd, SOL_SOCKET, SO_OPT.RCVBUF, settings.receiveBufferSize, "SO_RCVBUF");
-  }
+): void {
+  applyBuffers(
+    settings,
+    (option, value) => setInt(fd, SOL_SOCKET, SO_OPT[option], value, `SO_${option}`),
+  );
 }
 
 /** Binds `fd` to `target`; a taken address is NameTakenError naming it. */
@@ -178,7 +177,7 @@ function applyStream(fd: number, settings: StreamSettings): void {
       setInt(fd, IPPROTO_TCP, TCP_KEEPIDLE, seconds, "TCP_KEEPIDLE");
     }
   }
-  applyBuffers(fd, settings);
+  setBuffers(fd, settings);
 }
 
 function streamOf(fd: number, what: string): PosixStream {
@@ -256,7 +255,7 @@ export function listenStream(
 ): ListenerEndpoint {
   const fd = openFd(target.family, SOCK.STREAM, held);
   try {
-    applyBuffers(fd, settings);
+    setBuffers(fd, settings);
     const inode = bindTo(fd, target, SOCK.STREAM, settings);
     if (libc.symbols.listen(fd, settings.backlog) < 0) {
       throw new ErrnoError(currentErrno(), "listen");
@@ -434,7 +433,7 @@ export function bindDatagram(
 ): DatagramEndpoint {
   const fd = openFd(target.family, SOCK.DGRAM, held);
   try {
-    applyBuffers(fd, settings);
+    setBuffers(fd, settings);
     bindTo(fd, target, SOCK.DGRAM, settings);
     return new PosixDatagram(fd, `datagram socket ${formatAddress(nameOf(fd, false))}`);
   } catch (error) {

@@ -5,6 +5,7 @@
  * @module
  */
 import process from "node:process";
+import { readFileSync } from "node:fs";
 import { Channel, type ChannelReader, type ChannelWriter } from "../channel.ts";
 import { ComObject, type ComServeOptions, ComServer } from "../com.ts";
 import {
@@ -240,7 +241,8 @@ export class AttachedTopology implements AsyncDisposable {
     role: string,
   ): { endpoint: ContractEndpoint; definition: ServiceDefinition<M> } {
     const endpoint = this.#expect(name, "service", [role]);
-    const schema = JSON.parse(String(endpoint.options["schema"])) as RpcSchema;
+    const file = String(endpoint.options["schema_file"]);
+    const schema = JSON.parse(readFileSync(file, "utf8")) as RpcSchema;
     return { endpoint, definition: { service: name, schema } };
   }
 
@@ -527,6 +529,13 @@ export class AttachedTopology implements AsyncDisposable {
    *
    * @param name The endpoint's topology name.
    * @returns The listener.
+   * @example Answering each client once
+   * ```ts
+   * import { attach } from "./attach.ts";
+   * await using topology = await attach();
+   * const server = await topology.unixListener("control");
+   * for await (const conn of server) await conn.write("hello").then(() => conn.close());
+   * ```
    */
   async unixListener(name: string): Promise<SocketListener> {
     const endpoint = this.#expect(name, "unix", ["server"]);

@@ -10,10 +10,10 @@
  *
  * @module
  */
-import { closeSync, fstatSync, ftruncateSync, openSync } from "node:fs";
+import { closeSync, fstatSync, ftruncateSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createServer } from "node:net";
 import process from "node:process";
-import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { Channel } from "../channel.ts";
 import { ComServer } from "../com.ts";
@@ -240,10 +240,15 @@ async function create(
       sockets.set(endpoint.name, pipe);
       return NamedPipe.path(name);
     }
-    case "service":
-      // The serving process makes the pipe; every participant gets the declarations.
-      resolved["schema"] = JSON.stringify(schema);
+    case "service": {
+      // The serving process makes the pipe; every participant reads the declarations from a
+      // file held for the run (in the environment they would hit Windows' 32 KiB variable limit).
+      const file = join(tmpdir(), `ipckit-${process.pid}-${name}.schema.json`);
+      writeFileSync(file, JSON.stringify(schema));
+      held.push({ [Symbol.dispose]: () => rmSync(file, { force: true }) });
+      resolved["schema_file"] = file;
       return NamedPipe.path(name);
+    }
     case "mailslot":
       return Mailslot.path(name);
     case "copydata":

@@ -71,7 +71,7 @@ export type LoopCommand =
     replyTimeout: number;
   }
   | { id: number; op: "destroyWindow"; hwnd: bigint }
-  | { id: number; op: "calls"; calls: ThreadCallMessage[] }
+  | { id: number; op: "calls"; calls: ThreadCallMessage[]; outside?: boolean }
   | { id: number; op: "callback"; def: CallbackDef; replyTimeout: number }
   | { id: number; op: "closeCallback"; callback: number }
   | { id: number; op: "comUnknown" }

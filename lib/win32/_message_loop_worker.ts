@@ -120,7 +120,8 @@ function handOff(event: HandOffEvent, replyTimeout: number): bigint {
         return result;
       }
       if (phase === PHASE.ABANDONED) return 0n; // JavaScript closed the window or callback
-      if (runCommands()) continue;
+      // Commands sent after the answer run once this call has returned, not inside it.
+      if (runCommands(() => (Atomics.load(words, at) & 7) >= PHASE.ANSWERED)) continue;
       if (phase === PHASE.TAKEN || phase === PHASE.WRITING) {
         // JavaScript is reading the message's memory or writing the answer:
         // the sender's memory must stay valid, so no giving up here.
@@ -287,7 +288,11 @@ function destroyWindow(hwnd: bigint): void {
   destroyMessageOnlyWindow(hwnd, entry.className);
 }
 
-/** Closes that could pull code or a window out from under a waiting hand-off wait for depth 0. */
+/**
+ * Closes that could pull code or a window out from under a waiting hand-off
+ * wait for depth 0, and so do calls sent with `outside` (calls a native
+ * library refuses from inside its own callback).
+ */
 const AT_DEPTH_ZERO = new Set<LoopCommand["op"]>(["destroyWindow", "closeCallback", "quit"]);
 
 function run(command: LoopCommand): unknown {
@@ -310,15 +315,20 @@ function run(command: LoopCommand): unknown {
   }
 }
 
-/** Runs the commands that can run now, in order; true if it ran any. */
-function runCommands(): boolean {
+/**
+ * Runs the commands that can run now, in order, until `answered()` says the
+ * hand-off waiting here has its answer; true if it ran any.
+ */
+function runCommands(answered: () => boolean = () => false): boolean {
   for (let received; (received = receiveMessageOnPort(commands));) {
     queued.push(received.message as LoopCommand);
   }
   let ran = false;
-  for (let i = 0; i < queued.length;) {
+  for (let i = 0; i < queued.length && !answered();) {
     const command = queued[i]!;
-    if (depth > 0 && AT_DEPTH_ZERO.has(command.op)) {
+    if (
+      depth > 0 && (AT_DEPTH_ZERO.has(command.op) || (command.op === "calls" && command.outside))
+    ) {
       i++;
       continue;
     }

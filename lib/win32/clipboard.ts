@@ -83,8 +83,19 @@ const STANDARD_OF: Record<string, string> = {
 
 const registered = new Map<string, number>();
 
-/** A registered format's id (RegisterClipboardFormatW returns the same id in every process). */
-function registerFormat(name: string): number {
+/**
+ * A registered format's id (RegisterClipboardFormatW returns the same id in
+ * every process); DDE shares this table.
+ *
+ * @param name The format's name.
+ * @returns Its id.
+ * @example The id of a registered format
+ * ```ts
+ * import { registerClipboardFormat } from "./clipboard.ts";
+ * const id = registerClipboardFormat("XlTable");
+ * ```
+ */
+export function registerClipboardFormat(name: string): number {
   let id = registered.get(name);
   if (id === undefined) {
     id = user32.symbols.RegisterClipboardFormatW(encodeWide(name));
@@ -97,7 +108,7 @@ function registerFormat(name: string): number {
 /** The format id for a name a caller reads. */
 function formatId(name: string): number {
   const predefined = PREDEFINED[name];
-  if (!predefined) return registerFormat(name);
+  if (!predefined) return registerClipboardFormat(name);
   if (predefined.gdi) {
     throw new TypeError(
       `Cannot read clipboard format '${name}': it holds a GDI handle, not bytes (read "dib" for images)`,
@@ -106,7 +117,19 @@ function formatId(name: string): number {
   return predefined.id;
 }
 
-function formatName(id: number): string {
+/**
+ * A format id's name: a standard format's `CF_` name, a registered
+ * format's name, or `format <id>`.
+ *
+ * @param id The format id.
+ * @returns Its name.
+ * @example The name of CF_UNICODETEXT
+ * ```ts
+ * import { clipboardFormatName } from "./clipboard.ts";
+ * clipboardFormatName(13); // "CF_UNICODETEXT"
+ * ```
+ */
+export function clipboardFormatName(id: number): string {
   const predefined = PREDEFINED_NAMES.get(id);
   if (predefined) return predefined;
   const buffer = new Uint8Array(512);
@@ -254,10 +277,12 @@ function htmlBytes(fragment: string): Uint8Array {
 function prepare(payload: ClipboardPayload): [number, Uint8Array][] {
   const out: [number, Uint8Array][] = [];
   if (payload.text !== undefined) out.push([CF_UNICODETEXT, encodeWide(payload.text)]);
-  if (payload.html !== undefined) out.push([registerFormat(HTML_FORMAT), htmlBytes(payload.html)]);
-  if (payload.png) out.push([registerFormat(PNG_FORMAT), payload.png]);
+  if (payload.html !== undefined) {
+    out.push([registerClipboardFormat(HTML_FORMAT), htmlBytes(payload.html)]);
+  }
+  if (payload.png) out.push([registerClipboardFormat(PNG_FORMAT), payload.png]);
   if (payload.dib) out.push([CF_DIB, payload.dib]);
-  for (const [name, bytes] of payload.custom) out.push([registerFormat(name), bytes]);
+  for (const [name, bytes] of payload.custom) out.push([registerClipboardFormat(name), bytes]);
   return out;
 }
 
@@ -280,9 +305,9 @@ export const clipboard: ClipboardBackend = {
     const id = format === "text"
       ? CF_UNICODETEXT
       : format === "html"
-      ? registerFormat(HTML_FORMAT)
+      ? registerClipboardFormat(HTML_FORMAT)
       : format === "png"
-      ? registerFormat(PNG_FORMAT)
+      ? registerClipboardFormat(PNG_FORMAT)
       : format === "dib"
       ? CF_DIB
       : formatId(format);
@@ -313,7 +338,7 @@ export const clipboard: ClipboardBackend = {
     return withClipboard(wait, "list the clipboard's formats", () => {
       const names = new Set<string>();
       for (let id = user32.symbols.EnumClipboardFormats(0); id !== 0;) {
-        const name = formatName(id);
+        const name = clipboardFormatName(id);
         names.add(STANDARD_OF[name] ?? name);
         id = user32.symbols.EnumClipboardFormats(id);
       }

@@ -23,6 +23,14 @@ export const kernel32 = new NativeLibrary(
     },
     CloseHandle: { args: ["pointer"], returns: "i32" }, // BOOL CloseHandle(HANDLE)
     GetCurrentProcessId: { args: [], returns: "u32" },
+    GlobalDeleteAtom: { args: ["u16"], returns: "u16" }, // ATOM GlobalDeleteAtom(ATOM): 0 on success
+    // int WideCharToMultiByte(UINT codePage, DWORD flags, LPCWCH, int cch, LPSTR out, int cbOut, LPCCH, LPBOOL)
+    WideCharToMultiByte: {
+      args: ["u32", "u32", "buffer", "i32", "buffer", "i32", "pointer", "pointer"],
+      returns: "i32",
+    },
+    // int MultiByteToWideChar(UINT codePage, DWORD flags, LPCCH, int cb, LPWSTR out, int cchOut)
+    MultiByteToWideChar: { args: ["u32", "u32", "buffer", "i32", "buffer", "i32"], returns: "i32" },
     GetCurrentThreadId: { args: [], returns: "u32" },
     GetCurrentProcess: { args: [], returns: "pointer" },
     // HANDLE OpenProcess(DWORD access, BOOL inherit, DWORD pid)

@@ -102,6 +102,12 @@ export interface MessageWindowOptions {
 // deno-lint-ignore no-explicit-any -- the arguments follow the callback's signature; handlers annotate them
 export type CallbackHandler = (...args: any[]) => MessageResult | Promise<MessageResult>;
 
+/** Options of {@link MessageLoop.batch}. */
+export interface LoopBatchOptions {
+  /** Run the calls only when no message or callback is being handed off (default false). */
+  outsideCallbacks?: boolean;
+}
+
 /** Options of {@link MessageLoop.callback}. */
 export interface LoopCallbackOptions {
   /** How long the loop waits for the handler's asynchronous answer, in ms (default 10000). */
@@ -690,9 +696,14 @@ export class MessageLoop implements AsyncDisposable {
   /**
    * Runs native calls back to back on the loop thread. It may be called
    * while a handler holds a message or a callback invocation: the loop runs
-   * the calls while it waits for that handler's answer.
+   * the calls while it waits for that handler's answer, unless
+   * `outsideCallbacks` asks it to wait until no callback is running (for
+   * calls a library refuses from inside its own callback, such as DDEML's
+   * transactions; a handler that awaits such calls before it answers waits
+   * for its own reply timeout).
    *
    * @param calls `[library, symbol, ...args]` each.
+   * @param options `outsideCallbacks`.
    * @returns Their results, in order.
    * @example A call and its last error
    * ```ts
@@ -703,13 +714,17 @@ export class MessageLoop implements AsyncDisposable {
    * ```
    */
   // deno-lint-ignore no-explicit-any -- as call(): each result has its own symbol's type
-  batch(calls: ThreadCall[]): Promise<any[]> {
+  batch(calls: ThreadCall[], options: LoopBatchOptions = {}): Promise<any[]> {
     try {
       this.#check("call on");
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#loop.request({ op: "calls", calls: threadCallMessages(calls) });
+    return this.#loop.request({
+      op: "calls",
+      calls: threadCallMessages(calls),
+      ...(options.outsideCallbacks ? { outside: true } : {}),
+    });
   }
 
   /**

@@ -13,6 +13,7 @@
 import { functionAt, NativeMemory } from "../ffi/mod.ts";
 import { ClosedError, NameTakenError, NotFoundError, UnsupportedPlatformError } from "../errors.ts";
 import {
+  applyBuffers,
   type BindSettings,
   type DatagramEndpoint,
   decodeSockaddr,
@@ -20,6 +21,8 @@ import {
   type Families,
   formatAddress,
   type ListenerEndpoint,
+  readSockaddr,
+  SOCKADDR_MAX,
   type SocketAddress,
   SOCKETS_ENV,
   type StreamEndpoint,
@@ -72,7 +75,6 @@ const WSAEAFNOSUPPORT = 10047;
 const ERROR_CONNECTION_REFUSED = 1225;
 /** Room AcceptEx needs per address: the largest sockaddr (sockaddr_un, 110 bytes) + 16. */
 const ACCEPT_ADDRESS_ROOM = 128 + 16;
-const SOCKADDR_MAX = 128;
 
 const WSAID_ACCEPTEX = guid("b5367df1-cbac-11cf-95ca-00805f48a192");
 const WSAID_CONNECTEX = guid("25a207b9-ddf3-4660-8ee9-76e58c74063e");
@@ -183,23 +185,20 @@ function setInt(socket: bigint, level: number, option: number, value: number, wh
 }
 
 function nameOf(socket: bigint, peer: boolean): SocketAddress {
-  const bytes = new Uint8Array(SOCKADDR_MAX);
-  const length = new Int32Array([SOCKADDR_MAX]);
-  const call = peer ? ws2_32.symbols.getpeername : ws2_32.symbols.getsockname;
-  if (call(socket, bytes, length) !== 0) throw lastError(peer ? "getpeername" : "getsockname");
-  return decodeSockaddr(bytes, length[0]!, AF);
+  return readSockaddr((bytes, length) => {
+    const call = peer ? ws2_32.symbols.getpeername : ws2_32.symbols.getsockname;
+    if (call(socket, bytes, length) !== 0) throw lastError(peer ? "getpeername" : "getsockname");
+  }, AF);
 }
 
-function applyBuffers(
+function setBuffers(
   socket: bigint,
   settings: Pick<BindSettings, "sendBufferSize" | "receiveBufferSize">,
-) {
-  if (settings.sendBufferSize !== undefined) {
-    setInt(socket, SOL_SOCKET, SO.SNDBUF, settings.sendBufferSize, "SO_SNDBUF");
-  }
-  if (settings.receiveBufferSize !== undefined) {
-    setInt(socket, SOL_SOCKET, SO.RCVBUF, settings.receiveBufferSize, "SO_RCVBUF");
-  }
+): void {
+  applyBuffers(
+    settings,
+    (option, value) => setInt(socket, SOL_SOCKET, SO[option], value, `SO_${option}`),
+  );
 }
 
 const extensions = new Map<string, bigint>();
@@ -306,7 +305,7 @@ class WinsockStream extends OverlappedEndpoint implements StreamEndpoint {
         throw lastError("WSAIoctl(SIO_KEEPALIVE_VALS)");
       }
     }
-    applyBuffers(socket, settings);
+    setBuffers(socket, settings);
   }
 }
 
@@ -315,11 +314,26 @@ function failure(completion: Completion, syscall: string): Win32Error {
   return ntError(completion.status, syscall);
 }
 
+/**
+ * A listening socket. One bound here accepts with AcceptEx on this
+ * process's completion port. One handed over by another process (`adopted`)
+ * cannot use the port: a file object belongs to one completion port for its whole
+ * life, and the supervisor's socket outlives each server it is handed to,
+ * so the first one's port would keep it (Windows 8.1 can move it with
+ * FileReplaceCompletionInformation; Wine cannot). It accepts with a blocking
+ * accept() off the JavaScript thread, which needs no port; each accepted
+ * connection is a new socket, put on this process's port as usual.
+ */
 class WinsockListener implements ListenerEndpoint {
   #socket: bigint;
   #closed = false;
 
-  constructor(socket: bigint, readonly family: Target["family"], readonly what: string) {
+  constructor(
+    socket: bigint,
+    readonly family: Target["family"],
+    readonly what: string,
+    readonly adopted: boolean,
+  ) {
     this.#socket = socket;
   }
 
@@ -331,7 +345,31 @@ class WinsockListener implements ListenerEndpoint {
     return nameOf(this.#socket, false);
   }
 
-  async accept(): Promise<StreamEndpoint> {
+  accept(): Promise<StreamEndpoint> {
+    return this.adopted ? this.#acceptBlocking() : this.#acceptEx();
+  }
+
+  async #acceptBlocking(): Promise<StreamEndpoint> {
+    if (this.#closed) throw new ClosedError(`Cannot accept on ${this.what}: it is closed`);
+    const accepted = await ws2_32.symbols.acceptAsync(this.#socket, 0n, 0n);
+    if (this.#closed) {
+      if (accepted !== INVALID_SOCKET) closeSocket(accepted);
+      throw new ClosedError(`Cannot accept on ${this.what}: it is closed`);
+    }
+    if (accepted === INVALID_SOCKET) {
+      // The error code stayed on the pool thread that made the call.
+      throw new Error(`Cannot accept on ${this.what}: accept() failed`);
+    }
+    try {
+      associate(accepted);
+    } catch (error) {
+      closeSocket(accepted);
+      throw error;
+    }
+    return new WinsockStream(accepted, this.family, `socket from ${this.what}`);
+  }
+
+  async #acceptEx(): Promise<StreamEndpoint> {
     for (;;) {
       if (this.#closed) throw new ClosedError(`Cannot accept on ${this.what}: it is closed`);
       const listen = this.#socket;
@@ -417,13 +455,13 @@ export function listenStream(
   if (target.family === "unix") requireUnixSockets(target.path);
   const socket = openSocket(target.family, SOCK_STREAM, held);
   try {
-    applyBuffers(socket, settings);
+    setBuffers(socket, settings);
     bindTo(socket, target, settings);
     if (ws2_32.symbols.listen(socket, settings.backlog) !== 0) throw lastError("listen");
     const where = target.family === "unix"
       ? `'${target.path}'`
       : formatAddress(nameOf(socket, false));
-    return new WinsockListener(socket, target.family, `socket ${where}`);
+    return new WinsockListener(socket, target.family, `socket ${where}`, false);
   } catch (error) {
     closeSocket(socket);
     throw error;
@@ -664,7 +702,7 @@ export function bindDatagram(
 ): DatagramEndpoint {
   const socket = openSocket(target.family, SOCK_DGRAM, held);
   try {
-    applyBuffers(socket, settings);
+    setBuffers(socket, settings);
     bindTo(socket, target, settings);
     ignorePortUnreachable(socket);
     return new WinsockDatagram(socket, `datagram socket ${formatAddress(nameOf(socket, false))}`);
@@ -742,59 +780,7 @@ function familyOf(socket: bigint): Target["family"] {
 }
 
 /**
- * A listening socket handed over by another process. A file object belongs
- * to one completion port for its whole life, and the supervisor's socket
- * outlives each server it is handed to: the first one's port would keep it
- * (Windows 8.1 can move it with FileReplaceCompletionInformation; Wine
- * cannot). So accepting is a blocking accept() off the JavaScript thread,
- * which needs no port; each accepted connection is a new socket, associated
- * with this process's port as usual.
- */
-class AdoptedListener implements ListenerEndpoint {
-  #socket: bigint;
-  #closed = false;
-
-  constructor(socket: bigint, readonly family: Target["family"], readonly what: string) {
-    this.#socket = socket;
-  }
-
-  get handle(): bigint {
-    return this.#socket;
-  }
-
-  address(): SocketAddress {
-    return nameOf(this.#socket, false);
-  }
-
-  async accept(): Promise<StreamEndpoint> {
-    if (this.#closed) throw new ClosedError(`Cannot accept on ${this.what}: it is closed`);
-    const accepted = await ws2_32.symbols.acceptAsync(this.#socket, 0n, 0n);
-    if (this.#closed) {
-      if (accepted !== INVALID_SOCKET) closeSocket(accepted);
-      throw new ClosedError(`Cannot accept on ${this.what}: it is closed`);
-    }
-    if (accepted === INVALID_SOCKET) {
-      // The error code stayed on the pool thread that made the call.
-      throw new Error(`Cannot accept on ${this.what}: accept() failed`);
-    }
-    try {
-      associate(accepted);
-    } catch (error) {
-      closeSocket(accepted);
-      throw error;
-    }
-    return new WinsockStream(accepted, this.family, `socket from ${this.what}`);
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    closeSocket(this.#socket); // ends a pending accept()
-  }
-}
-
-/**
- * Adopts a handed-over listening socket (see {@link AdoptedListener}).
+ * Adopts a handed-over listening socket (accepting off the JavaScript thread, see WinsockListener).
  *
  * @param socket The socket handle.
  * @param label Its name, for messages.
@@ -807,7 +793,7 @@ class AdoptedListener implements ListenerEndpoint {
  */
 export function adoptListener(socket: bigint, label: string): ListenerEndpoint {
   startup();
-  return new AdoptedListener(socket, familyOf(socket), `inherited socket '${label}'`);
+  return new WinsockListener(socket, familyOf(socket), `inherited socket '${label}'`, true);
 }
 
 /**

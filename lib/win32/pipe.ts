@@ -714,7 +714,7 @@ const HELD_BUFFER_SIZE = 65536;
  * @param path The pipe path.
  * @param mode The server's mode (every instance of a pipe has the same type).
  * @returns The held instance's handle and how to let go of the name.
- * @example
+ * @example Holding a name, then letting it go
  * ```ts
  * import { holdPipe, pipePath } from "./pipe.ts";
  * const held = holdPipe("jobs", pipePath("jobs"), "message");
@@ -809,7 +809,7 @@ function nameTaken(name: string, path: string, cause?: Win32Error): NameTakenErr
  * @param _fd Unused on Windows (nothing is inherited).
  * @param settings Mode (the holder's), instances, security.
  * @returns The server.
- * @example
+ * @example Serving a held pipe
  * ```ts
  * import { adoptPipeServer, pipePath } from "./pipe.ts";
  * const server = adoptPipeServer("jobs", pipePath("jobs"), -1, {

@@ -184,3 +184,19 @@ inCells(ALL_CELLS, (cell) => {
     },
   );
 });
+
+// The limit is Windows' (32 KiB per variable; Linux allows 128 KiB), and the supervisor passes the
+// environment through ipckit's own spawn, the same code in both runtimes: one Windows cell runs it,
+// to keep within the test-time budget (about 20 s a run there).
+inCells(["windows-bun"], (cell) => {
+  it("a service with 47 KB of declarations (past Windows' 32 KiB per environment variable) runs under ipckit run: the schema travels in a file, removed at the end of the run", async () => {
+    const run = await runScenario(cell, "test/scenarios/rpc_big_schema.ts");
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.results["exit"]).toBe(0);
+    const echoed = run.results["echoed"] as Record<string, string>;
+    expect(Object.keys(echoed)).toHaveLength(20);
+    expect(echoed).toMatchObject({ field_0: "first", field_1: "0n", field_2: "", field_19: "19n" });
+    expect(run.results["schema_files_left"]).toEqual([]);
+  });
+});

@@ -76,6 +76,20 @@ inCells(ALL_CELLS, (cell) => {
     expect(r.idle_cpu_ms).toBeLessThan(150);
   });
 
+  it("a wake landing around the end of a wait's spin is never lost: 200 (Windows 80) event/semaphore ping-pongs and message-pipe echoes, answers delayed across the spin window", async () => {
+    const run = await runScenario(cell, "test/scenarios/sync_spin_race.ts");
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    const rounds = cell.startsWith("windows") ? 80 : 200;
+    expect(run.results).toEqual({
+      event_rounds: rounds,
+      ping_left_set: false,
+      pong_count_left: 0,
+      pipe_rounds_in_order: rounds,
+      peer: { code: 0, answered: rounds },
+    });
+  });
+
   it("110 waits in flight at once (40 events, 40 on one semaphore, 20 on a manual-reset event, 10 aborted) each get what they should while a pipe and a timer keep going", async () => {
     const run = await runScenario(cell, "test/scenarios/sync_many_waits.ts");
     expect(run.stderr).toBe("");

@@ -7,7 +7,8 @@
  *   dde_peer client <service> <topic> <op> [args] ...
  *     ops: request <item> | poke <item> <text> | execute <command> |
  *          advise <item> <count> (a hot loop: prints each update)
- *     Prints one line per op: "<op>=<result>" or "<op>!error=0x<DMLERR>". */
+ *     Prints one line per op: "<op>=<result>" or "<op>!error=0x<DMLERR>".
+ *     Each op has a conversation of its own (see below). */
 #include <windows.h>
 #include <ddeml.h>
 #include <stdio.h>
@@ -100,7 +101,7 @@ int main(int argc, char **narrow) {
   wchar_t *argv[32];
   if (argc < 4 || argc > 32) return 2;
   for (int i = 0; i < argc; i++) {
-    MultiByteToWideChar(CP_UTF8, 0, narrow[i], -1, storage[i], 256);
+    MultiByteToWideChar(CP_ACP, 0, narrow[i], -1, storage[i], 256); /* main()'s argv is ANSI */
     argv[i] = storage[i];
   }
   UINT err = DdeInitializeW(&inst, callback, APPCLASS_STANDARD, 0);
@@ -117,10 +118,13 @@ int main(int argc, char **narrow) {
     while (!quitting && pump()) {}
     DdeNameService(inst, service, NULL, DNS_UNREGISTER);
   } else {
-    HCONV conv = DdeConnect(inst, service, topic, NULL);
-    if (!conv) { printf("connect!error=0x%x\n", DdeGetLastError(inst)); return 1; }
     for (int i = 4; i < argc; i++) {
       const wchar_t *op = argv[i];
+      /* One conversation per op: Wine's DDEML server acks a request after its
+       * data, and a later transaction in the same conversation would take
+       * that stray ack as its own answer. */
+      HCONV conv = DdeConnect(inst, service, topic, NULL);
+      if (!conv) { printf("connect!error=0x%x\n", DdeGetLastError(inst)); return 1; }
       HSZ item = i + 1 < argc ? DdeCreateStringHandleW(inst, argv[i + 1], CP_WINUNICODE) : 0;
       DWORD result = 0;
       HDDEDATA got = NULL;
@@ -160,8 +164,8 @@ int main(int argc, char **narrow) {
       if (!got) printf("%ls!error=0x%x\n", op, DdeGetLastError(inst));
       fflush(stdout);
       if (item) DdeFreeStringHandle(inst, item);
+      DdeDisconnect(conv);
     }
-    DdeDisconnect(conv);
   }
   DdeFreeStringHandle(inst, service);
   DdeFreeStringHandle(inst, topic);

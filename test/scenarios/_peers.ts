@@ -87,3 +87,13 @@ export function describeError(fn: () => unknown): { name: string; message: strin
     return { name: (error as Error).name, message: (error as Error).message };
   }
 }
+
+/**
+ * Busy-waits the `round`th delay of a sweep from 0 to `maxUs` microseconds
+ * (41 steps, in a scrambled order): the answers of a race scenario land
+ * before, inside and after a wait's spin window.
+ */
+export function raceDelay(round: number, maxUs: number): void {
+  const until = performance.now() + (((round * 37) % 41) / 40) * maxUs / 1000;
+  while (performance.now() < until) { /* a delay shorter than any timer */ }
+}

@@ -28,6 +28,9 @@ const abortedWaits = Array.from(
   { length: 10 },
   () => sem.acquire({ signal: abort.signal }).then(() => "taken", (e) => (e as Error).name),
 );
+// The waits spin for one look before they park (lib/_spin.ts); ticks count once all are parked.
+await new Promise((r) => setTimeout(r, 50));
+ticks = 0;
 await new Promise((r) => setTimeout(r, 200));
 
 // While all of that waits, an anonymous pipe still carries data both ways.

@@ -1,0 +1,1055 @@
+/**
+ * The DDEML backend of lib/dde.ts (Windows). One DDEML instance per process
+ * lives on the message-loop thread (docs/ffi.md): DdeInitializeW runs there
+ * with a callback made there by `MessageLoop.callback`, every DDEML call runs
+ * there through `MessageLoop.batch`, and each callback invocation waits on
+ * that thread while its JavaScript handler runs (the handler's own DDEML
+ * calls, such as DdeCreateDataHandle inside XTYP_REQUEST, run while it
+ * waits).
+ *
+ * Ownership (docs/mechanisms.md, DDE): string handles this module creates
+ * (service, topic and item names) are freed by it when the name is no longer
+ * used, item names right after their transaction; string handles DDEML hands
+ * to the callback are DDEML's. A data handle the callback returns (a request's
+ * or an advise's answer) is DDEML's once returned; a data handle a
+ * synchronous transaction returns is ours and freed once copied; data
+ * handles DDEML passes to the callback (poke, execute, advise data) are
+ * DDEML's and copied during the callback.
+ *
+ * Transactions are synchronous DdeClientTransaction calls on the loop
+ * thread, so the JavaScript thread never blocks; a caller's abort rejects at
+ * once while DDEML finishes the call within its timeout. A vanished server
+ * is noticed by waiting on its process handle (no polling), which ends the
+ * conversation with DdeDisconnectedError.
+ *
+ * Under Wine, DDEML needs an X display (DISPLAY); without one no
+ * conversation is ever established, and connects fail with NotFoundError.
+ *
+ * @module
+ */
+import { setImmediate } from "node:timers";
+import { decodeWide, encodeWide, NativeMemory, type ThreadCall } from "../ffi/mod.ts";
+import { NameTakenError, NotFoundError, TimeoutError } from "../errors.ts";
+import {
+  CF_TEXT,
+  CF_UNICODETEXT,
+  type DdeBackend,
+  type DdeClientEvents,
+  type DdeConversationEndpoint,
+  type DdeConversationInfo,
+  DdeDisconnectedError,
+  type DdeFormat,
+  type DdeReply,
+  type DdeServerCallbacks,
+  type DdeServiceEndpoint,
+  type DdeServiceTopic,
+  type DdeWait,
+} from "../_dde_common.ts";
+import { clipboardFormatName, registerClipboardFormat } from "./clipboard.ts";
+import { ddeml } from "./ddeml.ts";
+import { kernel32 } from "./kernel32.ts";
+import { type LoopCallback, MessageLoop } from "./message_loop.ts";
+import { user32 } from "./user32.ts";
+
+const CP_WINUNICODE = 1200;
+const CP_ACP = 0;
+const APPCLASS_STANDARD = 0;
+const CBF_SKIP_UNREGISTRATIONS = 0x00100000;
+const DNS_REGISTER = 1;
+const DNS_UNREGISTER = 2;
+const QID_SYNC = 0xffffffff;
+const XTYPF_NODATA = 0x0004;
+const XTYP = {
+  ADVDATA: 0x4010,
+  ADVREQ: 0x2022,
+  ADVSTART: 0x1030,
+  ADVSTOP: 0x8040,
+  EXECUTE: 0x4050,
+  CONNECT: 0x1062,
+  CONNECT_CONFIRM: 0x8072,
+  POKE: 0x4090,
+  REGISTER: 0x80a2,
+  REQUEST: 0x20b0,
+  DISCONNECT: 0x80c2,
+  WILDCONNECT: 0x20e2,
+} as const;
+/** The type bits of a callback's uType, without the XTYPF_ flags. */
+const XTYP_KIND = 0xfcf0 | 0x0002;
+const DDE_FACK = 0x8000n;
+const DDE_FBUSY = 0x4000n;
+const DMLERR = {
+  ADVACKTIMEOUT: 0x4000,
+  BUSY: 0x4001,
+  DATAACKTIMEOUT: 0x4002,
+  EXECACKTIMEOUT: 0x4005,
+  NOTPROCESSED: 0x4009,
+  NO_CONV_ESTABLISHED: 0x400a,
+  POKEACKTIMEOUT: 0x400b,
+  SERVER_DIED: 0x400e,
+  UNADVACKTIMEOUT: 0x4010,
+} as const;
+const TIMEOUTS = new Set<number>([
+  DMLERR.ADVACKTIMEOUT,
+  DMLERR.DATAACKTIMEOUT,
+  DMLERR.EXECACKTIMEOUT,
+  DMLERR.POKEACKTIMEOUT,
+  DMLERR.UNADVACKTIMEOUT,
+]);
+const DMLERR_NAMES: Record<number, string> = Object.fromEntries(
+  Object.entries(DMLERR).map(([name, code]) => [code, `DMLERR_${name}`]),
+);
+const SYNCHRONIZE = 0x00100000;
+const INFINITE = 0xffffffff;
+/** CONVINFO (x64): cb at 0, hszSvcPartner 24, hszTopic 40, hwnd 128, hwndPartner 136; 144 bytes. */
+const CONVINFO = {
+  size: 144,
+  hszSvcPartner: 24,
+  hszTopic: 40,
+  hwnd: 128,
+  hwndPartner: 136,
+} as const;
+const WM_NULL = 0;
+const WM_DDE_ACK = 0x03e4;
+const PM_REMOVE = 1;
+const SMTO_ABORTIFHUNG = 2;
+/** MSG (x64): lParam at 24; 48 bytes. */
+const MSG_BYTES = 48;
+const MSG_LPARAM = 24;
+/** How long the barrier after a request waits for the server's thread (ms). */
+const BARRIER_TIMEOUT = 5000;
+/** Longest name DDE carries (an atom), in UTF-16 units, plus the NUL. */
+const NAME_UNITS = 256;
+/** DDEML's timeout for a transaction whose caller gave none (ms): about 24 days. */
+const NO_TIMEOUT = 0x7ffffffe;
+
+/**
+ * A DDEML error (a DMLERR_ code from DdeGetLastError), for failures that are
+ * neither a refusal nor a vanished server.
+ *
+ * @example Reading the code
+ * ```ts
+ * import { DdemlError } from "./dde.ts";
+ * const error = new DdemlError(0x4006, "DdeClientTransaction");
+ * console.log(error.code, error.message);
+ * ```
+ */
+export class DdemlError extends Error {
+  override name = "DdemlError";
+  /**
+   * @param code The DMLERR_ code.
+   * @param call The DDEML call that failed.
+   * @param options `cause`.
+   */
+  constructor(readonly code: number, readonly call: string, options?: ErrorOptions) {
+    super(
+      `${call} failed: ${DMLERR_NAMES[code] ?? "DMLERR"} (0x${code.toString(16)})`,
+      options,
+    );
+  }
+}
+
+/** Copies `bytes` into native memory the loop thread can read. */
+function nativeCopy(bytes: Uint8Array): NativeMemory {
+  const memory = NativeMemory.alloc(Math.max(bytes.length, 1));
+  memory.bytes.set(bytes);
+  return memory;
+}
+
+interface ServerConversation {
+  readonly info: DdeConversationInfo;
+  readonly service: Service;
+}
+
+/** A DDEML conversation handle and its two windows (from DdeQueryConvInfo). */
+interface Channel {
+  readonly hconv: bigint;
+  /** DDEML's window of this conversation, and the server's. */
+  hwnd: bigint;
+  partner: bigint;
+}
+
+interface ClientConversation extends Channel {
+  /** The service and topic string handles (ours, freed at close). */
+  readonly names: readonly [bigint, bigint];
+  /**
+   * A second conversation with the same server for requests while advise
+   * loops run: Wine's DDEML client takes an advise update of the requested
+   * item as the request's answer (it does not check DDEDATA.fResponse), and
+   * a warm loop's notice then fails the request.
+   */
+  side: Channel | null;
+  /** Advise loops open in this conversation. */
+  loops: number;
+  readonly events: DdeClientEvents;
+  readonly service: string;
+  readonly topic: string;
+  gone: boolean;
+  closed: boolean;
+  watch: ProcessWatch | null;
+}
+
+interface Service {
+  readonly name: string;
+  readonly hsz: bigint;
+  readonly topics: Map<string, { name: string; hsz: bigint }>;
+  readonly callbacks: DdeServerCallbacks;
+  nextConversation: number;
+}
+
+/** Waits (off the JavaScript thread) for a partner process to end, until cancelled. */
+class ProcessWatch {
+  readonly conversations = new Set<ClientConversation>();
+  readonly #handles: NativeMemory;
+  #cancelled = false;
+
+  constructor(readonly pid: number, process: bigint, onExit: (watch: ProcessWatch) => void) {
+    const k = kernel32.symbols;
+    const cancel = k.CreateEventW(0n, 1, 0, null);
+    this.#handles = NativeMemory.alloc(16);
+    this.#handles.view.setBigUint64(0, process, true);
+    this.#handles.view.setBigUint64(8, cancel, true);
+    void k.WaitForMultipleObjectsAsync(2, this.#handles.address, 0, INFINITE).then((result) => {
+      k.CloseHandle(process);
+      k.CloseHandle(cancel);
+      this.#handles.free();
+      if (result === 0 && !this.#cancelled) onExit(this);
+    });
+  }
+
+  cancel(): void {
+    if (this.#cancelled) return;
+    this.#cancelled = true;
+    kernel32.symbols.SetEvent(this.#handles.view.getBigUint64(8, true));
+  }
+}
+
+/** The process's DDEML instance, on the loop thread, while something uses it. */
+class Instance {
+  readonly loop: MessageLoop;
+  id = 0;
+  #callback: LoopCallback | null = null;
+  users = 0;
+  readonly services = new Map<string, Service>();
+  readonly serverConversations = new Map<bigint, ServerConversation>();
+  readonly clientConversations = new Map<bigint, ClientConversation>();
+  /** Request-only conversations, by handle, with the conversation they serve. */
+  readonly sideConversations = new Map<bigint, ClientConversation>();
+  readonly watches = new Map<number, ProcessWatch>();
+  /** Connects waiting for a server to register (XTYP_REGISTER wakes them). */
+  readonly registered = new Set<() => void>();
+  readonly ready: Promise<void>;
+  #closing: Promise<void> | null = null;
+
+  constructor() {
+    this.loop = MessageLoop.open();
+    this.ready = this.#start();
+  }
+
+  async #start(): Promise<void> {
+    this.#callback = await this.loop.callback(
+      {
+        args: ["u32", "u32", "pointer", "pointer", "pointer", "pointer", "usize", "usize"],
+        returns: "pointer",
+      },
+      (type: number, format: number, hconv: bigint, hsz1: bigint, hsz2: bigint, data: bigint) =>
+        // A format is a 16-bit id; DDE messages carry it as a short (DDEPOKE.cfFormat), so
+        // registered ids (0xC000 and up) can arrive sign-extended.
+        this.#onCallback(type, format & 0xffff, hconv, hsz1, hsz2, data),
+      {
+        onError: (error) =>
+          queueMicrotask(() => {
+            throw error;
+          }),
+      },
+    );
+    using id = NativeMemory.alloc(4);
+    const [error] = await this.loop.batch([
+      [
+        ddeml,
+        "DdeInitializeW",
+        id.address,
+        this.#callback.pointer,
+        APPCLASS_STANDARD | CBF_SKIP_UNREGISTRATIONS,
+        0,
+      ],
+    ]);
+    if (error !== 0) throw new DdemlError(error, "DdeInitializeW");
+    this.id = id.view.getUint32(0, true);
+  }
+
+  /** Closes the instance (DdeUninitialize) and the loop hold once nothing uses it. */
+  release(): Promise<void> {
+    if (--this.users > 0 || this.#closing) return Promise.resolve();
+    if (current === this) current = null;
+    return (this.#closing = (async () => {
+      try {
+        await this.ready.catch(() => {});
+        if (this.id !== 0) await this.outsideCall("DdeUninitialize", this.id);
+        for (const watch of this.watches.values()) watch.cancel();
+      } finally {
+        await this.loop.close();
+      }
+    })());
+  }
+
+  /**
+   * Runs DDEML calls that DDEML refuses from inside its callback
+   * (transactions, connects, disconnects, name service, posts) once no
+   * callback is running on the loop thread.
+   */
+  // deno-lint-ignore no-explicit-any -- as MessageLoop.batch
+  outside(calls: ThreadCall[]): Promise<any[]> {
+    return this.loop.batch(calls, { outsideCallbacks: true });
+  }
+
+  /** One call of {@link Instance.outside}. */
+  // deno-lint-ignore no-explicit-any -- as MessageLoop.call
+  async outsideCall(name: string, ...args: unknown[]): Promise<any> {
+    const [value] = await this.outside([[ddeml, name, ...args]]);
+    return value;
+  }
+
+  /** Makes a string handle (ours to free). */
+  async stringHandle(text: string): Promise<bigint> {
+    using memory = nativeCopy(encodeWide(text));
+    const [hsz, error] = await this.loop.batch([
+      [ddeml, "DdeCreateStringHandleW", this.id, memory.address, CP_WINUNICODE],
+      [ddeml, "DdeGetLastError", this.id],
+    ]);
+    if (hsz === 0n) throw new DdemlError(error, "DdeCreateStringHandleW");
+    return hsz;
+  }
+
+  freeStringHandles(...handles: bigint[]): Promise<unknown> {
+    const live = handles.filter((h) => h !== 0n);
+    if (live.length === 0 || this.#closing) return Promise.resolve();
+    return this.loop.batch(live.map((h) => [ddeml, "DdeFreeStringHandle", this.id, h] as const))
+      .catch(() => {});
+  }
+
+  /** The text of string handles (DDEML's or ours). */
+  async strings<const N extends readonly bigint[]>(
+    ...handles: N
+  ): Promise<{ [K in keyof N]: string }> {
+    using memory = NativeMemory.alloc(handles.length * NAME_UNITS * 2);
+    await this.loop.batch(handles.map((h, i) =>
+      [
+        ddeml,
+        "DdeQueryStringW",
+        this.id,
+        h,
+        memory.address + BigInt(i * NAME_UNITS * 2),
+        NAME_UNITS,
+        CP_WINUNICODE,
+      ] as const
+    ));
+    return handles.map((h, i) =>
+      h === 0n
+        ? ""
+        : decodeWide(memory.bytes.subarray(i * NAME_UNITS * 2, (i + 1) * NAME_UNITS * 2))
+    ) as unknown as { [K in keyof N]: string };
+  }
+
+  /** Copies a data handle's bytes (the handle stays valid; its owner frees it). */
+  async dataOf(handle: bigint): Promise<Uint8Array> {
+    const size: number = await this.loop.call(ddeml, "DdeGetData", handle, 0n, 0, 0);
+    if (size === 0) return new Uint8Array(0);
+    using memory = NativeMemory.alloc(size);
+    const copied: number = await this.loop.call(
+      ddeml,
+      "DdeGetData",
+      handle,
+      memory.address,
+      size,
+      0,
+    );
+    return memory.bytes.slice(0, copied);
+  }
+
+  /** A data handle DDEML takes over when the callback returns it. */
+  async dataHandle(bytes: Uint8Array, item: bigint, format: number): Promise<bigint> {
+    using memory = nativeCopy(bytes);
+    return await this.loop.call(
+      ddeml,
+      "DdeCreateDataHandle",
+      this.id,
+      memory.address,
+      bytes.length,
+      0,
+      item,
+      format,
+      0,
+    );
+  }
+
+  /** Frees a WM_DDE_ACK's packed lParam and the item atom it holds, as its receiver must. */
+  async freeAck(lParam: bigint): Promise<void> {
+    using parts = NativeMemory.alloc(16);
+    const [unpacked] = await this.loop.batch([
+      [ddeml, "UnpackDDElParam", WM_DDE_ACK, lParam, parts.address, parts.address + 8n],
+      [ddeml, "FreeDDElParam", WM_DDE_ACK, lParam],
+    ]);
+    const atom = Number(parts.view.getBigUint64(8, true) & 0xffffn);
+    if (unpacked && atom !== 0) kernel32.symbols.GlobalDeleteAtom(atom);
+  }
+
+  formatOf(id: number): DdeFormat {
+    if (id === CF_TEXT) return { id, name: "CF_TEXT" };
+    if (id === CF_UNICODETEXT) return { id, name: "CF_UNICODETEXT" };
+    return { id, name: clipboardFormatName(id) };
+  }
+
+  /** Fills in a conversation's windows; returns the server's (0n if unknown). */
+  async describe(channel: Channel): Promise<bigint> {
+    using info = NativeMemory.alloc(CONVINFO.size);
+    info.view.setUint32(0, CONVINFO.size, true);
+    const [size] = await this.loop.batch([
+      [ddeml, "DdeQueryConvInfo", channel.hconv, QID_SYNC, info.address],
+    ]);
+    if (size === 0) return 0n;
+    channel.hwnd = info.view.getBigUint64(CONVINFO.hwnd, true);
+    channel.partner = info.view.getBigUint64(CONVINFO.hwndPartner, true);
+    return channel.partner;
+  }
+
+  /** Watches the process behind a client conversation's server window. */
+  async watchPartner(conversation: ClientConversation): Promise<void> {
+    const partner = await this.describe(conversation);
+    if (partner === 0n) return;
+    const pid = new Uint32Array(1);
+    user32.symbols.GetWindowThreadProcessId(partner, pid);
+    if (pid[0] === 0 || pid[0] === kernel32.symbols.GetCurrentProcessId()) return;
+    let watch = this.watches.get(pid[0]!);
+    if (!watch) {
+      const process = kernel32.symbols.OpenProcess(SYNCHRONIZE, 0, pid[0]!);
+      if (process === 0n) return;
+      watch = new ProcessWatch(pid[0]!, process, (ended) => this.#partnerExited(ended));
+      this.watches.set(pid[0]!, watch);
+    }
+    watch.conversations.add(conversation);
+    conversation.watch = watch;
+  }
+
+  unwatch(conversation: ClientConversation): void {
+    const watch = conversation.watch;
+    conversation.watch = null;
+    if (!watch) return;
+    watch.conversations.delete(conversation);
+    if (watch.conversations.size > 0) return;
+    this.watches.delete(watch.pid);
+    watch.cancel();
+  }
+
+  #partnerExited(watch: ProcessWatch): void {
+    this.watches.delete(watch.pid);
+    for (const conversation of watch.conversations) {
+      conversation.watch = null;
+      this.clientGone(conversation);
+      // DDEML still holds the conversation: end it on our side.
+      void this.outsideCall("DdeDisconnect", conversation.hconv).catch(() => {});
+    }
+  }
+
+  clientGone(conversation: ClientConversation): void {
+    if (conversation.gone) return;
+    conversation.gone = true;
+    this.clientConversations.delete(conversation.hconv);
+    this.unwatch(conversation);
+    if (!conversation.closed) conversation.events.disconnected();
+  }
+
+  async #onCallback(
+    type: number,
+    format: number,
+    hconv: bigint,
+    hsz1: bigint,
+    hsz2: bigint,
+    data: bigint,
+  ): Promise<bigint> {
+    switch (type & XTYP_KIND) {
+      case XTYP.REGISTER:
+        for (const wake of this.registered) wake();
+        return 0n;
+      case XTYP.CONNECT: {
+        const [topic, service] = await this.strings(hsz1, hsz2);
+        const served = this.services.get(service.toLowerCase());
+        return served?.topics.has(topic.toLowerCase()) ? 1n : 0n;
+      }
+      case XTYP.WILDCONNECT:
+        return await this.#wildConnect(hsz1, hsz2);
+      case XTYP.CONNECT_CONFIRM: {
+        const [topic, service] = await this.strings(hsz1, hsz2);
+        const served = this.services.get(service.toLowerCase());
+        if (!served) return 0n;
+        const info = {
+          id: ++served.nextConversation,
+          topic: served.topics.get(topic.toLowerCase())?.name ?? topic,
+        };
+        this.serverConversations.set(hconv, { info, service: served });
+        served.callbacks.connected(info);
+        return 0n;
+      }
+      case XTYP.DISCONNECT: {
+        const server = this.serverConversations.get(hconv);
+        if (server) {
+          this.serverConversations.delete(hconv);
+          server.service.callbacks.disconnected(server.info);
+        }
+        const client = this.clientConversations.get(hconv);
+        if (client) this.clientGone(client);
+        const owner = this.sideConversations.get(hconv);
+        if (owner) {
+          this.sideConversations.delete(hconv);
+          owner.side = null;
+        }
+        return 0n;
+      }
+      case XTYP.ADVDATA: {
+        const client = this.clientConversations.get(hconv);
+        if (!client) return 0n;
+        const [item] = await this.strings(hsz2);
+        const bytes = data === 0n ? null : await this.dataOf(data);
+        // Handed on after this callback has returned: the consumer may run transactions on
+        // this conversation, and DDEML refuses them from inside its callback (DMLERR_REENTRANCY).
+        const update = this.formatOf(format);
+        setImmediate(() => void client.events.adviseData(item!, update, bytes));
+        return DDE_FACK;
+      }
+    }
+    const server = this.serverConversations.get(hconv);
+    if (!server) return 0n;
+    const { info, service } = server;
+    const callbacks = service.callbacks;
+    switch (type & XTYP_KIND) {
+      case XTYP.REQUEST:
+      case XTYP.ADVREQ: {
+        const [item] = await this.strings(hsz2);
+        const reply = (type & XTYP_KIND) === XTYP.REQUEST
+          ? await callbacks.request(info, item!, this.formatOf(format))
+          : await callbacks.adviseRequest(info, item!, this.formatOf(format));
+        return reply.ok ? await this.dataHandle(reply.value, hsz2, format) : 0n;
+      }
+      case XTYP.POKE: {
+        const [[item], bytes] = await Promise.all([this.strings(hsz2), this.dataOf(data)]);
+        return flags(await callbacks.poke(info, item!, this.formatOf(format), bytes));
+      }
+      case XTYP.EXECUTE: {
+        const bytes = await this.dataOf(data);
+        return flags(await callbacks.execute(info, decodeWide(bytes)));
+      }
+      case XTYP.ADVSTART: {
+        const [item] = await this.strings(hsz2);
+        // DDEML does not tell a server whether the link is warm; it sends warm links a notice itself.
+        const reply = await callbacks.adviseStart(info, item!, this.formatOf(format), "hot");
+        return reply.ok ? 1n : 0n;
+      }
+      case XTYP.ADVSTOP: {
+        const [item] = await this.strings(hsz2);
+        callbacks.adviseStop(info, item!, this.formatOf(format));
+        return 0n;
+      }
+    }
+    return 0n;
+  }
+
+  /** XTYP_WILDCONNECT: the service/topic pairs this process offers, as an HSZPAIR array. */
+  async #wildConnect(topicFilter: bigint, serviceFilter: bigint): Promise<bigint> {
+    const [topicName, serviceName] = await this.strings(topicFilter, serviceFilter);
+    const pairs: bigint[] = [];
+    for (const service of this.services.values()) {
+      if (serviceFilter !== 0n && service.name.toLowerCase() !== serviceName!.toLowerCase()) {
+        continue;
+      }
+      for (const [key, topic] of service.topics) {
+        if (topicFilter !== 0n && key !== topicName!.toLowerCase()) continue;
+        pairs.push(service.hsz, topic.hsz);
+      }
+    }
+    if (pairs.length === 0) return 0n;
+    const bytes = new Uint8Array((pairs.length + 2) * 8);
+    const view = new DataView(bytes.buffer);
+    pairs.forEach((h, i) => view.setBigUint64(i * 8, h, true));
+    return await this.dataHandle(bytes, 0n, 0);
+  }
+}
+
+function flags(reply: DdeReply<void>): bigint {
+  return reply.ok ? DDE_FACK : reply.busy ? DDE_FBUSY : 0n;
+}
+
+let current: Instance | null = null;
+
+async function acquire(): Promise<Instance> {
+  if (!current) current = new Instance();
+  const instance = current;
+  instance.users++;
+  try {
+    await instance.ready;
+  } catch (error) {
+    await instance.release();
+    throw error;
+  }
+  return instance;
+}
+
+/** DDEML's timeout for a caller's wait (ms). */
+function ddeTimeout(wait: DdeWait): number {
+  return Number.isFinite(wait.timeout) ? Math.max(1, Math.ceil(wait.timeout)) : NO_TIMEOUT;
+}
+
+/** Settles with the call, or rejects with the wait's reason once it fires. */
+function within<T>(wait: DdeWait, call: Promise<T>): Promise<T> {
+  if (wait.signal.aborted) return Promise.reject(wait.signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(wait.signal.reason);
+    wait.signal.addEventListener("abort", onAbort, { once: true });
+    call.then(resolve, reject).finally(() => wait.signal.removeEventListener("abort", onAbort));
+  });
+}
+
+class Conversation implements DdeConversationEndpoint {
+  #closing: Promise<void> | null = null;
+
+  constructor(readonly instance: Instance, readonly state: ClientConversation) {}
+
+  /**
+   * Runs one synchronous DdeClientTransaction on the loop thread. After a
+   * request, it also takes out a stray acknowledgement: Wine's DDEML server
+   * posts a positive WM_DDE_ACK after a request's WM_DDE_DATA, which the
+   * conversation's next transaction would take as its own answer. A
+   * WM_NULL sent to the server's window returns once the server's thread is
+   * past the request (so the stray, if any, is queued here), and a
+   * WM_DDE_ACK to this conversation's window with no transaction
+   * outstanding is unsolicited on any DDE implementation: it is removed and
+   * freed. On Windows nothing is found.
+   */
+  async #transact(
+    type: number,
+    item: string | null,
+    format: number,
+    bytes: Uint8Array | null,
+    wait: DdeWait,
+    channel: Channel = this.state,
+  ): Promise<{ data: bigint; error: number; flags: bigint }> {
+    const { instance, state } = this;
+    if (state.gone) throw new DdeDisconnectedError(state.service, state.topic);
+    const hszItem = item === null ? 0n : await instance.stringHandle(item);
+    const memory = bytes ? nativeCopy(bytes) : null;
+    const result = NativeMemory.alloc(4);
+    const stray = NativeMemory.alloc(MSG_BYTES);
+    const drain = type === XTYP.REQUEST && channel.hwnd !== 0n && channel.partner !== 0n;
+    const run = instance.outside([
+      [
+        ddeml,
+        "DdeClientTransaction",
+        memory?.address ?? 0n,
+        bytes?.length ?? 0,
+        channel.hconv,
+        hszItem,
+        format,
+        type,
+        ddeTimeout(wait),
+        result.address,
+      ],
+      [ddeml, "DdeGetLastError", instance.id],
+      ...(drain
+        ? [
+          [
+            ddeml,
+            "SendMessageTimeoutW",
+            channel.partner,
+            WM_NULL,
+            0n,
+            0n,
+            SMTO_ABORTIFHUNG,
+            BARRIER_TIMEOUT,
+            0n,
+          ] as const,
+          [
+            ddeml,
+            "PeekMessageW",
+            stray.address,
+            state.hwnd,
+            WM_DDE_ACK,
+            WM_DDE_ACK,
+            PM_REMOVE,
+          ] as const,
+        ]
+        : []),
+    ]).then(async ([data, error, , removed]) => {
+      if (removed) await instance.freeAck(stray.view.getBigInt64(MSG_LPARAM, true));
+      return { data, error, flags: BigInt(result.view.getUint32(0, true)) };
+    }).finally(() => {
+      memory?.free();
+      result.free();
+      stray.free();
+      void instance.freeStringHandles(hszItem);
+    });
+    // An abort rejects now; DDEML ends the call within its timeout, and a late result is freed.
+    run.then(({ data }) => {
+      if (wait.signal.aborted && data > 1n && type === XTYP.REQUEST) {
+        void instance.loop.call(ddeml, "DdeFreeDataHandle", data).catch(() => {});
+      }
+    }, () => {});
+    return await within(wait, run);
+  }
+
+  #failure(error: number, call: string): Error {
+    const { service, topic } = this.state;
+    if (this.state.gone || error === DMLERR.SERVER_DIED || error === DMLERR.NO_CONV_ESTABLISHED) {
+      return new DdeDisconnectedError(service, topic);
+    }
+    if (TIMEOUTS.has(error)) {
+      return new TimeoutError(
+        `Cannot ${call} in '${service}|${topic}': the server did not answer in time`,
+        {
+          cause: new DdemlError(error, "DdeClientTransaction"),
+        },
+      );
+    }
+    return new DdemlError(error, "DdeClientTransaction");
+  }
+
+  /** The request-only conversation (opened on first use while loops run), or this one. */
+  async #requestChannel(): Promise<Channel> {
+    const { instance, state } = this;
+    if (state.loops === 0) return state;
+    if (state.side) return state.side;
+    const [hconv] = await instance.outside([
+      [ddeml, "DdeConnect", instance.id, state.names[0], state.names[1], 0n],
+    ]);
+    if (hconv === 0n) return state;
+    const side: Channel = { hconv, hwnd: 0n, partner: 0n };
+    await instance.describe(side);
+    state.side = side;
+    instance.sideConversations.set(hconv, state);
+    return side;
+  }
+
+  async request(item: string, format: DdeFormat, wait: DdeWait): Promise<DdeReply<Uint8Array>> {
+    const channel = await this.#requestChannel();
+    const { data, error } = await this.#transact(
+      XTYP.REQUEST,
+      item,
+      format.id,
+      null,
+      wait,
+      channel,
+    );
+    if (data === 0n) {
+      if (error === DMLERR.NOTPROCESSED || error === 0) return { ok: false, busy: false };
+      if (error === DMLERR.BUSY) return { ok: false, busy: true };
+      throw this.#failure(error, "request");
+    }
+    try {
+      return { ok: true, value: await this.instance.dataOf(data) };
+    } finally {
+      void this.instance.loop.call(ddeml, "DdeFreeDataHandle", data).catch(() => {});
+    }
+  }
+
+  async #acknowledged(
+    type: number,
+    item: string | null,
+    format: number,
+    bytes: Uint8Array | null,
+    wait: DdeWait,
+    what: string,
+  ): Promise<DdeReply<void>> {
+    const { data, error, flags } = await this.#transact(type, item, format, bytes, wait);
+    if (data !== 0n) return { ok: true, value: undefined };
+    if (error === DMLERR.BUSY || (flags & DDE_FBUSY) !== 0n) return { ok: false, busy: true };
+    if (error === DMLERR.NOTPROCESSED || error === 0) return { ok: false, busy: false };
+    throw this.#failure(error, what);
+  }
+
+  poke(item: string, format: DdeFormat, data: Uint8Array, wait: DdeWait): Promise<DdeReply<void>> {
+    return this.#acknowledged(XTYP.POKE, item, format.id, data, wait, "poke");
+  }
+
+  execute(command: string, wait: DdeWait): Promise<DdeReply<void>> {
+    return this.#acknowledged(XTYP.EXECUTE, null, 0, encodeWide(command), wait, "execute");
+  }
+
+  async adviseStart(
+    item: string,
+    format: DdeFormat,
+    mode: "hot" | "warm",
+    wait: DdeWait,
+  ): Promise<DdeReply<void>> {
+    const type = XTYP.ADVSTART | (mode === "warm" ? XTYPF_NODATA : 0);
+    const reply = await this.#acknowledged(type, item, format.id, null, wait, "advise");
+    if (reply.ok) this.state.loops++;
+    return reply;
+  }
+
+  async adviseStop(item: string, format: DdeFormat): Promise<void> {
+    if (this.state.gone) return;
+    this.state.loops = Math.max(0, this.state.loops - 1);
+    const signal = new AbortController().signal;
+    await this.#transact(XTYP.ADVSTOP, item, format.id, null, { timeout: 5000, signal })
+      .catch(() => {});
+  }
+
+  close(): Promise<void> {
+    return (this.#closing ??= (async () => {
+      const { instance, state } = this;
+      state.closed = true;
+      instance.unwatch(state);
+      instance.clientConversations.delete(state.hconv);
+      const side = state.side;
+      state.side = null;
+      try {
+        if (side) {
+          instance.sideConversations.delete(side.hconv);
+          await instance.outsideCall("DdeDisconnect", side.hconv).catch(() => {});
+        }
+        if (!state.gone) await instance.outsideCall("DdeDisconnect", state.hconv);
+      } finally {
+        state.gone = true;
+        await instance.freeStringHandles(...state.names);
+        await instance.release();
+      }
+    })());
+  }
+}
+
+class ServiceEndpoint implements DdeServiceEndpoint {
+  #closing: Promise<void> | null = null;
+
+  constructor(readonly instance: Instance, readonly service: Service) {}
+
+  async post(topic: string, item: string, wait: DdeWait): Promise<void> {
+    const topicEntry = this.service.topics.get(topic.toLowerCase());
+    if (!topicEntry) return;
+    const hszItem = await this.instance.stringHandle(item);
+    try {
+      await within(
+        wait,
+        this.instance.outsideCall("DdePostAdvise", this.instance.id, topicEntry.hsz, hszItem),
+      );
+    } finally {
+      void this.instance.freeStringHandles(hszItem);
+    }
+  }
+
+  close(): Promise<void> {
+    return (this.#closing ??= (async () => {
+      const { instance, service } = this;
+      instance.services.delete(service.name.toLowerCase());
+      try {
+        await instance.loop.call(
+          ddeml,
+          "DdeNameService",
+          instance.id,
+          service.hsz,
+          0n,
+          DNS_UNREGISTER,
+        );
+        const mine = [...instance.serverConversations].filter(([, c]) => c.service === service);
+        for (const [hconv, conversation] of mine) {
+          instance.serverConversations.delete(hconv);
+          await instance.outsideCall("DdeDisconnect", hconv).catch(() => {});
+          service.callbacks.disconnected(conversation.info);
+        }
+        await instance.freeStringHandles(
+          service.hsz,
+          ...[...service.topics.values()].map((t) => t.hsz),
+        );
+      } finally {
+        await instance.release();
+      }
+    })());
+  }
+}
+
+/** DdeConnectList: the service/topic pairs on offer, each conversation closed at once. */
+async function listPairs(
+  instance: Instance,
+  service: string | null,
+  topic: string | null,
+): Promise<DdeServiceTopic[]> {
+  const hszService = service === null ? 0n : await instance.stringHandle(service);
+  const hszTopic = topic === null ? 0n : await instance.stringHandle(topic);
+  try {
+    const [list] = await instance.outside([
+      [ddeml, "DdeConnectList", instance.id, hszService, hszTopic, 0n, 0n],
+    ]);
+    if (list === 0n) return [];
+    try {
+      const found: DdeServiceTopic[] = [];
+      for (let hconv = 0n;;) {
+        hconv = await instance.loop.call(ddeml, "DdeQueryNextServer", list, hconv);
+        if (hconv === 0n) break;
+        using info = NativeMemory.alloc(CONVINFO.size);
+        info.view.setUint32(0, CONVINFO.size, true);
+        const size: number = await instance.loop.call(
+          ddeml,
+          "DdeQueryConvInfo",
+          hconv,
+          QID_SYNC,
+          info.address,
+        );
+        if (size === 0) continue;
+        const [s, t] = await instance.strings(
+          info.view.getBigUint64(CONVINFO.hszSvcPartner, true),
+          info.view.getBigUint64(CONVINFO.hszTopic, true),
+        );
+        found.push({ service: s!, topic: t! });
+      }
+      return found;
+    } finally {
+      await instance.outsideCall("DdeDisconnectList", list);
+    }
+  } finally {
+    await instance.freeStringHandles(hszService, hszTopic);
+  }
+}
+
+/**
+ * The DDEML backend: lib/dde.ts's `DdeBackend` on Windows.
+ *
+ * @example Registering a format and encoding CF_TEXT
+ * ```ts
+ * import { ddeBackend } from "./dde.ts";
+ * const format = ddeBackend.format("XlTable"); // { id: <registered id>, name: "XlTable" }
+ * const ansi = ddeBackend.encodeAnsi("price");
+ * ```
+ */
+export const ddeBackend: DdeBackend = {
+  format(name) {
+    if (name === "CF_TEXT") return { id: CF_TEXT, name };
+    if (name === "CF_UNICODETEXT") return { id: CF_UNICODETEXT, name };
+    return { id: registerClipboardFormat(name), name };
+  },
+
+  encodeAnsi(text) {
+    const wide = encodeWide(text);
+    const k = kernel32.symbols;
+    const size = k.WideCharToMultiByte(CP_ACP, 0, wide, text.length, null, 0, 0n, 0n);
+    const out = new Uint8Array(size);
+    if (size > 0) k.WideCharToMultiByte(CP_ACP, 0, wide, text.length, out, size, 0n, 0n);
+    return out;
+  },
+
+  decodeAnsi(bytes) {
+    if (bytes.length === 0) return "";
+    const k = kernel32.symbols;
+    const units = k.MultiByteToWideChar(CP_ACP, 0, bytes, bytes.length, null, 0);
+    const out = new Uint8Array(units * 2 + 2);
+    k.MultiByteToWideChar(CP_ACP, 0, bytes, bytes.length, out, units);
+    return decodeWide(out);
+  },
+
+  async serve(service, topics, callbacks) {
+    const instance = await acquire();
+    try {
+      if (
+        (await listPairs(instance, service, null)).length > 0 ||
+        instance.services.has(service.toLowerCase())
+      ) {
+        throw new NameTakenError(
+          `Cannot serve DDE service '${service}': a live server already offers it`,
+          service,
+          "DDE service",
+          "DDE service",
+        );
+      }
+      const hsz = await instance.stringHandle(service);
+      const entry: Service = {
+        name: service,
+        hsz,
+        topics: new Map(),
+        callbacks,
+        nextConversation: 0,
+      };
+      for (const topic of topics) {
+        entry.topics.set(topic.toLowerCase(), {
+          name: topic,
+          hsz: await instance.stringHandle(topic),
+        });
+      }
+      instance.services.set(service.toLowerCase(), entry);
+      const [ok, error] = await instance.outside([
+        [ddeml, "DdeNameService", instance.id, hsz, 0n, DNS_REGISTER],
+        [ddeml, "DdeGetLastError", instance.id],
+      ]);
+      if (ok === 0n) {
+        instance.services.delete(service.toLowerCase());
+        await instance.freeStringHandles(hsz, ...[...entry.topics.values()].map((t) => t.hsz));
+        throw new DdemlError(error, "DdeNameService");
+      }
+      return new ServiceEndpoint(instance, entry);
+    } catch (error) {
+      await instance.release();
+      throw error;
+    }
+  },
+
+  async connect(service, topic, events, wait) {
+    const instance = await acquire();
+    let hszService = 0n;
+    let hszTopic = 0n;
+    try {
+      hszService = await instance.stringHandle(service);
+      hszTopic = await instance.stringHandle(topic);
+      for (;;) {
+        // A server that registers meanwhile wakes the next attempt (XTYP_REGISTER): no polling.
+        let wake!: () => void;
+        const registered = new Promise<void>((resolve) => (wake = resolve));
+        instance.registered.add(wake);
+        try {
+          const [hconv, error] = await instance.outside([
+            [ddeml, "DdeConnect", instance.id, hszService, hszTopic, 0n],
+            [ddeml, "DdeGetLastError", instance.id],
+          ]);
+          if (hconv !== 0n) {
+            const state: ClientConversation = {
+              hconv,
+              events,
+              service,
+              topic,
+              hwnd: 0n,
+              partner: 0n,
+              names: [hszService, hszTopic],
+              side: null,
+              loops: 0,
+              gone: false,
+              closed: false,
+              watch: null,
+            };
+            instance.clientConversations.set(hconv, state);
+            await instance.watchPartner(state);
+            return new Conversation(instance, state);
+          }
+          if (error !== DMLERR.NO_CONV_ESTABLISHED) throw new DdemlError(error, "DdeConnect");
+          if (wait.timeout === 0) throw new Error("no server answered the one attempt");
+          await within(wait, registered);
+        } finally {
+          instance.registered.delete(wake);
+        }
+      }
+    } catch (error) {
+      void instance.freeStringHandles(hszService, hszTopic);
+      await instance.release();
+      // A DDEML failure, or the caller's abort, as it is; a deadline (or one attempt) is not found.
+      if (error instanceof DdemlError) throw error;
+      if (wait.signal.aborted && !(wait.signal.reason instanceof TimeoutError)) throw error;
+      throw new NotFoundError(
+        `Cannot connect to DDE service '${service}' with topic '${topic}': no server offers it` +
+          " (DMLERR_NO_CONV_ESTABLISHED; under Wine, DDE also needs an X display: set DISPLAY)",
+        service,
+        { cause: error },
+      );
+    }
+  },
+
+  async list(service, topic, wait) {
+    const instance = await acquire();
+    try {
+      return await within(wait, listPairs(instance, service, topic));
+    } finally {
+      await instance.release();
+    }
+  },
+};
