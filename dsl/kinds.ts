@@ -407,6 +407,23 @@ export const KINDS: Readonly<Record<string, KindSpec>> = {
     },
     graph: { dot: "ellipse", mermaid: ["((", "))"] },
   },
+  com: {
+    doc:
+      "a COM automation object (Windows): one serving process publishes a JavaScript object under a ProgID, client processes call it",
+    platforms: ["windows"],
+    flow: "data",
+    readers: { min: 1, max: 1 },
+    writers: { min: 1 },
+    options: {
+      progid: {
+        type: "string",
+        nonEmpty: true,
+        doc:
+          "the ProgID clients name (`CreateObject`); by default `Ipckit.` and the endpoint's library name, keeping letters, digits and periods",
+      },
+    },
+    graph: { dot: "component", mermaid: ["{{", "}}"] },
+  },
 };
 
 /** A process property. Values are checked by check/options.ts. */

@@ -36,3 +36,6 @@ export { ComError, HRESULT } from "./win32/com/error.ts";
 export { Currency, Decimal, MISSING, SCode } from "./win32/com/variant.ts";
 
 // ---- server (engineer com-server): exports of served objects go below ----
+export { type ComServeOptions, ComServer } from "./win32/com/serve.ts";
+export { OutArgument } from "./win32/com/server.ts";
+export { type ComEvent, ComEvents, type ComSubscribeOptions } from "./win32/com/events.ts";

@@ -7,6 +7,7 @@
 import process from "node:process";
 import { readFileSync } from "node:fs";
 import { Channel, type ChannelReader, type ChannelWriter } from "../channel.ts";
+import { ComObject, type ComServeOptions, ComServer } from "../com.ts";
 import {
   CopyData,
   type CopyDataHandler,
@@ -391,6 +392,41 @@ export class AttachedTopology implements AsyncDisposable {
     const sender = await CopyData.connect({ name: endpoint.name, timeout });
     this.#owned.push(sender);
     return sender;
+  }
+
+  /**
+   * Publishes `target` as the COM object of a `com` endpoint this process
+   * serves (Windows), under the endpoint's ProgID; unregistered when the
+   * topology object closes.
+   *
+   * @param name The endpoint's topology name.
+   * @param target The object clients call.
+   * @param options Event names and the reply timeout (the ProgID is the endpoint's).
+   * @returns The server.
+   */
+  async comServer(
+    name: string,
+    target: object,
+    options: Omit<ComServeOptions, "name"> = {},
+  ): Promise<ComServer> {
+    const endpoint = this.#expect(name, "com", ["reader"]);
+    const server = await ComServer.serve(target, { ...options, name: endpoint.osName });
+    this.#owned.push(server);
+    return server;
+  }
+
+  /**
+   * The COM object of a `com` endpoint this process calls (Windows): the
+   * serving process's object, created through its class factory by ProgID.
+   *
+   * @param name The endpoint's topology name.
+   * @returns The object; released when the topology object closes.
+   */
+  comObject(name: string): ComObject {
+    const endpoint = this.#expect(name, "com", ["writer"]);
+    const object = ComObject.create({ name: endpoint.osName, context: "local" });
+    this.#owned.push(object);
+    return object;
   }
 
   /**

@@ -16,6 +16,8 @@ import { createServer } from "node:net";
 import process from "node:process";
 import { dirname, join, resolve } from "node:path";
 import { Channel } from "../channel.ts";
+import { ComServer } from "../com.ts";
+import { progIdForEndpoint } from "../win32/com/_registration.ts";
 import { CopyData } from "../copydata.ts";
 import { DdeServer } from "../dde.ts";
 import { Mailslot } from "../mailslot.ts";
@@ -153,6 +155,8 @@ export async function instantiate(plan: Plan): Promise<Instantiated> {
           }
           if (endpoint.kind === "mailslot") Mailslot.reclaim(endpoint.libName);
           if (endpoint.kind === "copydata") CopyData.reclaim(endpoint.libName);
+          // A server that was killed left its per-user ProgID registration behind.
+          if (endpoint.kind === "com") ComServer.reclaim(osNames.get(endpoint.name)!);
           if (endpoint.kind === "dde") DdeServer.reclaim(endpoint.libName);
           // A unix socket's file, left by a killed server that bound it itself (bind = server).
           if (endpoint.kind === "unix" && platform === "linux") {
@@ -249,6 +253,12 @@ async function create(
       return Mailslot.path(name);
     case "copydata":
       return CopyData.osName(name);
+    case "com": {
+      // The serving process registers the object; every participant gets the ProgID.
+      const progId = String(resolved["progid"] ?? "") || progIdForEndpoint(name);
+      resolved["progid"] = progId;
+      return progId;
+    }
     case "dde":
       // The serving process registers the service; a name of the DDE namespace, not a kernel object.
       return DdeServer.osName(name);

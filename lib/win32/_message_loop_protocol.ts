@@ -74,6 +74,7 @@ export type LoopCommand =
   | { id: number; op: "calls"; calls: ThreadCallMessage[]; outside?: boolean }
   | { id: number; op: "callback"; def: CallbackDef; replyTimeout: number }
   | { id: number; op: "closeCallback"; callback: number }
+  | { id: number; op: "comUnknown" }
   | { id: number; op: "quit" };
 
 /** Where a handed-off call goes: a window's message or a native callback's invocation. */

@@ -21,6 +21,7 @@ import {
   NativeMemory,
   runThreadCalls,
 } from "../ffi/mod.ts";
+import { closeUnknownMethods, unknownMethods } from "./com/_server_thread.ts";
 import { kernel32 } from "./kernel32.ts";
 import { MSG, WNDCLASSEXW } from "./structs.ts";
 import { user32 } from "./user32.ts";
@@ -306,6 +307,8 @@ function run(command: LoopCommand): unknown {
       return makeCallback(command);
     case "closeCallback":
       return closeCallback(command.callback);
+    case "comUnknown":
+      return unknownMethods();
     case "quit":
       quitting = true;
       return undefined;
@@ -383,6 +386,7 @@ try {
     }
   }
   for (const id of [...callbacks.keys()]) closeCallback(id);
+  closeUnknownMethods();
   windowProcedure.close();
   commands.close();
   send({ type: "exited" });

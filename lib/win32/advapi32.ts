@@ -1,6 +1,6 @@
 /**
  * advapi32.dll, as data: security descriptors (SDDL), the process token's
- * user SID. Native types in comments; no logic here.
+ * user SID, registry keys (COM class registration). Native types in comments; no logic here.
  *
  * @module
  */
@@ -34,5 +34,22 @@ export const advapi32 = new NativeLibrary(
     GetTokenInformation: { args: ["pointer", "u32", "buffer", "u32", "buffer"], returns: "i32" },
     // BOOL ConvertSidToStringSidW(PSID, LPWSTR* out (LocalFree it))
     ConvertSidToStringSidW: { args: ["pointer", "buffer"], returns: "i32" },
+
+    // --- registry (HKEY = pointer; LSTATUS = i32, an error code, 0 on success) -----
+    // LSTATUS RegSetKeyValueW(HKEY, LPCWSTR subKey, LPCWSTR valueName, DWORD type, LPCVOID data, DWORD bytes)
+    RegSetKeyValueW: {
+      args: ["pointer", "buffer", "buffer", "u32", "buffer", "u32"],
+      returns: "i32",
+    },
+    // LSTATUS RegGetValueW(HKEY, LPCWSTR subKey, LPCWSTR valueName, DWORD flags, LPDWORD type,
+    //   PVOID data, LPDWORD bytes)
+    RegGetValueW: {
+      args: ["pointer", "buffer", "buffer", "u32", "pointer", "buffer", "buffer"],
+      returns: "i32",
+    },
+    // LSTATUS RegDeleteTreeW(HKEY, LPCWSTR subKey): the key and everything under it
+    RegDeleteTreeW: { args: ["pointer", "buffer"], returns: "i32" },
+    // LSTATUS RegDeleteKeyW(HKEY, LPCWSTR subKey): an empty key
+    RegDeleteKeyW: { args: ["pointer", "buffer"], returns: "i32" },
   } as const,
 );

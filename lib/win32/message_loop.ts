@@ -789,6 +789,20 @@ export class MessageLoop implements AsyncDisposable {
   }
 
   /**
+   * @internal The code addresses of QueryInterface, AddRef and Release for
+   * COM objects served from JavaScript, answered on the loop thread itself
+   * (lib/win32/com/_server_thread.ts); they live as long as the thread.
+   */
+  _comUnknownMethods(): Promise<bigint[]> {
+    try {
+      this.#check("make COM methods on");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#loop.request({ op: "comUnknown" });
+  }
+
+  /**
    * Closes this hold's callbacks (answering 0 to invocations still held) and
    * releases the thread; the last release stops it. Idempotent.
    *

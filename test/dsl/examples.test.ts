@@ -13,6 +13,7 @@ describe("example corpus", () => {
   it("contains the ten documented examples", () => {
     expect(ipcFiles("examples").map((f) => f.split("/").pop())).toEqual([
       "channel_fanout.ipc",
+      "com_automation.ipc",
       "copydata.ipc",
       "dde_quotes.ipc",
       "hello.ipc",
@@ -26,7 +27,11 @@ describe("example corpus", () => {
   });
 
   for (const file of CORPUS) {
-    for (const platform of ["linux", "windows"] as const) {
+    // COM exists only on Windows: that example's E040 on linux is tested in test/cells/com_server.test.ts.
+    const platforms = file.endsWith("com_automation.ipc")
+      ? ["windows"] as const
+      : ["linux", "windows"] as const;
+    for (const platform of platforms) {
       it(`${file} checks clean on ${platform}`, () => {
         const r = checkRel(file, { platform });
         expect(r.rendered).toBe("");
@@ -38,7 +43,9 @@ describe("example corpus", () => {
   it("every example command names a participant under examples/<name>/", () => {
     for (const file of ipcFiles("examples")) {
       const name = file.split("/").pop()?.replace(".ipc", "");
-      const t = checkRel(file, { platform: "linux" }).topology;
+      const t =
+        checkRel(file, { platform: file.endsWith("com_automation.ipc") ? "windows" : "linux" })
+          .topology;
       for (const p of t?.processes ?? []) {
         expect(p.argv.some((a) => a.startsWith(`examples/${name}/`))).toBe(true);
       }

@@ -5,7 +5,6 @@
 // loop, three clients at once (two more processes, one of each runtime),
 // DdeConnectList, bad input, idle CPU with a loop open, and finally the
 // server killed with SIGKILL while loops and a request are open.
-import { existsSync } from "node:fs";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { DdeClient, DdeDisconnectedError, DdeRefusedError, DdeServer } from "../../lib/dde.ts";

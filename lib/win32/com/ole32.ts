@@ -37,5 +37,30 @@ export const ole32 = new NativeLibrary(
     CLSIDFromString: { args: ["buffer", "pointer"], returns: "i32" },
     // void CoTaskMemFree(LPVOID)
     CoTaskMemFree: { args: ["pointer"], returns: "void" },
+
+    // --- the COM server (lib/win32/com/serve.ts), called on the message-loop thread: `callsBack`,
+    // since COM calls the served objects' methods (callbacks of that thread) before they return
+    // void CoUninitialize(void), on the loop thread
+    CoUninitializeOnLoop: { symbol: "CoUninitialize", args: [], returns: "void", callsBack: true },
+    // HRESULT CLSIDFromProgID(LPCOLESTR progId, LPCLSID out), the ProgID in native memory
+    CLSIDFromProgIDAt: { symbol: "CLSIDFromProgID", args: ["pointer", "pointer"], returns: "i32" },
+    // HRESULT CoRegisterClassObject(REFCLSID, IUnknown*, DWORD clsctx, DWORD flags, LPDWORD cookie)
+    CoRegisterClassObject: {
+      args: ["pointer", "pointer", "u32", "u32", "pointer"],
+      returns: "i32",
+      callsBack: true,
+    },
+    // HRESULT CoRevokeClassObject(DWORD cookie)
+    CoRevokeClassObject: { args: ["u32"], returns: "i32", callsBack: true },
+    // HRESULT CoDisconnectObject(IUnknown*, DWORD reserved): drops every outside reference
+    CoDisconnectObject: { args: ["pointer", "u32"], returns: "i32", callsBack: true },
+    // HRESULT CoMarshalInterThreadInterfaceInStream(REFIID, IUnknown*, IStream** out)
+    CoMarshalInterThreadInterfaceInStream: {
+      args: ["pointer", "pointer", "pointer"],
+      returns: "i32",
+      callsBack: true,
+    },
+    // HRESULT CoGetInterfaceAndReleaseStream(IStream*, REFIID, void** out): on the receiving thread
+    CoGetInterfaceAndReleaseStream: { args: ["pointer", "pointer", "pointer"], returns: "i32" },
   } as const,
 );

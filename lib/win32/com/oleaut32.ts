@@ -58,5 +58,23 @@ export const oleaut32 = new NativeLibrary(
     GetActiveObject: { args: ["pointer", "pointer", "pointer"], returns: "i32" },
     // HRESULT GetErrorInfo(ULONG reserved, IErrorInfo** out)
     GetErrorInfo: { args: ["u32", "pointer"], returns: "i32" },
+
+    // --- the COM server (lib/win32/com/serve.ts), called on the message-loop thread: `callsBack`,
+    // since COM calls the served objects' methods (callbacks of that thread) before they return
+    // HRESULT RegisterActiveObject(IUnknown*, REFCLSID, DWORD flags, DWORD* cookie)
+    RegisterActiveObject: {
+      args: ["pointer", "pointer", "u32", "pointer"],
+      returns: "i32",
+      callsBack: true,
+    },
+    // HRESULT RevokeActiveObject(DWORD cookie, void* reserved)
+    RevokeActiveObject: { args: ["u32", "pointer"], returns: "i32", callsBack: true },
+    // HRESULT DispCallFunc(void* instance, ULONG_PTR vtableOffset, CALLCONV, VARTYPE result,
+    //   UINT count, VARTYPE* types, VARIANTARG** args, VARIANT* result): calls a vtable method
+    DispCallFunc: {
+      args: ["pointer", "usize", "u32", "u16", "u32", "pointer", "pointer", "pointer"],
+      returns: "i32",
+      callsBack: true,
+    },
   } as const,
 );
