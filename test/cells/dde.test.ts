@@ -77,7 +77,7 @@ inCells(LINUX_CELLS, (cell) => {
     expect(run.results.idle_cpu_percent).toBeLessThan(3);
   });
 
-  it("DDE leaves nothing behind over 100,000 transactions: the same fds and a flat heap after garbage collection, client and server", async () => {
+  it("DDE leaves nothing behind over 100,000 transactions: fds and heap flat after garbage collection, client and server", async () => {
     const run = await runScenario(cell, "test/scenarios/dde_leaks.ts", [], {
       timeoutMs: 180_000,
       env: GC_ENV,
@@ -87,7 +87,9 @@ inCells(LINUX_CELLS, (cell) => {
     expect(run.results.transactions).toBeGreaterThanOrEqual(LEAK_TRANSACTIONS);
     for (const side of ["client", "server"]) {
       const [warm, end] = run.results[`${side}_fds`] as [number, number];
-      expect(end).toBe(warm);
+      // A leak per transaction would show thousands; the runtime itself may open a couple of
+      // fds lazily between the two counts (linux-bun: 25 then 27 in one CI run).
+      expect(end - warm).toBeLessThanOrEqual(4);
       expect(run.results[`${side}_heap_growth_kib`]).toBeLessThan(2048);
     }
     expect(run.results.done).toBe(true);
