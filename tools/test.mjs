@@ -187,6 +187,8 @@ const perCell = Object.fromEntries(
   CELLS.map((cell) => [cell, { passed: 0, failed: 0, skipped: 0 }]),
 );
 let passed = 0, failed = 0, skipped = 0;
+// The failing tests, named again at the end: shards interleave their output, and CI logs are cut.
+const failures = [];
 for (const path of [unitReport, ...reports]) {
   if (!existsSync(path)) continue;
   const data = JSON.parse(readFileSync(path, "utf8"));
@@ -203,11 +205,22 @@ for (const path of [unitReport, ...reports]) {
         : "skipped";
       if (bucket) bucket[status]++;
       if (status === "passed") passed++;
-      else if (status === "failed") failed++;
-      else skipped++;
+      else if (status === "failed") {
+        failed++;
+        const message = (test.failureMessages?.[0] ?? "").split("\n").slice(0, 3).join(" | ");
+        failures.push(
+          `${file.name.replace(PROJECT + "/", "")} ${
+            test.ancestorTitles?.[0] ?? ""
+          } ${test.title}` +
+            `\n       ${message.slice(0, 400)}`,
+        );
+      } else skipped++;
     }
     // A file that failed to load counts as a failure.
-    if ((file.assertionResults ?? []).length === 0 && file.status === "failed") failed++;
+    if ((file.assertionResults ?? []).length === 0 && file.status === "failed") {
+      failed++;
+      failures.push(`${file.name.replace(PROJECT + "/", "")} did not load: ${file.message ?? ""}`);
+    }
   }
 }
 
@@ -221,6 +234,7 @@ const cellText = CELLS.map((cell) => {
   return `${cell} ${c.passed}/${total}${c.skipped ? ` (${c.skipped} skipped)` : ""}`;
 }).join(", ");
 console.log(`cells: ${cellText}`);
+for (const failure of failures) console.log(`FAILED ${failure}`);
 // Steps that are not vitest runs (type checks, lint) count as one failure each.
 const stepFailures = steps.filter((s) => !s.ok && !/tests|scenarios/.test(s.name)).length;
 const total = { passed, failed: failed + stepFailures, skipped };
