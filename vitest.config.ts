@@ -16,6 +16,8 @@ export default defineConfig({
           include: ["test/cells/**/*.test.ts"],
           testTimeout: 600_000,
           hookTimeout: 900_000,
+          // One warm wineserver per run for the Windows cells (test/cells/_wineserver.ts).
+          globalSetup: ["test/cells/_wineserver.ts"],
           // Cells share one machine of 2 cores; scenario files run one at a time.
           fileParallelism: false,
         },

@@ -13,4 +13,5 @@ export declare function runInCell(
   options?: SpawnOptions & { env?: Record<string, string> },
 ): ChildProcess;
 export declare const WINE_NOISE: readonly RegExp[];
-export declare function stopWineserver(): void;
+export declare function startWineserver(shard?: string): Promise<void>;
+export declare function stopWineserver(shard?: string): void;

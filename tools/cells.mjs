@@ -176,6 +176,45 @@ export function runInCell(cell, script, args = [], options = {}) {
   });
 }
 
+/**
+ * Starts this checkout's wineserver (of `shard`) and keeps it running until
+ * {@link stopWineserver}. Debian's `wineserver` wrapper passes `-p0`: a server
+ * started by a Windows process exits as soon as its last process does, and the
+ * next process pays a cold start (wineserver, then wineboot, services.exe,
+ * winedevice.exe, plugplay.exe, explorer.exe: seconds per process under load).
+ * `npm test` starts one per Windows shard, so each scenario process finds it warm.
+ * The server opens files for its clients, so it runs with the same mounts they see.
+ *
+ * @param {string} [shard] The IPCKIT_WINE_SHARD whose wineserver to start; default: this process's.
+ * @returns {Promise<void>} Resolves once the server and Wine's system processes run.
+ */
+export function startWineserver(shard) {
+  provisionWine();
+  const chroot = `chroot ${shellQuote(WINE_ROOT)} /usr/bin/env -i PATH=/usr/bin:/bin HOME=/root ` +
+    `WINEDEBUG=-all WINEPREFIX=/opt/wineprefix`;
+  // `-p` (after the wrapper's `-p0`): persistent. If this shard's server runs already, this one
+  // exits at once. Then one Windows process (wineboot) starts Wine's system processes.
+  const script = [
+    `mount -t proc proc ${shellQuote(WINE_ROOT + "/proc")}`,
+    `mount --rbind /dev ${shellQuote(WINE_ROOT + "/dev")}`,
+    `mount --bind ${shellQuote(PROJECT)} ${shellQuote(WINE_ROOT + "/src")}`,
+    ...sharedRuntimes(),
+    privateTmp(shard),
+    `{ ${chroot} /usr/lib/wine/wineserver -p || true; }`,
+    `exec ${chroot} /usr/lib/wine/wine64 wineboot.exe`,
+  ].join(" && ");
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn("unshare", ["-m", "--propagation", "private", "sh", "-c", script], {
+      stdio: "ignore",
+    });
+    child.on("error", reject);
+    child.on("close", (code) =>
+      code === 0 ? resolvePromise() : reject(
+        new Error(`Cannot start the wineserver of shard '${shard ?? ""}': exit code ${code}`),
+      ));
+  });
+}
+
 /** Noise Wine and Bun print on stderr that is not ours (see docs/testing.md). */
 export const WINE_NOISE = [/XDG_RUNTIME_DIR is invalid/, /Internal error: directory mismatch/];
 

@@ -130,25 +130,27 @@ if (!windowsProblem) {
   }
 }
 
-// The scenarios run in two shards at once: the Linux cells, and the Windows cells. The Windows
-// cells stay in one shard, one after the other, under one wineserver: with the two side by side
-// (a wineserver each on the one prefix), Wine printed "wine client error: sendmsg: Bad file
-// descriptor" and a windows-bun node:net interop check failed, both never seen alone. The Linux
-// cells share a shard because their scenarios use host-wide names and check /dev/shm.
+// The scenarios run in three shards at once: the Linux cells, windows-bun, and windows-deno.
+// The Linux cells share a shard because their scenarios use host-wide names and check /dev/shm.
+// Each Windows shard has a wineserver of its own (IPCKIT_WINE_SHARD), kept running from its first
+// scenario to its last (test/cells/_wineserver.ts).
 // Within a shard, files and cells run one at a time (vitest.config.ts).
 const SHARDS = [
   { tag: "a", cells: ["linux-bun", "linux-deno"] },
-  { tag: "b", cells: ["windows-bun", "windows-deno"] },
+  { tag: "b", cells: ["windows-bun"] },
+  { tag: "c", cells: ["windows-deno"] },
 ];
+/** Each shard's wall time, in the order they finished. */
+const shardTimes = [];
 const reports = SHARDS.map(({ tag }) => join(PROJECT, ".cache", `vitest-scenarios-${tag}.json`));
 {
   const started = Date.now();
   console.log(
     `\n== scenarios (every cell, shards ${SHARDS.map((s) => s.cells.join("+")).join(" | ")})`,
   );
-  const codes = await Promise.all(SHARDS.map((shard, i) => {
+  const codes = await Promise.all(SHARDS.map(async (shard, i) => {
     rmSync(reports[i], { force: true });
-    return runPrefixed(`[${shard.tag}] `, [
+    const code = await runPrefixed(`[${shard.tag}] `, [
       join(BIN, "vitest"),
       "run",
       "--project",
@@ -157,13 +159,16 @@ const reports = SHARDS.map(({ tag }) => join(PROJECT, ".cache", `vitest-scenario
       "--reporter=json",
       `--outputFile.json=${reports[i]}`,
     ], { IPCKIT_CELLS: shard.cells.join(","), IPCKIT_WINE_SHARD: shard.tag });
+    shardTimes.push(`${shard.cells.join("+")} ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return code;
   }));
   steps.push({
     name: "scenarios (every cell)",
     ok: codes.every((code) => code === 0),
     seconds: (Date.now() - started) / 1000,
   });
-  for (const { tag } of SHARDS) stopWineserver(tag);
+  // Normally stopped by each run's global teardown already; also when a run crashed.
+  if (!windowsProblem) { for (const { tag } of SHARDS) stopWineserver(tag); }
 }
 
 /** Runs a command with extra env, prefixing each output line; resolves to its exit code. */
@@ -234,6 +239,7 @@ const cellText = CELLS.map((cell) => {
   return `${cell} ${c.passed}/${total}${c.skipped ? ` (${c.skipped} skipped)` : ""}`;
 }).join(", ");
 console.log(`cells: ${cellText}`);
+if (shardTimes.length > 0) console.log(`scenario shards: ${shardTimes.join(", ")}`);
 for (const failure of failures) console.log(`FAILED ${failure}`);
 // Steps that are not vitest runs (type checks, lint) count as one failure each.
 const stepFailures = steps.filter((s) => !s.ok && !/tests|scenarios/.test(s.name)).length;

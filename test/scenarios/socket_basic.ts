@@ -220,10 +220,16 @@ async function readAll(conn: AsyncIterable<Uint8Array>): Promise<string> {
   for await (const chunk of conn) received.push(chunk);
   const all = Buffer.concat(received);
   await new Promise((resolve) => netServer.close(resolve));
-  report(
-    "net_server",
-    hash([all.subarray(0, TOTAL)]) === expected && all.subarray(TOTAL).toString() === expected,
-  );
+  // Which side went wrong, should it ever: what came back, and whether the server got it all.
+  const dataEqual = hash([all.subarray(0, TOTAL)]) === expected;
+  const digestEqual = all.subarray(TOTAL).toString() === expected;
+  report("net_server_detail", {
+    bytes: all.byteLength,
+    chunks: received.length,
+    dataEqual,
+    digestEqual,
+  });
+  report("net_server", dataEqual && digestEqual);
 }
 
 {
