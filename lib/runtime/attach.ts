@@ -17,20 +17,20 @@ import {
 import { DdeClient, DdeServer, type DdeTopicHandlers } from "../dde.ts";
 import { Mailslot, type MailslotWriter } from "../mailslot.ts";
 import { NamedPipe, type NamedPipeServer, type PipeConnection } from "../pipe.ts";
-import {
-  type Handlers,
-  rpc,
-  type RpcClient,
-  type RpcSchema,
-  type RpcServer,
-  type ServiceDefinition,
-} from "../rpc.ts";
+import type { Handlers, RpcClient, RpcSchema, RpcServer, ServiceDefinition } from "../rpc.ts";
 import { SharedMemory } from "../shared_memory.ts";
 import { Datagram, type DatagramSocket, Socket, type SocketListener } from "../socket.ts";
 import { Event, Mutex, Semaphore } from "../sync.ts";
 import { closeAfter, closeAll } from "../_cleanup.ts";
 import type { WaitOptions } from "../_options.ts";
 import { type ContractDocument, type ContractEndpoint, readContract } from "./contract.ts";
+
+/**
+ * The RPC module, loaded by {@link attach} only for a process that has a service endpoint: it
+ * brings node:http, node:http2 and protobuf, the largest part of this module's imports (every
+ * process of a topology loads this module at start; under Wine each start pays that load).
+ */
+let rpcModule: typeof import("../rpc.ts") | null = null;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -200,7 +200,7 @@ export class AttachedTopology implements AsyncDisposable {
    */
   serve<M>(name: string, handlers: Handlers<M>): RpcServer {
     const { endpoint, definition } = this.#service<M>(name, "server");
-    const server = rpc.serve(definition, handlers, {
+    const server = rpcModule!.rpc.serve(definition, handlers, {
       name: endpoint.name,
       maxMessageSize: Number(endpoint.options["max_message"]),
     });
@@ -227,7 +227,7 @@ export class AttachedTopology implements AsyncDisposable {
    */
   async client<M>(name: string, timeout = 10_000): Promise<RpcClient<M>> {
     const { endpoint, definition } = this.#service<M>(name, "client");
-    const client = await rpc.connect(definition, {
+    const client = await rpcModule!.rpc.connect(definition, {
       name: endpoint.name,
       timeout,
       maxMessageSize: Number(endpoint.options["max_message"]),
@@ -627,6 +627,11 @@ export interface AttachOptions extends WaitOptions {
  */
 export async function attach(options: AttachOptions = {}): Promise<AttachedTopology> {
   const document = readContract(options.env ?? process.env);
+  // #service() accepts only endpoints of kind "service": whenever serve()/client() get past it,
+  // the module is here.
+  if (Object.values(document.endpoints).some((endpoint) => endpoint.kind === "service")) {
+    rpcModule ??= await import("../rpc.ts");
+  }
   const control = await NamedPipe.connect({
     name: document.control.name,
     timeout: options.timeout ?? 10_000,
