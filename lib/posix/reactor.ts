@@ -15,6 +15,13 @@
  * parked together when the spins end: one parked call per burst of
  * readiness rather than two or three per ready descriptor.
  *
+ * On Bun, reads of sockets and pipes ({@link waitReadable}) park without a
+ * thread instead: the kernel signals the process when input arrives
+ * (O_ASYNC), and Bun's own event loop, which delivers signals, wakes the
+ * JavaScript thread once. They do not spin first: a parked wait is then as
+ * cheap as the runtime's own sockets, and a spin on a busy machine only takes
+ * the CPU from the peer that is about to answer.
+ *
  * @module
  */
 import process from "node:process";
@@ -95,13 +102,15 @@ export function waitReady(fd: number, events: number, signal?: AbortSignal): Pro
 
 /**
  * Waits until the socket or pipe `fd` has input (or an error or hang-up),
- * like {@link waitReady} with POLL.IN, but a wait that outlasts its spin parks
+ * like {@link waitReady} with POLL.IN. Where signals wake the JavaScript
+ * thread faster than a parked call returns (Bun), the wait parks at once
  * without a thread: the descriptor is put in O_ASYNC mode, so the kernel
  * signals this process (SIGURG, whose default action is to ignore it) when
- * input arrives, and the runtime's own event loop delivers that signal to
- * the JavaScript thread. That is one wake-up, where the parked poll costs a
- * wake-up of a pool thread and then a hop to the JavaScript thread. Only for
- * sockets and pipes: other descriptors (pidfds, eventfds) never signal.
+ * input arrives, and the runtime's own event loop delivers that signal. That
+ * is one wake-up, where the parked poll costs a pool thread's wake-up and
+ * then a hop to the JavaScript thread. Only for sockets and pipes that one
+ * process reads (other descriptors, such as pidfds, never signal; a
+ * listening socket shared by several processes signals only one of them).
  *
  * @param fd A nonblocking socket or pipe.
  * @param signal Takes the wait out of the set and rejects with its reason.
@@ -116,7 +125,12 @@ export function waitReadable(fd: number, signal?: AbortSignal): Promise<number> 
   return wait(fd, POLL.IN, true, signal);
 }
 
-function wait(fd: number, events: number, bySignal: boolean, signal?: AbortSignal): Promise<number> {
+function wait(
+  fd: number,
+  events: number,
+  bySignal: boolean,
+  signal?: AbortSignal,
+): Promise<number> {
   ensureWakePipe();
   if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
