@@ -16,6 +16,8 @@ export default defineConfig({
           include: ["test/cells/**/*.test.ts"],
           testTimeout: 600_000,
           hookTimeout: 900_000,
+          // A failure shows the whole value (a child's stderr, say), not its first 40 characters.
+          chaiConfig: { truncateThreshold: 0 },
           // Cells share one machine of 2 cores; scenario files run one at a time.
           fileParallelism: false,
         },
