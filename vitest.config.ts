@@ -18,6 +18,8 @@ export default defineConfig({
           hookTimeout: 900_000,
           // One warm wineserver per run for the Windows cells (test/cells/_wineserver.ts).
           globalSetup: ["test/cells/_wineserver.ts"],
+          // A failure shows the whole value (a child's stderr, say), not its first 40 characters.
+          chaiConfig: { truncateThreshold: 0 },
           // Cells share one machine of 2 cores; scenario files run one at a time.
           fileParallelism: false,
         },

@@ -85,6 +85,32 @@ const scope: OptionSpec = {
 
 const KB = 1024;
 
+/** `bind` of the socket kinds: who owns the listening socket. */
+const socketBinder: OptionSpec = {
+  type: "enum",
+  values: ["supervisor", "server"],
+  default: "supervisor",
+  doc:
+    "who binds the socket: the supervisor (held across restarts, handed over as LISTEN_FDS / IPCKIT_SOCKETS) or the serving process itself",
+};
+
+/** `server` of the connection kinds: which side's process serves (or listens). */
+function serverProcess(verb: "serving" | "listening"): OptionSpec {
+  return { type: "process", doc: `the ${verb} process; by default the reading side` };
+}
+
+/** `size` of the mapping kinds. */
+function mappingSize(example: string): OptionSpec {
+  return {
+    type: "size",
+    min: 1,
+    max: 2 ** 40,
+    required: true,
+    example,
+    doc: "size of the mapping",
+  };
+}
+
 /**
  * The endpoint kinds.
  *
@@ -100,14 +126,7 @@ export const KINDS: Readonly<Record<string, KindSpec>> = {
     platforms: ["windows", "linux"],
     flow: "data",
     options: {
-      size: {
-        type: "size",
-        min: 1,
-        max: 2 ** 40,
-        required: true,
-        example: "size = 64KiB",
-        doc: "size of the mapping",
-      },
+      size: mappingSize("size = 64KiB"),
       scope,
     },
     graph: { dot: "cylinder", mermaid: ["[(", ")]"] },
@@ -124,14 +143,7 @@ export const KINDS: Readonly<Record<string, KindSpec>> = {
         example: 'path = "data/frames.bin"',
         doc: "the backing file",
       },
-      size: {
-        type: "size",
-        min: 1,
-        max: 2 ** 40,
-        required: true,
-        example: "size = 16MiB",
-        doc: "size of the mapping",
-      },
+      size: mappingSize("size = 16MiB"),
       writable: { type: "bool", default: true, doc: "map read-write (`true`) or read-only" },
       scope,
     },
@@ -204,7 +216,7 @@ export const KINDS: Readonly<Record<string, KindSpec>> = {
         default: "duplex",
         doc: "data direction seen from the server",
       },
-      server: { type: "process", doc: "the serving process; by default the reading side" },
+      server: serverProcess("serving"),
       path: {
         type: "string",
         nonEmpty: true,
@@ -324,14 +336,8 @@ export const KINDS: Readonly<Record<string, KindSpec>> = {
         default: 0,
         doc: "port; 0 picks a free one and tells the participants",
       },
-      server: { type: "process", doc: "the listening process; by default the reading side" },
-      bind: {
-        type: "enum",
-        values: ["supervisor", "server"],
-        default: "supervisor",
-        doc:
-          "who binds the socket: the supervisor (held across restarts, handed over as LISTEN_FDS / IPCKIT_SOCKETS) or the serving process itself",
-      },
+      server: serverProcess("listening"),
+      bind: socketBinder,
     },
     graph: { dot: "ellipse", mermaid: ["([", "])"] },
   },
@@ -351,14 +357,8 @@ export const KINDS: Readonly<Record<string, KindSpec>> = {
         doc:
           "the socket file; by default `<name>.sock` beside the pipes (Linux) or in %TEMP% (Windows)",
       },
-      server: { type: "process", doc: "the listening process; by default the reading side" },
-      bind: {
-        type: "enum",
-        values: ["supervisor", "server"],
-        default: "supervisor",
-        doc:
-          "who binds the socket: the supervisor (held across restarts, handed over as LISTEN_FDS / IPCKIT_SOCKETS) or the serving process itself",
-      },
+      server: serverProcess("listening"),
+      bind: socketBinder,
     },
     graph: { dot: "ellipse", mermaid: ["([", "])"] },
   },
@@ -377,7 +377,7 @@ export const KINDS: Readonly<Record<string, KindSpec>> = {
         default: 4 * KB * 1024,
         doc: "largest request or response message; larger ones fail with `resource_exhausted`",
       },
-      server: { type: "process", doc: "the serving process; by default the reading side" },
+      server: serverProcess("serving"),
     },
     graph: { dot: "component", mermaid: ["[[", "]]"] },
   },
@@ -397,13 +397,7 @@ export const KINDS: Readonly<Record<string, KindSpec>> = {
         default: 65507,
         doc: "largest datagram",
       },
-      bind: {
-        type: "enum",
-        values: ["supervisor", "server"],
-        default: "supervisor",
-        doc:
-          "who binds the socket: the supervisor (held across restarts, handed over as LISTEN_FDS / IPCKIT_SOCKETS) or the serving process itself",
-      },
+      bind: socketBinder,
     },
     graph: { dot: "ellipse", mermaid: ["((", "))"] },
   },

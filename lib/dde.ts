@@ -85,8 +85,8 @@ function os(): DdeBackend {
 
 /** The default `timeout` of {@link DdeClient.connect}, in ms. */
 const CONNECT_TIMEOUT = 5000;
-/** The default `timeout` of {@link DdeClient.list}, in ms. */
-const LIST_TIMEOUT = 2000;
+/** The default `timeout` of {@link DdeClient.list}, in ms: a first use under Wine starts DDEML in 2 s. */
+const LIST_TIMEOUT = 5000;
 
 /** Text formats, whose data read and write as strings. */
 export type DdeTextFormat = "CF_TEXT" | "CF_UNICODETEXT";
@@ -160,7 +160,7 @@ export interface DdeListOptions {
   service?: string;
   /** Only this topic (case-insensitive). */
   topic?: string;
-  /** How long servers have to answer, in ms (default 2000); servers that stay silent are left out. */
+  /** How long servers have to answer, in ms (default 5000); servers that stay silent are left out. */
   timeout?: number;
   /** Ends the call; it rejects with the signal's reason. */
   signal?: AbortSignal;
@@ -786,7 +786,7 @@ export class DdeClient implements AsyncDisposable {
   /**
    * The services and topics on offer (DdeConnectList).
    *
-   * @param options `service`, `topic` (filters, case-insensitive), `timeout` (default 2000), `signal`.
+   * @param options `service`, `topic` (filters, case-insensitive), `timeout` (default 5000), `signal`.
    * @returns One entry per service and topic.
    * @example Listing topics of a service
    * ```ts

@@ -213,12 +213,12 @@ for (const path of [unitReport, ...reports]) {
       if (status === "passed") passed++;
       else if (status === "failed") {
         failed++;
-        const message = (test.failureMessages?.[0] ?? "").split("\n").slice(0, 3).join(" | ");
+        const message = (test.failureMessages?.[0] ?? "").split("\n").slice(0, 6).join(" | ");
         failures.push(
           `${file.name.replace(PROJECT + "/", "")} ${
             test.ancestorTitles?.[0] ?? ""
           } ${test.title}` +
-            `\n       ${message.slice(0, 400)}`,
+            `\n       ${message.slice(0, 1500)}`,
         );
       } else skipped++;
     }

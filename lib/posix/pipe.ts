@@ -24,7 +24,7 @@ import { checkPlainName } from "../_pipe_common.ts";
 import { abortable, delay } from "../_options.ts";
 import { currentErrno, ERRNO, ErrnoError } from "./error.ts";
 import { libc } from "./libc.ts";
-import { afterWrite, cancelWaits, POLL, waitReady } from "./reactor.ts";
+import { afterWrite, cancelWaits, POLL, waitReadable, waitReady } from "./reactor.ts";
 
 /** Writes up to this size are checked for a reader in this process at once (see afterWrite). */
 const SAME_TURN_WRITE_BYTES = 4096;
@@ -168,7 +168,7 @@ export class SocketEndpoint implements Endpoint {
         return null;
       }
       if (errno === ERRNO.EAGAIN || errno === ERRNO.EINTR) {
-        await waitReady(this.#fd, POLL.IN);
+        await waitReadable(this.#fd);
         continue;
       }
       throw new ErrnoError(errno, "recv");

@@ -62,6 +62,8 @@ const CLOCK_MONOTONIC = 1;
 export const WAKE_ALL = 0x7fffffff;
 /** The waiters bit of a pthread mutex word (glibc's FUTEX_WAITERS). */
 export const FUTEX_WAITERS = 0x80000000 | 0;
+/** The owner's thread id in a pthread mutex word; 0 means free (maybe with FUTEX_OWNER_DIED set). */
+const FUTEX_TID_MASK = 0x3fffffff;
 const STATE_INDEX = STATE_OFFSET / 4;
 const SYS_SCHED_YIELD = 24n; // x86-64
 /**
@@ -348,7 +350,9 @@ class PosixMutex extends PosixObject implements NativeMutex {
         return outcome;
       }
       let word = Atomics.load(this.words, STATE_INDEX);
-      if (word === 0) continue;
+      // No owner: free, or its owner died after our trylock (FUTEX_OWNER_DIED, which nobody will
+      // clear but a locker). Sleeping on it would wait for a wake that never comes.
+      if ((word & FUTEX_TID_MASK) === 0) continue;
       if ((word & FUTEX_WAITERS) === 0) {
         if (Atomics.compareExchange(this.words, STATE_INDEX, word, word | FUTEX_WAITERS) !== word) {
           continue;

@@ -48,13 +48,23 @@ import {
 import { clipboardFormatName, registerClipboardFormat } from "./clipboard.ts";
 import { ddeml } from "./ddeml.ts";
 import { kernel32 } from "./kernel32.ts";
-import { type LoopCallback, MessageLoop } from "./message_loop.ts";
+import { type LoopCallback, MessageLoop, MessageWindow } from "./message_loop.ts";
 import { user32 } from "./user32.ts";
 
+let wine: boolean | undefined;
+/** Whether this is Wine's DDEML (ntdll exports wine_get_version), whose gaps this module fills. */
+function isWine(): boolean {
+  return wine ??= kernel32.symbols.GetProcAddress(
+    kernel32.symbols.GetModuleHandleW(encodeWide("ntdll.dll")),
+    new TextEncoder().encode("wine_get_version\0"),
+  ) !== 0n;
+}
 const CP_WINUNICODE = 1200;
 const CP_ACP = 0;
 const APPCLASS_STANDARD = 0;
+const CBF_SKIP_REGISTRATIONS = 0x00080000;
 const CBF_SKIP_UNREGISTRATIONS = 0x00100000;
+const APPCMD_CLIENTONLY = 0x00000010;
 const DNS_REGISTER = 1;
 const DNS_UNREGISTER = 2;
 const QID_SYNC = 0xffffffff;
@@ -109,7 +119,10 @@ const CONVINFO = {
   hwndPartner: 136,
 } as const;
 const WM_NULL = 0;
+const WM_DDE_INITIATE = 0x03e0;
+const WM_DDE_TERMINATE = 0x03e1;
 const WM_DDE_ACK = 0x03e4;
+const HWND_BROADCAST = 0xffffn;
 const PM_REMOVE = 1;
 const SMTO_ABORTIFHUNG = 2;
 /** MSG (x64): lParam at 24; 48 bytes. */
@@ -163,14 +176,16 @@ interface ServerConversation {
 /** A DDEML conversation handle and its two windows (from DdeQueryConvInfo). */
 interface Channel {
   readonly hconv: bigint;
+  /** The DDEML instance the conversation lives in (see {@link Instance.laneFor}). */
+  readonly inst: number;
+  /** The service and topic string handles (ours, in `inst`, freed at close). */
+  readonly names: readonly [bigint, bigint];
   /** DDEML's window of this conversation, and the server's. */
   hwnd: bigint;
   partner: bigint;
 }
 
 interface ClientConversation extends Channel {
-  /** The service and topic string handles (ours, freed at close). */
-  readonly names: readonly [bigint, bigint];
   /**
    * A second conversation with the same server for requests while advise
    * loops run: Wine's DDEML client takes an advise update of the requested
@@ -194,6 +209,12 @@ interface Service {
   readonly topics: Map<string, { name: string; hsz: bigint }>;
   readonly callbacks: DdeServerCallbacks;
   nextConversation: number;
+}
+
+/** A DDEML instance picked for a new conversation, reserved until disposed. */
+interface Lane extends Disposable {
+  readonly inst: number;
+  readonly key: string;
 }
 
 /** Waits (off the JavaScript thread) for a partner process to end, until cancelled. */
@@ -235,6 +256,9 @@ class Instance {
   /** Request-only conversations, by handle, with the conversation they serve. */
   readonly sideConversations = new Map<bigint, ClientConversation>();
   readonly watches = new Map<number, ProcessWatch>();
+  /** Client-only DDEML instances for more conversations with one service|topic. */
+  readonly lanes: number[] = [];
+  readonly #reserved = new Set<Lane>();
   /** Connects waiting for a server to register (XTYP_REGISTER wakes them). */
   readonly registered = new Set<() => void>();
   readonly ready: Promise<void>;
@@ -262,19 +286,46 @@ class Instance {
           }),
       },
     );
+    this.id = await this.#initialize(APPCLASS_STANDARD | CBF_SKIP_UNREGISTRATIONS);
+  }
+
+  async #initialize(flags: number): Promise<number> {
     using id = NativeMemory.alloc(4);
     const [error] = await this.loop.batch([
-      [
-        ddeml,
-        "DdeInitializeW",
-        id.address,
-        this.#callback.pointer,
-        APPCLASS_STANDARD | CBF_SKIP_UNREGISTRATIONS,
-        0,
-      ],
+      [ddeml, "DdeInitializeW", id.address, this.#callback!.pointer, flags, 0],
     ]);
     if (error !== 0) throw new DdemlError(error, "DdeInitializeW");
-    this.id = id.view.getUint32(0, true);
+    return id.view.getUint32(0, true);
+  }
+
+  /**
+   * The DDEML instance for a new client conversation with `service|topic`:
+   * the process's own, or a client-only one of the same thread and callback
+   * when a conversation with that pair is already open in it. Wine's
+   * DdeConnect refuses a second conversation with the same pair in one
+   * instance ("This Conv already exists": 0, no error code); Windows allows
+   * it, and several instances per thread are DDEML's documented way anyway.
+   */
+  async laneFor(service: string, topic: string): Promise<Lane> {
+    const key = `${service}|${topic}`.toLowerCase();
+    const busy = new Set<number>();
+    for (const c of this.clientConversations.values()) {
+      if (`${c.service}|${c.topic}`.toLowerCase() !== key) continue;
+      busy.add(c.inst);
+      if (c.side) busy.add(c.side.inst);
+    }
+    for (const taken of this.#reserved) if (taken.key === key) busy.add(taken.inst);
+    let inst = [this.id, ...this.lanes].find((id) => !busy.has(id));
+    if (inst === undefined) {
+      inst = await this.#initialize(
+        APPCMD_CLIENTONLY | CBF_SKIP_REGISTRATIONS | CBF_SKIP_UNREGISTRATIONS,
+      );
+      this.lanes.push(inst);
+    }
+    // Held until the conversation is registered (or failed), so a concurrent connect picks another.
+    const lane: Lane = { inst, key, [Symbol.dispose]: () => this.#reserved.delete(lane) };
+    this.#reserved.add(lane);
+    return lane;
   }
 
   /** Closes the instance (DdeUninitialize) and the loop hold once nothing uses it. */
@@ -284,6 +335,7 @@ class Instance {
     return (this.#closing = (async () => {
       try {
         await this.ready.catch(() => {});
+        for (const lane of this.lanes) await this.outsideCall("DdeUninitialize", lane);
         if (this.id !== 0) await this.outsideCall("DdeUninitialize", this.id);
         for (const watch of this.watches.values()) watch.cancel();
       } finally {
@@ -310,25 +362,31 @@ class Instance {
   }
 
   /** Makes a string handle (ours to free). */
-  async stringHandle(text: string): Promise<bigint> {
+  async stringHandle(text: string, inst = this.id): Promise<bigint> {
     using memory = nativeCopy(encodeWide(text));
     const [hsz, error] = await this.loop.batch([
-      [ddeml, "DdeCreateStringHandleW", this.id, memory.address, CP_WINUNICODE],
-      [ddeml, "DdeGetLastError", this.id],
+      [ddeml, "DdeCreateStringHandleW", inst, memory.address, CP_WINUNICODE],
+      [ddeml, "DdeGetLastError", inst],
     ]);
     if (hsz === 0n) throw new DdemlError(error, "DdeCreateStringHandleW");
     return hsz;
   }
 
-  freeStringHandles(...handles: bigint[]): Promise<unknown> {
+  freeStringHandles(handles: readonly bigint[], inst = this.id): Promise<unknown> {
     const live = handles.filter((h) => h !== 0n);
     if (live.length === 0 || this.#closing) return Promise.resolve();
-    return this.loop.batch(live.map((h) => [ddeml, "DdeFreeStringHandle", this.id, h] as const))
+    return this.loop.batch(live.map((h) => [ddeml, "DdeFreeStringHandle", inst, h] as const))
       .catch(() => {});
   }
 
   /** The text of string handles (DDEML's or ours). */
-  async strings<const N extends readonly bigint[]>(
+  strings<const N extends readonly bigint[]>(...handles: N): Promise<{ [K in keyof N]: string }> {
+    return this.stringsIn(this.id, ...handles);
+  }
+
+  /** {@link Instance.strings} of handles of DDEML instance `inst`. */
+  async stringsIn<const N extends readonly bigint[]>(
+    inst: number,
     ...handles: N
   ): Promise<{ [K in keyof N]: string }> {
     using memory = NativeMemory.alloc(handles.length * NAME_UNITS * 2);
@@ -336,7 +394,7 @@ class Instance {
       [
         ddeml,
         "DdeQueryStringW",
-        this.id,
+        inst,
         h,
         memory.address + BigInt(i * NAME_UNITS * 2),
         NAME_UNITS,
@@ -498,8 +556,9 @@ class Instance {
         const client = this.clientConversations.get(hconv);
         if (client) this.clientGone(client);
         const owner = this.sideConversations.get(hconv);
-        if (owner) {
+        if (owner?.side) {
           this.sideConversations.delete(hconv);
+          void this.freeStringHandles(owner.side.names, owner.side.inst);
           owner.side = null;
         }
         return 0n;
@@ -507,7 +566,7 @@ class Instance {
       case XTYP.ADVDATA: {
         const client = this.clientConversations.get(hconv);
         if (!client) return 0n;
-        const [item] = await this.strings(hsz2);
+        const [item] = await this.stringsIn(client.inst, hsz2);
         const bytes = data === 0n ? null : await this.dataOf(data);
         // Handed on after this callback has returned: the consumer may run transactions on
         // this conversation, and DDEML refuses them from inside its callback (DMLERR_REENTRANCY).
@@ -524,10 +583,21 @@ class Instance {
       case XTYP.REQUEST:
       case XTYP.ADVREQ: {
         const [item] = await this.strings(hsz2);
-        const reply = (type & XTYP_KIND) === XTYP.REQUEST
-          ? await callbacks.request(info, item!, this.formatOf(format))
-          : await callbacks.adviseRequest(info, item!, this.formatOf(format));
-        return reply.ok ? await this.dataHandle(reply.value, hsz2, format) : 0n;
+        const advise = (type & XTYP_KIND) === XTYP.ADVREQ;
+        const reply = advise
+          ? await callbacks.adviseRequest(info, item!, this.formatOf(format))
+          : await callbacks.request(info, item!, this.formatOf(format));
+        const answer = reply.ok ? await this.dataHandle(reply.value, hsz2, format) : 0n;
+        // Wine's DdePostAdvise adds one global reference to the item's atom per call, while
+        // each of its WM_DDE_DATA messages (one per answer) carries it to a client that
+        // deletes it, as the protocol says: with two links or more the atom was gone while
+        // messages were queued, and clients dropped them (no link for atom 0). So one
+        // reference per answer here, and Wine's own removed after the call (post()).
+        // Windows adds one per message.
+        if (advise && answer !== 0n && isWine()) {
+          kernel32.symbols.GlobalAddAtomW(encodeWide(item!));
+        }
+        return answer;
       }
       case XTYP.POKE: {
         const [[item], bytes] = await Promise.all([this.strings(hsz2), this.dataOf(data)]);
@@ -633,7 +703,7 @@ class Conversation implements DdeConversationEndpoint {
   ): Promise<{ data: bigint; error: number; flags: bigint }> {
     const { instance, state } = this;
     if (state.gone) throw new DdeDisconnectedError(state.service, state.topic);
-    const hszItem = item === null ? 0n : await instance.stringHandle(item);
+    const hszItem = item === null ? 0n : await instance.stringHandle(item, channel.inst);
     const memory = bytes ? nativeCopy(bytes) : null;
     const result = NativeMemory.alloc(4);
     const stray = NativeMemory.alloc(MSG_BYTES);
@@ -651,7 +721,7 @@ class Conversation implements DdeConversationEndpoint {
         ddeTimeout(wait),
         result.address,
       ],
-      [ddeml, "DdeGetLastError", instance.id],
+      [ddeml, "DdeGetLastError", channel.inst],
       ...(drain
         ? [
           [
@@ -669,7 +739,7 @@ class Conversation implements DdeConversationEndpoint {
             ddeml,
             "PeekMessageW",
             stray.address,
-            state.hwnd,
+            channel.hwnd,
             WM_DDE_ACK,
             WM_DDE_ACK,
             PM_REMOVE,
@@ -683,7 +753,7 @@ class Conversation implements DdeConversationEndpoint {
       memory?.free();
       result.free();
       stray.free();
-      void instance.freeStringHandles(hszItem);
+      void instance.freeStringHandles([hszItem], channel.inst);
     });
     // An abort rejects now; DDEML ends the call within its timeout, and a late result is freed.
     run.then(({ data }) => {
@@ -715,11 +785,20 @@ class Conversation implements DdeConversationEndpoint {
     const { instance, state } = this;
     if (state.loops === 0) return state;
     if (state.side) return state.side;
+    using lane = await instance.laneFor(state.service, state.topic);
+    const inst = lane.inst;
+    const names = [
+      await instance.stringHandle(state.service, inst),
+      await instance.stringHandle(state.topic, inst),
+    ] as const;
     const [hconv] = await instance.outside([
-      [ddeml, "DdeConnect", instance.id, state.names[0], state.names[1], 0n],
+      [ddeml, "DdeConnect", inst, names[0], names[1], 0n],
     ]);
-    if (hconv === 0n) return state;
-    const side: Channel = { hconv, hwnd: 0n, partner: 0n };
+    if (hconv === 0n) {
+      await instance.freeStringHandles(names, inst);
+      return state;
+    }
+    const side: Channel = { hconv, inst, names, hwnd: 0n, partner: 0n };
     await instance.describe(side);
     state.side = side;
     instance.sideConversations.set(hconv, state);
@@ -757,7 +836,9 @@ class Conversation implements DdeConversationEndpoint {
     what: string,
   ): Promise<DdeReply<void>> {
     const { data, error, flags } = await this.#transact(type, item, format, bytes, wait);
-    if (data !== 0n) return { ok: true, value: undefined };
+    // Wine's client returns TRUE for any acknowledged poke, positive or not; its ACK flags tell.
+    const nacked = type === XTYP.POKE && isWine() && (flags & DDE_FACK) === 0n;
+    if (data !== 0n && !nacked) return { ok: true, value: undefined };
     if (error === DMLERR.BUSY || (flags & DDE_FBUSY) !== 0n) return { ok: false, busy: true };
     if (error === DMLERR.NOTPROCESSED || error === 0) return { ok: false, busy: false };
     throw this.#failure(error, what);
@@ -803,11 +884,12 @@ class Conversation implements DdeConversationEndpoint {
         if (side) {
           instance.sideConversations.delete(side.hconv);
           await instance.outsideCall("DdeDisconnect", side.hconv).catch(() => {});
+          await instance.freeStringHandles(side.names, side.inst);
         }
         if (!state.gone) await instance.outsideCall("DdeDisconnect", state.hconv);
       } finally {
         state.gone = true;
-        await instance.freeStringHandles(...state.names);
+        await instance.freeStringHandles(state.names, state.inst);
         await instance.release();
       }
     })());
@@ -824,12 +906,21 @@ class ServiceEndpoint implements DdeServiceEndpoint {
     if (!topicEntry) return;
     const hszItem = await this.instance.stringHandle(item);
     try {
-      await within(
-        wait,
-        this.instance.outsideCall("DdePostAdvise", this.instance.id, topicEntry.hsz, hszItem),
-      );
+      const posted = this.instance.outsideCall(
+        "DdePostAdvise",
+        this.instance.id,
+        topicEntry.hsz,
+        hszItem,
+      ).then((ok: number) => {
+        // Wine's own reference (see XTYP_ADVREQ in #onCallback); a failed post dropped it itself.
+        if (ok && isWine()) {
+          const name = encodeWide(item);
+          kernel32.symbols.GlobalDeleteAtom(kernel32.symbols.GlobalFindAtomW(name));
+        }
+      });
+      await within(wait, posted);
     } finally {
-      void this.instance.freeStringHandles(hszItem);
+      void this.instance.freeStringHandles([hszItem]);
     }
   }
 
@@ -852,10 +943,10 @@ class ServiceEndpoint implements DdeServiceEndpoint {
           await instance.outsideCall("DdeDisconnect", hconv).catch(() => {});
           service.callbacks.disconnected(conversation.info);
         }
-        await instance.freeStringHandles(
+        await instance.freeStringHandles([
           service.hsz,
           ...[...service.topics.values()].map((t) => t.hsz),
-        );
+        ]);
       } finally {
         await instance.release();
       }
@@ -869,6 +960,7 @@ async function listPairs(
   service: string | null,
   topic: string | null,
 ): Promise<DdeServiceTopic[]> {
+  if (isWine()) return await listByInitiate(instance, service, topic);
   const hszService = service === null ? 0n : await instance.stringHandle(service);
   const hszTopic = topic === null ? 0n : await instance.stringHandle(topic);
   try {
@@ -902,7 +994,69 @@ async function listPairs(
       await instance.outsideCall("DdeDisconnectList", list);
     }
   } finally {
-    await instance.freeStringHandles(hszService, hszTopic);
+    await instance.freeStringHandles([hszService, hszTopic]);
+  }
+}
+
+/**
+ * DdeConnectList's enumeration by the DDE protocol itself, for Wine, whose
+ * DdeConnectList and DdeQueryNextServer are stubs that list nothing: a
+ * WM_DDE_INITIATE broadcast from a window of ours (sent from the loop
+ * thread, so that servers of this process answer too), each server's
+ * WM_DDE_ACK noted (its atoms are the receiver's to delete), then a
+ * WM_DDE_TERMINATE posted to each server window that answered.
+ */
+async function listByInitiate(
+  instance: Instance,
+  service: string | null,
+  topic: string | null,
+): Promise<DdeServiceTopic[]> {
+  const k = kernel32.symbols;
+  const atomName = (atom: number) => {
+    const text = new Uint8Array(NAME_UNITS * 2);
+    return decodeWide(text.subarray(0, k.GlobalGetAtomNameW(atom, text, NAME_UNITS) * 2));
+  };
+  const answers: { server: bigint; pair: DdeServiceTopic }[] = [];
+  const window = await MessageWindow.create({
+    className: "ipckit.DdeList",
+    handlers: {
+      [WM_DDE_ACK]: ({ wParam, lParam }) => {
+        const atoms = [Number(lParam & 0xffffn), Number((lParam >> 16n) & 0xffffn)] as const;
+        answers.push({
+          server: wParam,
+          pair: { service: atomName(atoms[0]), topic: atomName(atoms[1]) },
+        });
+        for (const atom of atoms) if (atom !== 0) k.GlobalDeleteAtom(atom);
+        return 0;
+      },
+      [WM_DDE_TERMINATE]: () => 0,
+    },
+  });
+  try {
+    const atoms = [service, topic].map((name) =>
+      name === null ? 0 : k.GlobalAddAtomW(encodeWide(name))
+    );
+    try {
+      await instance.outside([[
+        ddeml,
+        "SendMessageTimeoutW",
+        HWND_BROADCAST,
+        WM_DDE_INITIATE,
+        window.hwnd,
+        BigInt(atoms[0]! | (atoms[1]! << 16)),
+        SMTO_ABORTIFHUNG,
+        BARRIER_TIMEOUT,
+        0n,
+      ]]);
+    } finally {
+      for (const atom of atoms) if (atom !== 0) k.GlobalDeleteAtom(atom);
+    }
+    for (const { server } of answers) {
+      user32.symbols.PostMessageW(server, WM_DDE_TERMINATE, window.hwnd, 0n);
+    }
+    return answers.map(({ pair }) => pair);
+  } finally {
+    await window.close();
   }
 }
 
@@ -976,7 +1130,7 @@ export const ddeBackend: DdeBackend = {
       ]);
       if (ok === 0n) {
         instance.services.delete(service.toLowerCase());
-        await instance.freeStringHandles(hsz, ...[...entry.topics.values()].map((t) => t.hsz));
+        await instance.freeStringHandles([hsz, ...[...entry.topics.values()].map((t) => t.hsz)]);
         throw new DdemlError(error, "DdeNameService");
       }
       return new ServiceEndpoint(instance, entry);
@@ -990,9 +1144,12 @@ export const ddeBackend: DdeBackend = {
     const instance = await acquire();
     let hszService = 0n;
     let hszTopic = 0n;
+    let lane: Lane | null = null;
     try {
-      hszService = await instance.stringHandle(service);
-      hszTopic = await instance.stringHandle(topic);
+      lane = await instance.laneFor(service, topic);
+      const inst = lane.inst;
+      hszService = await instance.stringHandle(service, inst);
+      hszTopic = await instance.stringHandle(topic, inst);
       for (;;) {
         // A server that registers meanwhile wakes the next attempt (XTYP_REGISTER): no polling.
         let wake!: () => void;
@@ -1000,12 +1157,13 @@ export const ddeBackend: DdeBackend = {
         instance.registered.add(wake);
         try {
           const [hconv, error] = await instance.outside([
-            [ddeml, "DdeConnect", instance.id, hszService, hszTopic, 0n],
-            [ddeml, "DdeGetLastError", instance.id],
+            [ddeml, "DdeConnect", inst, hszService, hszTopic, 0n],
+            [ddeml, "DdeGetLastError", inst],
           ]);
           if (hconv !== 0n) {
             const state: ClientConversation = {
               hconv,
+              inst,
               events,
               service,
               topic,
@@ -1019,6 +1177,7 @@ export const ddeBackend: DdeBackend = {
               watch: null,
             };
             instance.clientConversations.set(hconv, state);
+            lane[Symbol.dispose]();
             await instance.watchPartner(state);
             return new Conversation(instance, state);
           }
@@ -1030,7 +1189,8 @@ export const ddeBackend: DdeBackend = {
         }
       }
     } catch (error) {
-      void instance.freeStringHandles(hszService, hszTopic);
+      lane?.[Symbol.dispose]();
+      void instance.freeStringHandles([hszService, hszTopic], lane?.inst);
       await instance.release();
       // A DDEML failure, or the caller's abort, as it is; a deadline (or one attempt) is not found.
       if (error instanceof DdemlError) throw error;

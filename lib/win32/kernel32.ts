@@ -24,6 +24,10 @@ export const kernel32 = new NativeLibrary(
     CloseHandle: { args: ["pointer"], returns: "i32" }, // BOOL CloseHandle(HANDLE)
     GetCurrentProcessId: { args: [], returns: "u32" },
     GlobalDeleteAtom: { args: ["u16"], returns: "u16" }, // ATOM GlobalDeleteAtom(ATOM): 0 on success
+    GlobalAddAtomW: { args: ["buffer"], returns: "u16" }, // ATOM GlobalAddAtomW(LPCWSTR)
+    GlobalFindAtomW: { args: ["buffer"], returns: "u16" }, // ATOM GlobalFindAtomW(LPCWSTR)
+    // UINT GlobalGetAtomNameW(ATOM, LPWSTR buf, int size): characters copied
+    GlobalGetAtomNameW: { args: ["u16", "buffer", "i32"], returns: "u32" },
     // int WideCharToMultiByte(UINT codePage, DWORD flags, LPCWCH, int cch, LPSTR out, int cbOut, LPCCH, LPBOOL)
     WideCharToMultiByte: {
       args: ["u32", "u32", "buffer", "i32", "buffer", "i32", "pointer", "pointer"],

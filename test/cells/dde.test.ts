@@ -1,12 +1,23 @@
 // DDE between Bun and Deno: the scenarios pair this cell's runtime (client)
 // with a server of the other runtime, so the two cells of an OS cover both
-// "Bun server, Deno client" and "Deno server, Bun client".
-// The scenarios are backend-neutral. Until lib/win32/dde.ts (DDEML) lands,
-// DDE on Windows throws UnsupportedPlatformError, so the file runs in the
-// Linux cells; the DDEML backend's commit extends it to ALL_CELLS.
-import { expect, it } from "vitest";
+// "Bun server, Deno client" and "Deno server, Bun client". In the Windows
+// cells, also DDE with a program that is not ipckit (test/peers/dde_peer.c,
+// DDEML). DDEML under Wine needs an X display: the file starts a private
+// Xvfb (installed on first use, like Wine) and gives it to the Windows
+// processes (tools/cells.mjs binds its socket into the chroot).
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { WINE_NOISE } from "../../tools/cells.mjs";
-import { inCells, LINUX_CELLS, runScenario, type ScenarioRun } from "./_driver.ts";
+import { buildWindowsPeers } from "../../tools/peers.mjs";
+import { startXvfb, x11Problem } from "../../tools/x11.mjs";
+import {
+  ALL_CELLS,
+  inCells,
+  isSelected,
+  LINUX_CELLS,
+  runScenario,
+  type ScenarioRun,
+  WINDOWS_CELLS,
+} from "./_driver.ts";
 import { HOT_UPDATES, LEAK_TRANSACTIONS, TICKS, WARM_NOTICES } from "../scenarios/_dde_data.ts";
 
 /** Lines printed by one instance under `ipckit run` (after its `name |` prefix). */
@@ -20,15 +31,34 @@ function linesOf(run: ScenarioRun, instance: string): string[] {
 /** Lets Deno collect garbage on demand, so the leak check compares live heaps. */
 const GC_ENV = { DENO_V8_FLAGS: "--expose-gc" };
 
-inCells(LINUX_CELLS, (cell) => {
+let xvfb: { display: string; stop(): Promise<unknown> } | null = null;
+beforeAll(async () => {
+  if (process.platform !== "linux" || !WINDOWS_CELLS.some(isSelected)) return;
+  if (x11Problem()) throw new Error(`No X display for DDE under Wine: ${x11Problem()}`);
+  buildWindowsPeers();
+  xvfb = await startXvfb();
+});
+afterAll(async () => {
+  await xvfb?.stop();
+});
+/** What a Windows process needs for DDEML under Wine: an X display. */
+const displayFor = (cell: string) => cell.startsWith("windows") ? { DISPLAY: xvfb!.display } : {};
+/** CF_TEXT is the ANSI code page on Windows (1252 in the cells), which has no ✓; UTF-8 on Linux. */
+const ansiOf = (cell: string, text: string) =>
+  cell.startsWith("windows") ? text.replace("✓", "?") : text;
+
+inCells(ALL_CELLS, (cell) => {
   it("DDE across runtimes: request/poke/execute round trips in CF_TEXT and CF_UNICODETEXT, 1 MiB of a registered format both ways, a hot loop of 500 updates in order, a warm loop, three clients, DdeConnectList, typed errors for bad input, idle CPU ~0, and a SIGKILLed server ending every loop and request with DdeDisconnectedError", async () => {
-    const run = await runScenario(cell, "test/scenarios/dde_basic.ts", [], { timeoutMs: 120_000 });
+    const run = await runScenario(cell, "test/scenarios/dde_basic.ts", [], {
+      timeoutMs: 120_000,
+      env: displayFor(cell),
+    });
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     expect(run.results).toMatchObject({
       round_trips: {
         request: "héllo ✓",
-        ansi: "héllo ✓",
+        ansi: ansiOf(cell, "héllo ✓"),
         unicode: "tëst-✓-𝄞",
         execute: "none",
       },
@@ -77,10 +107,29 @@ inCells(LINUX_CELLS, (cell) => {
     expect(run.results.idle_cpu_percent).toBeLessThan(3);
   });
 
+  it("dde_quotes.ipc under ipckit run: the Bun feed serves, the Deno follower follows 50 prices in a hot loop in order, and nothing is left", async () => {
+    const run = await runScenario(cell, "cli/main.ts", ["run", "examples/dde_quotes.ipc"], {
+      env: displayFor(cell),
+    });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(linesOf(run, "feed")).toContain("posted 50 EURUSD prices, last 1.0850");
+    expect(linesOf(run, "follower")).toContain(
+      "opened at 1.0800, followed 50 changes in order, last 1.0850",
+    );
+    const left = await runScenario(cell, "test/scenarios/runtime/leftovers.ts", [
+      "dde:ipckit.quotes",
+    ]);
+    expect(left.code, left.stderr).toBe(0);
+    expect(left.results["gone.dde.ipckit.quotes"]).toBe(true);
+  });
+});
+
+// Linux only for now: on Windows (Wine) the 100,000 transactions take minutes (docs/mechanisms.md, DDE).
+inCells(LINUX_CELLS, (cell) => {
   it("DDE leaves nothing behind over 100,000 transactions: fds and heap flat after garbage collection, client and server", async () => {
     const run = await runScenario(cell, "test/scenarios/dde_leaks.ts", [], {
       timeoutMs: 180_000,
-      env: GC_ENV,
+      env: { ...GC_ENV, ...displayFor(cell) },
     });
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
@@ -94,18 +143,33 @@ inCells(LINUX_CELLS, (cell) => {
     }
     expect(run.results.done).toBe(true);
   });
+});
 
-  it("dde_quotes.ipc under ipckit run: the Bun feed serves, the Deno follower follows 50 prices in a hot loop in order, and nothing is left", async () => {
-    const run = await runScenario(cell, "cli/main.ts", ["run", "examples/dde_quotes.ipc"]);
-    expect(run.code, run.stdout + run.stderr).toBe(0);
-    expect(linesOf(run, "feed")).toContain("posted 50 EURUSD prices, last 1.0850");
-    expect(linesOf(run, "follower")).toContain(
-      "opened at 1.0800, followed 50 changes in order, last 1.0850",
-    );
-    const left = await runScenario(cell, "test/scenarios/runtime/leftovers.ts", [
-      "dde:ipckit.quotes",
-    ]);
-    expect(left.code, left.stderr).toBe(0);
-    expect(left.results["gone.dde.ipckit.quotes"]).toBe(true);
+inCells(WINDOWS_CELLS, (cell) => {
+  it("DDE with a C DDEML program: ipckit's client requests, pokes (UTF-16 text, CF_TEXT in the ANSI code page) and executes against the program's server and sees it go away; the program's client requests, pokes, executes and follows a hot loop on ipckit's server", async () => {
+    const run = await runScenario(cell, "test/scenarios/dde_windows.ts", [], {
+      timeoutMs: 120_000,
+      env: displayFor(cell),
+    });
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.results).toMatchObject({
+      to_program: {
+        before: "EURUSD=",
+        after: "EURUSD=1.0842 ✓",
+        again: "EURUSD=1.0842 ✓",
+        ansi: ansiOf(cell, "EURUSD=1.0842 ✓"),
+      },
+      program_server: { code: 0, executed: ["execute=[reset]", "execute=[quit]"] },
+      from_program: {
+        code: 0,
+        lines: ["request=x:first", "poke=ok", "request=x:zwëi", "execute=ok"],
+        executed: ["[go]"],
+        poked: "zwëi",
+      },
+      program_advise: ["advise=started", "advise=x:p1", "advise=x:p2", "advise=x:p3"],
+      done: true,
+    });
+    expect(String(run.results.after_program_exit)).toMatch(/^DdeDisconnectedError: /);
   });
 });

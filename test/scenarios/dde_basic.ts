@@ -167,6 +167,8 @@ try {
   const idleLoop = client.advise("counter");
   await idleLoop.started;
   {
+    // Settle first: the runtime's own after-work (compiling, collecting) is not the loop's.
+    await new Promise((resolve) => setTimeout(resolve, 500));
     const before = process.cpuUsage();
     const wall = performance.now();
     await new Promise((resolve) => setTimeout(resolve, 1000));

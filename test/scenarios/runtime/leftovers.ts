@@ -66,7 +66,8 @@ for (const spec of process.argv.slice(2)) {
         const path = DdeServer.osName(name);
         if (process.platform !== "win32" && existsSync(path)) {
           verdict = `socket file ${path} exists`;
-        } else if ((await DdeClient.list({ service: name })).length > 0) {
+        } else if ((await DdeClient.list({ service: name, timeout: 30_000 })).length > 0) {
+          // (A generous deadline: under Wine a first DDEML start alone took 2-5 s in a loaded run.)
           verdict = "dde service still offered";
         }
         break;
