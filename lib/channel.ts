@@ -16,9 +16,9 @@
  *   Zero-copy API: `reserve` → fill `bytes` → `commit`, and `receiveView` →
  *   read `bytes` → `release`; a released view is detached.
  * - The hot path is `Atomics` on the mapping. A reader that finds the ring
- *   empty spins for {@link SPIN_MS}, then sleeps (futex on Linux, a named
- *   event on Windows); the writer makes a system call only while a reader
- *   sleeps. docs/mechanisms.md has the memory layout, the wake protocol and
+ *   empty spins for {@link SPIN_MS}, then once per macrotask for an adaptive
+ *   window of up to 1 ms, then sleeps (futex on Linux, a named event on
+ *   Windows); the writer makes a system call only while a reader sleeps. docs/mechanisms.md has the memory layout, the wake protocol and
  *   the crash guarantees.
  *
  * @example A queue between two ends
@@ -43,6 +43,7 @@ import {
   WriterGoneError,
 } from "./errors.ts";
 import { checkName } from "./_names.ts";
+import { Spinner, SpinWindow } from "./_spin.ts";
 import type { NativeMapping } from "./_native_mapping.ts";
 import { type LentWaitable, WAIT_SOURCE, type WaitSource } from "./_sync_native.ts";
 import { type ChannelAddresses, type ChannelPort, WRITER_ROLE } from "./_channel_native.ts";
@@ -53,8 +54,19 @@ import * as win32Channel from "./win32/channel.ts";
 
 const shm = platform === "windows" ? win32Shm : posixShm;
 
-/** How long a receive (or a blocked send) spins on the ring before it sleeps, in ms. */
+/** How long a receive (or a blocked send) spins on the ring synchronously before it sleeps, in ms. */
 export const SPIN_MS = 0.05;
+/**
+ * After the synchronous spin, a wait keeps looking once per macrotask (other
+ * JavaScript runs in between, and a fruitless round yields the CPU) for an
+ * adaptive window (lib/_spin.ts's
+ * SpinWindow) of up to SPIN_MAX_US from its start, then sleeps. The window
+ * doubles while the sleeps after it are answered within SPIN_MAX_US (a peer
+ * that replies just too late for the spin, which would pay the parked
+ * sleep's wake-up hop every time), and halves on idle waits, down to the
+ * synchronous spin alone: an idle reader costs no CPU.
+ */
+const SPIN_MAX_US = 1000;
 
 // ---- Layout (docs/mechanisms.md, "Channel"): byte offsets, little-endian ----
 const MAGIC = 0x4c484349; // "ICHL"
@@ -486,6 +498,8 @@ abstract class ChannelEnd implements Disposable {
   #released = false;
   #closing = new AbortController();
   #inFlight = 0;
+  /** The spins of this end's waits, past the synchronous SPIN_MS. */
+  readonly #spinner: Spinner;
   protected readonly ring: Ring;
   protected readonly port: ChannelPort;
   protected readonly i32: Int32Array;
@@ -510,6 +524,11 @@ abstract class ChannelEnd implements Disposable {
       mapping.close();
       throw error;
     }
+    this.#spinner = new Spinner(
+      new SpinWindow(SPIN_MS * 1000, SPIN_MAX_US),
+      // A round that found nothing yields the CPU: on a busy machine the peer may be waiting for it.
+      () => this.port.yieldCpu(),
+    );
   }
 
   /** Whether {@link close} has run. */
@@ -548,13 +567,23 @@ abstract class ChannelEnd implements Disposable {
     const first = attempt();
     if (first !== undefined) return first;
     const start = performance.now();
+    const deadline = timeout === undefined ? undefined : start + timeout;
     if (timeout !== 0) {
       while (performance.now() - start < SPIN_MS) {
         const result = attempt();
         if (result !== undefined) return result;
       }
+      if (this.#spinner.window.until(start) > performance.now()) {
+        const spun = await this.#spinner.spin(start, () => {
+          // Closed meanwhile: reject as a pending wait does, before touching the ring.
+          if (this.#closing.signal.aborted) throw this.#closing.signal.reason;
+          const result = attempt();
+          if (result !== undefined) return { result };
+          return deadline !== undefined && performance.now() >= deadline ? null : undefined;
+        }, user ?? NEVER);
+        if (spun) return spun.result;
+      }
     }
-    const deadline = timeout === undefined ? undefined : start + timeout;
     const controller = new AbortController();
     const onClose = () => controller.abort(this.#closing.signal.reason);
     const onUser = () => controller.abort(user!.reason);
@@ -572,6 +601,7 @@ abstract class ChannelEnd implements Disposable {
         if (result !== undefined) return result;
       }
     } finally {
+      this.#spinner.window.observe(performance.now() - start, true);
       this.#closing.signal.removeEventListener("abort", onClose);
       user?.removeEventListener("abort", onUser);
       if (--this.#inFlight === 0 && this.#closed) this.release();
@@ -1571,3 +1601,5 @@ export class ChannelReader extends ChannelEnd implements WaitSource {
 }
 
 const END = Symbol("end");
+/** The signal of a wait without one. */
+const NEVER = new AbortController().signal;

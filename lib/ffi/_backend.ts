@@ -17,6 +17,11 @@ export interface Backend {
   callback(def: CallbackDef, fn: (...args: unknown[]) => unknown, threadsafe: boolean): Callback;
   /** How many OS threads are currently parked in blocking calls made by this backend. */
   blockingCallsInFlight(): number;
+  /**
+   * Whether a process signal listener wakes the JavaScript thread sooner than
+   * a parked blocking call returns to it (docs/ffi.md has the measurements).
+   */
+  readonly signalsWakeFast: boolean;
   /** The runtime's executable and the argv that runs a script with full permissions. */
   scriptCommand(script: string, args: readonly string[]): string[];
 }

@@ -162,5 +162,7 @@ export const bunBackend: Backend = {
     return { pointer: BigInt(cb.ptr ?? 0), close: () => cb.close() };
   },
   blockingCallsInFlight: () => inFlight,
+  // A signal reaches the JavaScript thread in one wake-up; a blocking call needs a worker's two.
+  signalsWakeFast: true,
   scriptCommand: (script, args) => [process.execPath, script, ...args],
 };

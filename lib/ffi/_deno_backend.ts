@@ -123,5 +123,7 @@ export const denoBackend: Backend = {
   },
   callback,
   blockingCallsInFlight: () => inFlight,
+  // A signal listener is an async op polled by the event loop: slower than the FFI pool.
+  signalsWakeFast: false,
   scriptCommand: (script, args) => [Deno.execPath(), "run", "-A", "--quiet", script, ...args],
 };

@@ -27,5 +27,6 @@ export {
   platform,
   runtimeName,
   scriptCommand,
+  signalsWakeFast,
 } from "./runtime.ts";
 export * from "./thread.ts";

@@ -46,6 +46,7 @@ const unsupported: Backend = {
     return this.open("", {}) as never;
   },
   blockingCallsInFlight: () => 0,
+  signalsWakeFast: false,
   scriptCommand: (script, args) => ["bun", script, ...args],
 };
 
@@ -84,4 +85,19 @@ export function scriptCommand(script: string, args: readonly string[] = []): str
  */
 export function blockingCallsInFlight(): number {
   return backend.blockingCallsInFlight();
+}
+
+/**
+ * Whether a process signal listener wakes the JavaScript thread sooner than a
+ * parked blocking call returns to it: true on Bun, false on Deno (docs/ffi.md).
+ *
+ * @returns Whether waits may park by signal.
+ * @example
+ * ```ts
+ * import { signalsWakeFast } from "./runtime.ts";
+ * console.log(signalsWakeFast());
+ * ```
+ */
+export function signalsWakeFast(): boolean {
+  return backend.signalsWakeFast;
 }

@@ -27,7 +27,7 @@ import {
 import { currentErrno, ERRNO, ErrnoError } from "./error.ts";
 import { libc } from "./libc.ts";
 import { SocketEndpoint } from "./pipe.ts";
-import { afterWrite, cancelWaits, POLL, waitReady } from "./reactor.ts";
+import { afterWrite, cancelWaits, POLL, waitReadable, waitReady } from "./reactor.ts";
 import {
   bindOrReclaim,
   MSG,
@@ -396,7 +396,7 @@ class PosixDatagram implements DatagramEndpoint {
       }
       const errno = currentErrno();
       if (errno === ERRNO.EAGAIN || errno === ERRNO.EINTR) {
-        await waitReady(this.#fd, POLL.IN);
+        await waitReadable(this.#fd);
         continue;
       }
       throw new ErrnoError(errno, "recvfrom");

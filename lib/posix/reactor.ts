@@ -15,10 +15,18 @@
  * parked together when the spins end: one parked call per burst of
  * readiness rather than two or three per ready descriptor.
  *
+ * On Bun, reads of sockets and pipes ({@link waitReadable}) park without a
+ * thread instead: the kernel signals the process when input arrives
+ * (O_ASYNC), and Bun's own event loop, which delivers signals, wakes the
+ * JavaScript thread once. They do not spin first: a parked wait is then as
+ * cheap as the runtime's own sockets, and a spin on a busy machine only takes
+ * the CPU from the peer that is about to answer.
+ *
  * @module
  */
-import { setImmediate } from "node:timers";
-import { NativeMemory } from "../ffi/mod.ts";
+import process from "node:process";
+import { setImmediate, setInterval } from "node:timers";
+import { NativeMemory, signalsWakeFast } from "../ffi/mod.ts";
 import { ClosedError } from "../errors.ts";
 import { lastErrnoError } from "./error.ts";
 import { libc } from "./libc.ts";
@@ -89,6 +97,40 @@ function ensureWakePipe(): void {
  * ```
  */
 export function waitReady(fd: number, events: number, signal?: AbortSignal): Promise<number> {
+  return wait(fd, events, false, signal);
+}
+
+/**
+ * Waits until the socket or pipe `fd` has input (or an error or hang-up),
+ * like {@link waitReady} with POLL.IN. Where signals wake the JavaScript
+ * thread faster than a parked call returns (Bun), the wait parks at once
+ * without a thread: the descriptor is put in O_ASYNC mode, so the kernel
+ * signals this process (SIGURG, whose default action is to ignore it) when
+ * input arrives, and the runtime's own event loop delivers that signal. That
+ * is one wake-up, where the parked poll costs a pool thread's wake-up and
+ * then a hop to the JavaScript thread. Only for sockets and pipes that one
+ * process reads (other descriptors, such as pidfds, never signal; a
+ * listening socket shared by several processes signals only one of them).
+ *
+ * @param fd A nonblocking socket or pipe.
+ * @param signal Takes the wait out of the set and rejects with its reason.
+ * @returns The revents poll reported.
+ * @example
+ * ```ts
+ * import { waitReadable } from "./reactor.ts";
+ * // await waitReadable(socketFd); then recv
+ * ```
+ */
+export function waitReadable(fd: number, signal?: AbortSignal): Promise<number> {
+  return wait(fd, POLL.IN, true, signal);
+}
+
+function wait(
+  fd: number,
+  events: number,
+  bySignal: boolean,
+  signal?: AbortSignal,
+): Promise<number> {
   ensureWakePipe();
   if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
@@ -105,6 +147,11 @@ export function waitReady(fd: number, events: number, signal?: AbortSignal): Pro
         const wasParked = waiters.includes(waiter);
         spinning = spinning.filter((w) => w !== waiter);
         waiters = waiters.filter((w) => w !== waiter);
+        if (signalled.includes(waiter)) {
+          signalled = signalled.filter((w) => w !== waiter);
+          unpark(fd);
+          keepAliveWhileSignalled();
+        }
         if (wasParked && parked) changed();
         reject(signal.reason);
       };
@@ -118,6 +165,16 @@ export function waitReady(fd: number, events: number, signal?: AbortSignal): Pro
         done();
         reject(error);
       };
+    }
+    // A wait parked by signal costs the JavaScript thread one wake-up, like the runtime's own
+    // sockets: spinning would only take the CPU from the peer that is about to answer.
+    const armed = bySignal && SIGNALS_WAKE_FAST && arm(fd);
+    if (armed) {
+      signalled.push(waiter);
+      keepAliveWhileSignalled();
+      // Input that arrived between the caller's failed read and arming sent no signal.
+      if (armed === "armed") onSignal();
+      return;
     }
     spinning.push(waiter);
     scheduleSweep();
@@ -241,9 +298,15 @@ function sweep(): void {
 export function cancelWaits(fd: number, what: string): void {
   const [goneSpinning, keptSpinning] = partition(spinning, (w) => w.fd === fd);
   const [goneParked, keptParked] = partition(waiters, (w) => w.fd === fd);
+  const [goneSignalled, keptSignalled] = partition(signalled, (w) => w.fd === fd);
   spinning = keptSpinning;
   waiters = keptParked;
-  for (const w of [...goneSpinning, ...goneParked]) {
+  signalled = keptSignalled;
+  // The descriptor is about to be closed: its mode no longer matters here.
+  signalling.delete(fd);
+  idleOn.delete(fd);
+  if (goneSignalled.length > 0) keepAliveWhileSignalled();
+  for (const w of [...goneSpinning, ...goneParked, ...goneSignalled]) {
     w.reject(new ClosedError(`Cannot wait on ${what}: it was closed`));
   }
   if (goneParked.length > 0 && parked) changed();
@@ -343,4 +406,116 @@ function parkSetFor(count: number): NativeMemory {
 function drainWake(): void {
   while (Number(libc.symbols.read(wakeRead, wakeSink, 64n)) > 0) { /* empty the pipe */ }
   wakePending = false;
+}
+
+// ---- Parking by signal (waitReadable) ----------------------------------------
+/** Bun only: Deno's signal listeners wake slower than its FFI pool returns (docs/ffi.md). */
+const SIGNALS_WAKE_FAST = signalsWakeFast();
+const SIGURG = 23;
+const F_GETFL = 3;
+const F_SETFL = 4;
+const F_GETOWN = 9;
+const F_SETOWN = 8;
+const F_SETSIG = 10;
+const O_ASYNC = 0o20000;
+
+/** Parked waitReadable() waits, woken by SIGURG. */
+let signalled: Waiter[] = [];
+
+interface Signalling {
+  /** The file status flags without O_ASYNC. */
+  flags: number;
+  /** Whether O_ASYNC is on. */
+  on: boolean;
+  /** Parked waits on the descriptor. */
+  waits: number;
+}
+/**
+ * Descriptors set up to signal this process. O_ASYNC stays on after a wait
+ * ends, so the next wait (usually right after the next read) costs no system
+ * call; a signal that finds no wait on a descriptor turns it off, so a busy
+ * reader is not signalled per chunk. Forgotten in cancelWaits, before the close.
+ */
+const signalling = new Map<number, Signalling>();
+/** Descriptors with O_ASYNC on and no wait parked. */
+const idleOn = new Set<number>();
+let listening = false;
+/**
+ * Keeps the process alive while a wait is parked by signal, as a parked poll
+ * does (a signal listener does not). It never fires in practice (24.8 days).
+ */
+let keepAlive: ReturnType<typeof setInterval> | null = null;
+
+/**
+ * Makes `fd` signal this process on input. Returns false if that failed,
+ * "on" if it signalled already, and "armed" if it has just begun to (input
+ * before that sent no signal).
+ */
+function arm(fd: number): false | "on" | "armed" {
+  let state = signalling.get(fd);
+  if (!state) {
+    const fcntl = libc.symbols.fcntl;
+    const flags = fcntl(fd, F_GETFL, 0n);
+    if (
+      flags < 0 || fcntl(fd, F_SETOWN, BigInt(ownPid())) < 0 ||
+      fcntl(fd, F_SETSIG, BigInt(SIGURG)) < 0
+    ) return false;
+    signalling.set(fd, state = { flags, on: false, waits: 0 });
+  }
+  let result: "on" | "armed" = "on";
+  if (!state.on) {
+    if (libc.symbols.fcntl(fd, F_SETFL, BigInt(state.flags | O_ASYNC)) < 0) return false;
+    state.on = true;
+    result = "armed";
+  }
+  state.waits++;
+  idleOn.delete(fd);
+  if (!listening) {
+    process.on("SIGURG", onSignal);
+    listening = true;
+  }
+  return result;
+}
+
+/** A wait parked by signal on `fd` ended. */
+function unpark(fd: number): void {
+  const state = signalling.get(fd);
+  if (state && --state.waits === 0 && state.on) idleOn.add(fd);
+}
+
+let pid = 0;
+function ownPid(): number {
+  return (pid ||= libc.symbols.getpid());
+}
+
+function keepAliveWhileSignalled(): void {
+  if (signalled.length > 0) (keepAlive ??= setInterval(() => {}, 2 ** 31 - 1)).ref();
+  else keepAlive?.unref();
+}
+
+/**
+ * Input arrived on a descriptor that signals: resolve every parked wait that
+ * is ready, and turn off O_ASYNC where no wait was parked. A descriptor that
+ * another process has taken the signal of since (its owner) is left alone.
+ */
+function onSignal(): void {
+  for (const fd of idleOn) {
+    const state = signalling.get(fd)!;
+    if (libc.symbols.fcntl(fd, F_GETOWN, 0n) === ownPid()) {
+      libc.symbols.fcntl(fd, F_SETFL, BigInt(state.flags));
+    }
+    state.on = false;
+  }
+  idleOn.clear();
+  const round = signalled;
+  if (round.length === 0 || pollNow(round) <= 0) return;
+  signalled = [];
+  round.forEach((w, i) => {
+    const revents = sweepView.getInt16(i * POLLFD_SIZE + 6, true);
+    if (revents & (w.events | DONE)) {
+      unpark(w.fd);
+      w.resolve(revents);
+    } else signalled.push(w);
+  });
+  keepAliveWhileSignalled();
 }

@@ -39,6 +39,8 @@ inCells(LINUX_CELLS, (cell) => {
       error_class: true,
       error_errno: 9,
       error_message: "close failed: bad file descriptor (errno 9)",
+      reactor_wake_between_read_and_park: true,
+      reactor_parked_wait_woken: true,
     });
   });
 });

@@ -78,7 +78,7 @@ switch (role) {
   }
   case "clients": {
     // n concurrent connections, each with its own conversation of `rounds` requests.
-    const [n, rounds] = args.map(Number) as [number, number];
+    const [n, rounds, raceRounds = 0] = args.map(Number) as [number, number, number?];
     let correct = 0;
     await Promise.all(Array.from({ length: n }, async (_, id) => {
       const conn = await NamedPipe.connect({ name, timeout: 30_000 });
@@ -93,6 +93,17 @@ switch (role) {
       if (ok) correct++;
     }));
     report("clients_correct", correct);
+    if (raceRounds > 0) {
+      // Round trips one after the other: each reply lands in a different phase of the wait.
+      const conn = await NamedPipe.connect({ name, timeout: 30_000 });
+      let raceCorrect = 0;
+      for (let r = 0; r < raceRounds; r++) {
+        await conn.write(`race ${r}`);
+        if (new TextDecoder().decode((await conn.read())!) === `echo race ${r}`) raceCorrect++;
+      }
+      await conn.close();
+      report("race_correct", raceCorrect);
+    }
     break;
   }
   case "squat": {

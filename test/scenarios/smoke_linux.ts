@@ -42,3 +42,36 @@ if (c.close(987654) < 0) {
   report("error_errno", error.errno);
   report("error_message", error.message);
 }
+
+// The reactor: input that arrives after a read found nothing but before the wait parks (here:
+// written in between, in this process) must still end the wait. A signal-parked wait (Bun)
+// would get no signal for it, so the wait looks once more after arming.
+{
+  const { waitReadable } = await import("../../lib/posix/reactor.ts");
+  const pair = new Int32Array(2);
+  if (c.pipe2(pair, 0o2000000 | 0o4000 /* O_CLOEXEC | O_NONBLOCK */) < 0) {
+    throw lastErrnoError("pipe2");
+  }
+  const byte = new Uint8Array(1);
+  const emptyRead = Number(c.read(pair[0]!, byte, 1n));
+  c.write(pair[1]!, new Uint8Array([7]), 1n);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const woke = await Promise.race([
+    waitReadable(pair[0]!).then(() => true),
+    new Promise((resolve) => (timer = setTimeout(resolve, 10_000, false))),
+  ]);
+  clearTimeout(timer);
+  report("reactor_wake_between_read_and_park", emptyRead < 0 && woke === true);
+  // And a wait parked before the input arrives.
+  setTimeout(() => c.write(pair[1]!, new Uint8Array([8]), 1n), 50);
+  c.read(pair[0]!, byte, 1n);
+  const parked = await waitReadable(pair[0]!);
+  report(
+    "reactor_parked_wait_woken",
+    (parked & 1) === 1 && Number(c.read(pair[0]!, byte, 1n)) === 1 && byte[0] === 8,
+  );
+  const { cancelWaits } = await import("../../lib/posix/reactor.ts");
+  cancelWaits(pair[0]!, "the test pipe");
+  c.close(pair[0]!);
+  c.close(pair[1]!);
+}
