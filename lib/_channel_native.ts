@@ -61,6 +61,8 @@ export interface ChannelPort {
    * a wake, `ready` says whether a message (or the end of the stream) is there.
    */
   waitable(reader: number, announce: () => void, ready: () => boolean): NativeWaitable;
+  /** Gives the CPU to another runnable thread, if any (sched_yield, SwitchToThread). */
+  yieldCpu(): void;
   /** Wakes a writer sleeping in {@link sleepWriter}. */
   wakeWriter(): void;
   /** Lets go of the port's OS objects (no sleep in flight). */

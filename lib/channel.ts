@@ -58,7 +58,8 @@ const shm = platform === "windows" ? win32Shm : posixShm;
 export const SPIN_MS = 0.05;
 /**
  * After the synchronous spin, a wait keeps looking once per macrotask (other
- * JavaScript runs in between) for an adaptive window (lib/_spin.ts's
+ * JavaScript runs in between, and a fruitless round yields the CPU) for an
+ * adaptive window (lib/_spin.ts's
  * SpinWindow) of up to SPIN_MAX_US from its start, then sleeps. The window
  * doubles while the sleeps after it are answered within SPIN_MAX_US (a peer
  * that replies just too late for the spin, which would pay the parked
@@ -525,7 +526,8 @@ abstract class ChannelEnd implements Disposable {
     }
     this.#spinner = new Spinner(
       new SpinWindow(SPIN_MS * 1000, SPIN_MAX_US),
-      () => {}, // no CPU yield: under load a yield hands the core to another process for a whole slice
+      // A round that found nothing yields the CPU: on a busy machine the peer may be waiting for it.
+      () => this.port.yieldCpu(),
     );
   }
 

@@ -27,6 +27,7 @@ import {
 
 /** The owner's thread id in a robust mutex word (the rest are the waiters and owner-died bits). */
 const TID_MASK = 0x3fffffff;
+const SYS_SCHED_YIELD = 24n; // x86-64
 
 /**
  * Initializes the role locks of a new channel.
@@ -178,6 +179,10 @@ class PosixChannelPort implements ChannelPort {
         return head;
       },
     } as NativeWaitable;
+  }
+
+  yieldCpu(): void {
+    libc.symbols.syscall(SYS_SCHED_YIELD, 0n, 0n, 0n, 0n, 0n, 0n);
   }
 
   wakeWriter(): void {

@@ -28,6 +28,13 @@ import { afterWrite, cancelWaits, POLL, waitReadable, waitReady } from "./reacto
 
 /** Writes up to this size are checked for a reader in this process at once (see afterWrite). */
 const SAME_TURN_WRITE_BYTES = 4096;
+/**
+ * After a read of at least this many bytes the next wait spins and parks in
+ * the poll (waitReady) rather than parking by signal (waitReadable): a
+ * streaming reader is better served by looking again than by a signal per
+ * arrival. Requests and replies are smaller.
+ */
+const STREAMING_READ_BYTES = 16 * 1024;
 import {
   bindOrReclaim,
   MSG,
@@ -90,6 +97,8 @@ export class SocketEndpoint implements Endpoint {
   #queuedWrites = 0;
   #closing: Promise<void> | null = null;
   readonly #message: boolean;
+  /** Whether the last read was a large one (see STREAMING_READ_BYTES). */
+  #streaming = false;
 
   /**
    * @param fd A connected nonblocking socket (now owned by this endpoint).
@@ -148,6 +157,7 @@ export class SocketEndpoint implements Endpoint {
       if (this.#closing) throw new ClosedError(`Cannot read from ${this.what}: it is closed`);
       const buffer = this.#message ? recordScratch : (streamBuffer ??= freshStreamBuffer());
       const n = this.#recv(buffer);
+      if (n !== -1) this.#streaming = n >= STREAMING_READ_BYTES;
       if (n > 0) {
         if (!this.#message) {
           if (n < STREAM_CHUNK / 2) return buffer.slice(0, n);
@@ -168,7 +178,7 @@ export class SocketEndpoint implements Endpoint {
         return null;
       }
       if (errno === ERRNO.EAGAIN || errno === ERRNO.EINTR) {
-        await waitReadable(this.#fd);
+        await (this.#streaming ? waitReady(this.#fd, POLL.IN) : waitReadable(this.#fd));
         continue;
       }
       throw new ErrnoError(errno, "recv");

@@ -190,6 +190,10 @@ class Win32ChannelPort implements ChannelPort {
     } as NativeWaitable;
   }
 
+  yieldCpu(): void {
+    kernel32.symbols.SwitchToThread();
+  }
+
   wakeWriter(): void {
     this.#event(WRITER_ROLE).set();
   }

@@ -764,9 +764,14 @@ class Conversation implements DdeConversationEndpoint {
     return await within(wait, run);
   }
 
-  #failure(error: number, call: string): Error {
+  #failure(error: number, call: string, channel: Channel = this.state): Error {
     const { service, topic } = this.state;
-    if (this.state.gone || error === DMLERR.SERVER_DIED || error === DMLERR.NO_CONV_ESTABLISHED) {
+    // The server's window gone is its end too, whatever code DDEML gave the broken transaction.
+    const partnerGone = channel.partner !== 0n && !user32.symbols.IsWindow(channel.partner);
+    if (
+      this.state.gone || partnerGone || error === DMLERR.SERVER_DIED ||
+      error === DMLERR.NO_CONV_ESTABLISHED
+    ) {
       return new DdeDisconnectedError(service, topic);
     }
     if (TIMEOUTS.has(error)) {
@@ -818,7 +823,7 @@ class Conversation implements DdeConversationEndpoint {
     if (data === 0n) {
       if (error === DMLERR.NOTPROCESSED || error === 0) return { ok: false, busy: false };
       if (error === DMLERR.BUSY) return { ok: false, busy: true };
-      throw this.#failure(error, "request");
+      throw this.#failure(error, "request", channel);
     }
     try {
       return { ok: true, value: await this.instance.dataOf(data) };
