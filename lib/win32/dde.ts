@@ -643,6 +643,17 @@ class Instance {
   }
 }
 
+/**
+ * The format id a client's advise link is made with. Wine's client looks an
+ * update's link up by `DDEDATA.cfFormat`, a short, widened to UINT: a
+ * registered format (0xC000 and up) arrives as 0xFFFFCxxx and matched no
+ * link, and every update of the loop was dropped. Under Wine the link is
+ * made with that widened id (the server sees the short, the same format).
+ */
+function linkFormat(format: DdeFormat): number {
+  return isWine() && format.id >= 0x8000 ? (format.id | 0xffff0000) >>> 0 : format.id;
+}
+
 function flags(reply: DdeReply<void>): bigint {
   return reply.ok ? DDE_FACK : reply.busy ? DDE_FBUSY : 0n;
 }
@@ -764,9 +775,14 @@ class Conversation implements DdeConversationEndpoint {
     return await within(wait, run);
   }
 
-  #failure(error: number, call: string): Error {
+  #failure(error: number, call: string, channel: Channel = this.state): Error {
     const { service, topic } = this.state;
-    if (this.state.gone || error === DMLERR.SERVER_DIED || error === DMLERR.NO_CONV_ESTABLISHED) {
+    // The server's window gone is its end too, whatever code DDEML gave the broken transaction.
+    const partnerGone = channel.partner !== 0n && !user32.symbols.IsWindow(channel.partner);
+    if (
+      this.state.gone || partnerGone || error === DMLERR.SERVER_DIED ||
+      error === DMLERR.NO_CONV_ESTABLISHED
+    ) {
       return new DdeDisconnectedError(service, topic);
     }
     if (TIMEOUTS.has(error)) {
@@ -818,7 +834,7 @@ class Conversation implements DdeConversationEndpoint {
     if (data === 0n) {
       if (error === DMLERR.NOTPROCESSED || error === 0) return { ok: false, busy: false };
       if (error === DMLERR.BUSY) return { ok: false, busy: true };
-      throw this.#failure(error, "request");
+      throw this.#failure(error, "request", channel);
     }
     try {
       return { ok: true, value: await this.instance.dataOf(data) };
@@ -859,7 +875,7 @@ class Conversation implements DdeConversationEndpoint {
     wait: DdeWait,
   ): Promise<DdeReply<void>> {
     const type = XTYP.ADVSTART | (mode === "warm" ? XTYPF_NODATA : 0);
-    const reply = await this.#acknowledged(type, item, format.id, null, wait, "advise");
+    const reply = await this.#acknowledged(type, item, linkFormat(format), null, wait, "advise");
     if (reply.ok) this.state.loops++;
     return reply;
   }
@@ -868,7 +884,7 @@ class Conversation implements DdeConversationEndpoint {
     if (this.state.gone) return;
     this.state.loops = Math.max(0, this.state.loops - 1);
     const signal = new AbortController().signal;
-    await this.#transact(XTYP.ADVSTOP, item, format.id, null, { timeout: 5000, signal })
+    await this.#transact(XTYP.ADVSTOP, item, linkFormat(format), null, { timeout: 5000, signal })
       .catch(() => {});
   }
 
