@@ -643,6 +643,17 @@ class Instance {
   }
 }
 
+/**
+ * The format id a client's advise link is made with. Wine's client looks an
+ * update's link up by `DDEDATA.cfFormat`, a short, widened to UINT: a
+ * registered format (0xC000 and up) arrives as 0xFFFFCxxx and matched no
+ * link, and every update of the loop was dropped. Under Wine the link is
+ * made with that widened id (the server sees the short, the same format).
+ */
+function linkFormat(format: DdeFormat): number {
+  return isWine() && format.id >= 0x8000 ? (format.id | 0xffff0000) >>> 0 : format.id;
+}
+
 function flags(reply: DdeReply<void>): bigint {
   return reply.ok ? DDE_FACK : reply.busy ? DDE_FBUSY : 0n;
 }
@@ -864,7 +875,7 @@ class Conversation implements DdeConversationEndpoint {
     wait: DdeWait,
   ): Promise<DdeReply<void>> {
     const type = XTYP.ADVSTART | (mode === "warm" ? XTYPF_NODATA : 0);
-    const reply = await this.#acknowledged(type, item, format.id, null, wait, "advise");
+    const reply = await this.#acknowledged(type, item, linkFormat(format), null, wait, "advise");
     if (reply.ok) this.state.loops++;
     return reply;
   }
@@ -873,7 +884,7 @@ class Conversation implements DdeConversationEndpoint {
     if (this.state.gone) return;
     this.state.loops = Math.max(0, this.state.loops - 1);
     const signal = new AbortController().signal;
-    await this.#transact(XTYP.ADVSTOP, item, format.id, null, { timeout: 5000, signal })
+    await this.#transact(XTYP.ADVSTOP, item, linkFormat(format), null, { timeout: 5000, signal })
       .catch(() => {});
   }
 
