@@ -3,6 +3,7 @@ export declare const CELLS: readonly string[];
 export declare const PROJECT: string;
 export declare const WINE_CACHE: string;
 export declare function provisionWine(): void;
+export declare function provisionWineAsync(): Promise<void>;
 export declare function provisionLinux(): void;
 export declare function windowsCellProblem(): string | null;
 export declare function windowsPathOf(hostPath: string): string;

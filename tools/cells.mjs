@@ -68,29 +68,46 @@ function versionOf(name) {
     .version;
 }
 
+/** Whether the Wine chroot and the Windows runtimes are in place. */
+function wineProvisioned() {
+  return existsSync(join(WINE_CACHE, ".provisioned")) &&
+    existsSync(join(WINE_CACHE, "bin", "deno.exe"));
+}
+
+const provisionArgs = () => [
+  join(PROJECT, "tools", "wine", "provision.sh"),
+  WINE_CACHE,
+  versionOf("bun"),
+  versionOf("deno"),
+];
+
+function provisionFailure(code) {
+  return new Error(
+    `Cannot provision the Windows cells: tools/wine/provision.sh exited with ${code}` +
+      " (it needs root, apt and the Debian mirror; see docs/testing.md)",
+  );
+}
+
 /** Provisions the Wine chroot and Windows runtimes once (idempotent). */
 export function provisionWine() {
-  if (
-    existsSync(join(WINE_CACHE, ".provisioned")) && existsSync(join(WINE_CACHE, "bin", "deno.exe"))
-  ) {
-    return;
-  }
-  const result = spawnSync(
-    "bash",
-    [
-      join(PROJECT, "tools", "wine", "provision.sh"),
-      WINE_CACHE,
-      versionOf("bun"),
-      versionOf("deno"),
-    ],
-    { stdio: ["ignore", "inherit", "inherit"] },
-  );
-  if (result.status !== 0) {
-    throw new Error(
-      `Cannot provision the Windows cells: tools/wine/provision.sh exited with ${result.status}` +
-        " (it needs root, apt and the Debian mirror; see docs/testing.md)",
-    );
-  }
+  if (wineProvisioned()) return;
+  const result = spawnSync("bash", provisionArgs(), { stdio: ["ignore", "inherit", "inherit"] });
+  if (result.status !== 0) throw provisionFailure(result.status);
+}
+
+/**
+ * {@link provisionWine} without blocking: `npm test` provisions while the type checks and unit
+ * tests run (a clean clone spends most of a minute and a half on it, mostly downloading).
+ *
+ * @returns {Promise<void>} Resolves once provisioned.
+ */
+export function provisionWineAsync() {
+  if (wineProvisioned()) return Promise.resolve();
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn("bash", provisionArgs(), { stdio: ["ignore", "inherit", "inherit"] });
+    child.on("error", reject);
+    child.on("close", (code) => code === 0 ? resolvePromise() : reject(provisionFailure(code)));
+  });
 }
 
 /** Installs what the Linux cells need from the system (systemd-socket-activate); idempotent. */

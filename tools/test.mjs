@@ -10,7 +10,7 @@ import {
   CELLS,
   PROJECT,
   provisionLinux,
-  provisionWine,
+  provisionWineAsync,
   stopWineserver,
   windowsCellProblem,
 } from "./cells.mjs";
@@ -29,6 +29,18 @@ function step(name, argv, options = {}) {
   steps.push({ name, ok, seconds: (Date.now() - started) / 1000 });
   return ok;
 }
+
+// Windows cells: provisioned while the checks and unit tests run (no apt use among those, so
+// provision.sh's apt never races another's), awaited before the scenarios.
+const windowsProblem = windowsCellProblem();
+const wineStarted = Date.now();
+const wineProvisioning = windowsProblem ? null : provisionWineAsync().then(
+  () => ({ ok: true, seconds: (Date.now() - wineStarted) / 1000 }),
+  (error) => {
+    console.error(String(error));
+    return { ok: false, seconds: (Date.now() - wineStarted) / 1000 };
+  },
+);
 
 step("typecheck (tsc)", [join(BIN, "tsc"), "-p", "tsconfig.json"]);
 // --doc also type-checks every JSDoc example of the library, the DSL and the CLI.
@@ -68,6 +80,17 @@ step("unit tests", [
   `--outputFile.json=${unitReport}`,
 ]);
 
+if (windowsProblem) {
+  console.log(
+    `\n!! The Windows cells cannot run here: ${windowsProblem}` +
+      (ci ? " (CI: failure)" : " (skipped)"),
+  );
+  if (ci) steps.push({ name: "windows cells available", ok: false, seconds: 0 });
+} else {
+  // Awaited before anything else uses apt; its time overlapped the steps above.
+  steps.push({ name: "provision Wine (beside the checks)", ...(await wineProvisioning) });
+}
+
 // Linux cells: system tools the scenarios start (systemd-socket-activate).
 {
   const started = Date.now();
@@ -77,25 +100,6 @@ step("unit tests", [
   } catch (error) {
     console.error(String(error));
     steps.push({ name: "provision Linux", ok: false, seconds: (Date.now() - started) / 1000 });
-  }
-}
-
-// Windows cells: provision up front so the first scenario's timeout covers only itself.
-const windowsProblem = windowsCellProblem();
-if (windowsProblem) {
-  console.log(
-    `\n!! The Windows cells cannot run here: ${windowsProblem}` +
-      (ci ? " (CI: failure)" : " (skipped)"),
-  );
-  if (ci) steps.push({ name: "windows cells available", ok: false, seconds: 0 });
-} else {
-  const started = Date.now();
-  try {
-    provisionWine();
-    steps.push({ name: "provision Wine", ok: true, seconds: (Date.now() - started) / 1000 });
-  } catch (error) {
-    console.error(String(error));
-    steps.push({ name: "provision Wine", ok: false, seconds: (Date.now() - started) / 1000 });
   }
 }
 
