@@ -27,12 +27,22 @@ function wineTmp(shard = process.env.IPCKIT_WINE_SHARD ?? "") {
   return join(WINE_CACHE, "tmp", createHash("sha256").update(key).digest("hex").slice(0, 12));
 }
 
-/** Shell commands (run in a private mount namespace) that give the chroot this checkout's /tmp. */
+/** The prefix's %TEMP%: Wine takes TEMP and TMP from the registry, never from the environment. */
+const WINDOWS_TEMP = "/opt/wineprefix/drive_c/users/root/AppData/Local/Temp";
+
+/**
+ * Shell commands (run in a private mount namespace) that give the chroot this checkout's /tmp,
+ * and this shard its own %TEMP% (Windows process ids restart in each wineserver, and scenarios
+ * name temporary files by pid).
+ */
 function privateTmp(shard) {
   const tmp = wineTmp(shard);
-  mkdirSync(tmp, { recursive: true });
+  const windowsTemp = join(tmp, ".windows-temp");
+  mkdirSync(windowsTemp, { recursive: true });
   chmodSync(tmp, 0o1777);
-  return `mount --bind ${shellQuote(tmp)} ${shellQuote(WINE_ROOT + "/tmp")}`;
+  mkdirSync(WINE_ROOT + WINDOWS_TEMP, { recursive: true });
+  return `mount --bind ${shellQuote(tmp)} ${shellQuote(WINE_ROOT + "/tmp")} && ` +
+    `mount --bind ${shellQuote(windowsTemp)} ${shellQuote(WINE_ROOT + WINDOWS_TEMP)}`;
 }
 
 /**
