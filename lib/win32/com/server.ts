@@ -373,7 +373,9 @@ export class ComApartment {
 /**
  * Whether an HRESULT says the other side is gone for good: its process died
  * or it was disconnected (RPC_E_DISCONNECTED, RPC_S_SERVER_UNAVAILABLE,
- * RPC_S_CALL_FAILED, RPC_E_SERVER_DIED(_DNE), CO_E_OBJNOTCONNECTED).
+ * RPC_S_CALL_FAILED, RPC_E_SERVER_DIED(_DNE), CO_E_OBJNOTCONNECTED, and
+ * RPC_S_UNKNOWN_IF, which Wine returns while the exiting server's stubs are
+ * already torn down).
  *
  * @param hr The HRESULT, signed or unsigned.
  * @returns True for those codes.
@@ -381,7 +383,7 @@ export class ComApartment {
 export function isGone(hr: number): boolean {
   const code = hr >>> 0;
   return code === 0x80010108 || code === 0x800706ba || code === 0x800706be ||
-    code === 0x80010007 || code === 0x80010012 || code === 0x800401fd;
+    code === 0x800706b5 || code === 0x80010007 || code === 0x80010012 || code === 0x800401fd;
 }
 
 function reportUncaught(error: unknown): void {
