@@ -150,6 +150,9 @@ const SHARDS = [
 /** Each shard's wall time, in the order they finished. */
 const shardTimes = [];
 const reports = SHARDS.map(({ tag }) => join(PROJECT, ".cache", `vitest-scenarios-${tag}.json`));
+/** Failing tests' diffs, one JSON line each (tools/failure-diffs.mjs). */
+const diffsFile = join(PROJECT, ".cache", "failure-diffs.jsonl");
+rmSync(diffsFile, { force: true });
 {
   const started = Date.now();
   console.log(
@@ -166,8 +169,13 @@ const reports = SHARDS.map(({ tag }) => join(PROJECT, ".cache", `vitest-scenario
       "scenarios",
       "--reporter=default",
       "--reporter=json",
+      "--reporter=./tools/failure-diffs.mjs",
       `--outputFile.json=${reports[i]}`,
-    ], { IPCKIT_CELLS: shard.cells.join(","), IPCKIT_WINE_SHARD: shard.tag });
+    ], {
+      IPCKIT_CELLS: shard.cells.join(","),
+      IPCKIT_WINE_SHARD: shard.tag,
+      IPCKIT_FAILURE_DIFFS: diffsFile,
+    });
     shardTimes.push(`${shard.cells.join("+")} ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return code;
   };
@@ -229,11 +237,12 @@ for (const path of [unitReport, ...reports]) {
       else if (status === "failed") {
         failed++;
         const message = (test.failureMessages?.[0] ?? "").split("\n").slice(0, 6).join(" | ");
+        const changed = changedLines(file.name, test.ancestorTitles?.[0] ?? "", test.title);
         failures.push(
           `${file.name.replace(PROJECT + "/", "")} ${
             test.ancestorTitles?.[0] ?? ""
           } ${test.title}` +
-            `\n       ${message.slice(0, 1500)}`,
+            (changed ? `\n${changed}` : `\n       ${message.slice(0, 1500)}`),
         );
       } else skipped++;
     }
@@ -243,6 +252,18 @@ for (const path of [unitReport, ...reports]) {
       failures.push(`${file.name.replace(PROJECT + "/", "")} did not load: ${file.message ?? ""}`);
     }
   }
+}
+
+/** A failing test's diff (expected -, received +, with the keys around them), at most 60 lines. */
+function changedLines(file, suite, title) {
+  if (!existsSync(diffsFile)) return "";
+  const lines = readFileSync(diffsFile, "utf8").split("\n").filter(Boolean).map((line) =>
+    JSON.parse(line)
+  ).filter((d) => d.file === file && d.suite === suite && d.title === title)
+    .flatMap((d) => d.diff.split("\n"))
+    .map((line) => line.replace(/\x1b\[[0-9;]*m/g, ""))
+    .filter((line) => line.trim() !== "" && !/^[-+] (Expected|Received)$/.test(line));
+  return lines.slice(0, 60).map((line) => `       ${line.slice(0, 300)}`).join("\n");
 }
 
 console.log("\n== summary");

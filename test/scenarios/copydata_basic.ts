@@ -21,7 +21,9 @@ const recording = recordingReceiver();
 const receiver = await CopyData.listen({
   name: nameA,
   handler: recording.handler,
-  replyTimeout: 800,
+  // Far beyond the hang's 300 ms send timeout: a sender descheduled under load must still time
+  // out before this receiver gives up on its handler and answers false (CI saw "answered" at 800).
+  replyTimeout: 3000,
 });
 const peer = startPeer(
   fileURLToPath(new URL("./copydata_peer.ts", import.meta.url)),

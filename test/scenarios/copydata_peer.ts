@@ -12,7 +12,9 @@ const recording = recordingReceiver();
 const receiver = await CopyData.listen({
   name: nameB,
   handler: recording.handler,
-  replyTimeout: 800,
+  // Far beyond the hang's 300 ms send timeout: a sender descheduled under load must still time
+  // out before this receiver gives up on its handler and answers false (CI saw "answered" at 800).
+  replyTimeout: 3000,
 });
 report("peer_hwnd", receiver.hwnd === null ? null : String(receiver.hwnd));
 report("peer_ready", true);
