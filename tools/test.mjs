@@ -6,6 +6,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { stripVTControlCharacters } from "node:util";
 import {
   CELLS,
   PROJECT,
@@ -261,7 +262,7 @@ function changedLines(file, suite, title) {
     JSON.parse(line)
   ).filter((d) => d.file === file && d.suite === suite && d.title === title)
     .flatMap((d) => d.diff.split("\n"))
-    .map((line) => line.replace(/\x1b\[[0-9;]*m/g, ""))
+    .map((line) => stripVTControlCharacters(line))
     .filter((line) => line.trim() !== "" && !/^[-+] (Expected|Received)$/.test(line));
   return lines.slice(0, 60).map((line) => `       ${line.slice(0, 300)}`).join("\n");
 }
