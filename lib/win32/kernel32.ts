@@ -37,6 +37,10 @@ export const kernel32 = new NativeLibrary(
     MultiByteToWideChar: { args: ["u32", "u32", "buffer", "i32", "buffer", "i32"], returns: "i32" },
     GetCurrentThreadId: { args: [], returns: "u32" },
     GetCurrentProcess: { args: [], returns: "pointer" },
+    // BOOL GetProcessHandleCount(HANDLE process, PDWORD count)
+    GetProcessHandleCount: { args: ["pointer", "buffer"], returns: "i32" },
+    // BOOL K32GetProcessMemoryInfo(HANDLE process, PPROCESS_MEMORY_COUNTERS out, DWORD cb)
+    K32GetProcessMemoryInfo: { args: ["pointer", "buffer", "u32"], returns: "i32" },
     // HANDLE OpenProcess(DWORD access, BOOL inherit, DWORD pid)
     OpenProcess: { args: ["u32", "i32", "u32"], returns: "pointer" },
     // BOOL DuplicateHandle(HANDLE srcProc, HANDLE src, HANDLE dstProc, LPHANDLE dst, DWORD access, BOOL inherit, DWORD options)

@@ -14,6 +14,9 @@ export const ntdll = new NativeLibrary(
     // NTSTATUS NtQuerySection(HANDLE section, SECTION_INFORMATION_CLASS cls, PVOID info, SIZE_T infoLength, PSIZE_T resultLength)
     // SectionBasicInformation (0) gives the section's exact maximum size.
     NtQuerySection: { args: ["pointer", "u32", "buffer", "usize", "pointer"], returns: "u32" },
+    // NTSTATUS NtQuerySystemInformation(SYSTEM_INFORMATION_CLASS cls, PVOID info, ULONG infoLength, PULONG resultLength)
+    // SystemHandleInformation (16): { ULONG count; entries of 24 bytes from 8: USHORT pid at 0, … }
+    NtQuerySystemInformation: { args: ["u32", "buffer", "u32", "buffer"], returns: "u32" },
     // NTSTATUS NtQuerySemaphore(HANDLE, SEMAPHORE_INFORMATION_CLASS cls, PVOID info, ULONG infoLength, PULONG resultLength)
     // SemaphoreBasicInformation (0): { LONG CurrentCount; LONG MaximumCount; }
     NtQuerySemaphore: { args: ["pointer", "u32", "buffer", "u32", "pointer"], returns: "u32" },

@@ -40,6 +40,8 @@ export const user32 = new NativeLibrary(
       callsBack: true,
     },
     DestroyWindow: { args: ["pointer"], returns: "i32", callsBack: true }, // BOOL DestroyWindow(HWND)
+    // DWORD GetGuiResources(HANDLE process, DWORD flags): GDI (0) or USER (1) objects the process holds
+    GetGuiResources: { args: ["pointer", "u32"], returns: "u32" },
     // LRESULT DefWindowProcW(HWND, UINT, WPARAM, LPARAM)
     DefWindowProcW: {
       args: ["pointer", "u32", "usize", "isize"],

@@ -5,7 +5,8 @@
 //   dde_server.ts <service>
 import process from "node:process";
 import { DdeServer } from "../../lib/dde.ts";
-import { BLOB_FORMAT, BLOB_SIZE, fnv1a, report, resources } from "./_dde_data.ts";
+import { BLOB_FORMAT, BLOB_SIZE, fnv1a, report } from "./_dde_data.ts";
+import { resources } from "./_dde_resources.ts";
 import { pattern } from "./_copydata_pattern.ts";
 
 const [service] = process.argv.slice(2) as [string];
@@ -15,10 +16,13 @@ let echo = new Uint8Array(0);
 const poked = new Map<string, string>();
 const conversations = new Set<number>();
 
-/** Posts `count` changes of `item`, one after another (each waits for room at every client). */
-async function postChanges(item: "counter" | "tick" | "warm", count: number): Promise<void> {
+/**
+ * Posts `count` changes of `item` ("counter", "warm", or a tick item: "tick"
+ * or "tick-<name>"), one after another (each waits for room at every client).
+ */
+async function postChanges(item: string, count: number): Promise<void> {
   for (let i = 0; i < count; i++) {
-    if (item === "tick") tick++;
+    if (item.startsWith("tick")) tick++;
     else counter++;
     await server.post("data", item);
   }
@@ -53,7 +57,7 @@ const server: DdeServer = await DdeServer.serve({
           case "hang":
             return new Promise<null>(() => {});
           default:
-            return poked.get(item) ?? null;
+            return item.startsWith("tick-") ? String(tick) : poked.get(item) ?? null;
         }
       },
       poke(item, data, { format }) {
@@ -66,10 +70,11 @@ const server: DdeServer = await DdeServer.serve({
           setTimeout(() => void server.close().then(() => process.exit(0)), 10);
           return;
         }
-        const match = /^\[(post|tick|warm) (\d+)\]$/.exec(command);
+        // "[tick N name]" posts item "tick-<name>".
+        const match = /^\[(post|tick|warm) (\d+)(?: ([\w-]+))?\]$/.exec(command);
         if (!match) return false;
-        const item = match[1] === "post" ? "counter" : match[1] as "tick" | "warm";
-        void postChanges(item, Number(match[2]));
+        const item = match[1] === "post" ? "counter" : match[1]!;
+        void postChanges(match[3] ? `${item}-${match[3]}` : item, Number(match[2]));
       },
       adviseStart: (item) => item !== "noadvise",
     },

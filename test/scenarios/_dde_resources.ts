@@ -1,0 +1,93 @@
+// What a scenario process holds, for the DDE leak check (a file of its own:
+// it binds Windows symbols, and the vitest file imports _dde_data.ts).
+import { readdirSync } from "node:fs";
+import process from "node:process";
+import { kernel32 } from "../../lib/win32/kernel32.ts";
+import { ntdll } from "../../lib/win32/ntdll.ts";
+import { user32 } from "../../lib/win32/user32.ts";
+
+/**
+ * What a Windows process holds that a DDE leak would grow: kernel handles,
+ * GDI and USER objects (null where GetGuiResources is not implemented, as
+ * under Wine), committed private memory.
+ */
+export interface WindowsResources {
+  handles: number;
+  gdi: number | null;
+  user: number | null;
+  committed: number;
+}
+
+const STATUS_INFO_LENGTH_MISMATCH = 0xc0000004;
+const ERROR_CALL_NOT_IMPLEMENTED = 120;
+
+/**
+ * The process's kernel handles. Wine's GetProcessHandleCount is a stub that
+ * reports 0; then they are counted in the system's handle table
+ * (SystemHandleInformation: 24-byte entries from byte 8, the owner's pid in
+ * the first 16 bits of each), which Wine fills from its server.
+ */
+function handleCount(): number {
+  const count = new Uint32Array(1);
+  kernel32.symbols.GetProcessHandleCount(kernel32.symbols.GetCurrentProcess(), count);
+  if (count[0]! > 0) return count[0]!;
+  const pid = kernel32.symbols.GetCurrentProcessId() & 0xffff;
+  for (let size = 1 << 16;; size *= 4) {
+    const table = new Uint8Array(size);
+    const status = ntdll.symbols.NtQuerySystemInformation(16, table, size, new Uint32Array(1));
+    if (status === STATUS_INFO_LENGTH_MISMATCH) continue;
+    if (status !== 0) throw new Error(`NtQuerySystemInformation failed: 0x${status.toString(16)}`);
+    const view = new DataView(table.buffer);
+    let mine = 0;
+    for (let i = 0, n = view.getUint32(0, true); i < n; i++) {
+      if (view.getUint16(8 + i * 24, true) === pid) mine++;
+    }
+    return mine;
+  }
+}
+
+function guiObjects(self: bigint, flags: number): number | null {
+  const count = user32.symbols.GetGuiResources(self, flags);
+  return count === 0 && kernel32.symbols.GetLastError() === ERROR_CALL_NOT_IMPLEMENTED
+    ? null
+    : count;
+}
+
+function windowsResources(): WindowsResources {
+  const self = kernel32.symbols.GetCurrentProcess();
+  // PROCESS_MEMORY_COUNTERS (x64): cb at 0, PagefileUsage (committed private bytes) at 56; 72 bytes.
+  const counters = new DataView(new ArrayBuffer(72));
+  counters.setUint32(0, 72, true);
+  kernel32.symbols.K32GetProcessMemoryInfo(self, new Uint8Array(counters.buffer), 72);
+  return {
+    handles: handleCount(),
+    gdi: guiObjects(self, 0),
+    user: guiObjects(self, 1),
+    committed: Number(counters.getBigUint64(56, true)),
+  };
+}
+
+/**
+ * What a process holds: open fds (Linux; null elsewhere), Windows handles,
+ * GDI/USER objects and committed memory (Windows; null elsewhere), and,
+ * after a full garbage collection where the runtime offers one (Bun.gc;
+ * Deno with DENO_V8_FLAGS=--expose-gc), its JavaScript heap and resident
+ * memory in bytes.
+ */
+export function resources(): {
+  fds: number | null;
+  windows: WindowsResources | null;
+  heap: number;
+  rss: number;
+} {
+  const runtime = globalThis as { gc?: () => void; Bun?: { gc(force: boolean): void } };
+  if (runtime.gc) runtime.gc();
+  else runtime.Bun?.gc(true);
+  const memory = process.memoryUsage();
+  return {
+    fds: process.platform === "linux" ? readdirSync("/proc/self/fd").length : null,
+    windows: process.platform === "win32" ? windowsResources() : null,
+    heap: memory.heapUsed,
+    rss: memory.rss,
+  };
+}
