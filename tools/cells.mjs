@@ -243,7 +243,12 @@ export function startWineserver(shard) {
 }
 
 /** Noise Wine and Bun print on stderr that is not ours (see docs/testing.md). */
-export const WINE_NOISE = [/XDG_RUNTIME_DIR is invalid/, /Internal error: directory mismatch/];
+export const WINE_NOISE = [
+  /XDG_RUNTIME_DIR is invalid/,
+  /Internal error: directory mismatch/,
+  // A thread of a Windows process being terminated (a test's kill()) whose server socket is gone.
+  /^wine client error:[0-9a-f]+: sendmsg: Bad file descriptor$/,
+];
 
 /**
  * Stops the wineserver of this checkout (end of a test run).

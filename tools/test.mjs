@@ -6,6 +6,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { stripVTControlCharacters } from "node:util";
 import {
   CELLS,
   PROJECT,
@@ -134,18 +135,20 @@ if (!windowsProblem) {
   }
 }
 
-// The scenarios run in shards, two lanes at once, never more than two shards running: the Linux
-// cells then windows-bun in one lane, windows-deno in the other (by the CI run of 2026-12-01:
-// Linux 327 s, windows-bun 523 s, windows-deno 608 s of tests). The Linux cells share a shard
-// because their scenarios use host-wide names and check /dev/shm. Each Windows shard has its own
-// wineserver, kept warm from its first scenario to its last (test/cells/_wineserver.ts), and its
-// own /tmp and %TEMP% in the chroot (tools/cells.mjs). Three shards at once, on a machine already
-// at load 15-20, failed four example topologies of runtime.test.ts on their 10 s timeouts.
-// Within a shard, files and cells run one at a time (vitest.config.ts).
+// The scenarios run in shards, two lanes at once, never more than two shards running: linux-bun
+// then windows-bun in one lane, windows-deno then linux-deno in the other, so each lane has one
+// Windows cell (the long ones: by the CI runs of 2026-12-01, the Linux cells took 299-436 s
+// together, windows-bun 425-550 s and windows-deno 521-696 s). The Linux cells never run at the same
+// time (`after`), because their scenarios use host-wide names and check /dev/shm. Each Windows shard
+// has its own wineserver, kept warm from its first scenario to its last
+// (test/cells/_wineserver.ts), and its own /tmp and %TEMP% in the chroot (tools/cells.mjs). Three
+// shards at once, on a machine already at load 15-20, failed four example topologies of
+// runtime.test.ts on their 10 s timeouts. Within a shard, files run one at a time (vitest.config.ts).
 const SHARDS = [
-  { tag: "a", cells: ["linux-bun", "linux-deno"], lane: 0 },
+  { tag: "a", cells: ["linux-bun"], lane: 0 },
   { tag: "b", cells: ["windows-bun"], lane: 0 },
   { tag: "c", cells: ["windows-deno"], lane: 1 },
+  { tag: "d", cells: ["linux-deno"], lane: 1, after: "a" },
 ];
 /** Each shard's wall time, in the order they finished. */
 const shardTimes = [];
@@ -159,8 +162,11 @@ rmSync(diffsFile, { force: true });
     `\n== scenarios (every cell, shards ${SHARDS.map((s) => s.cells.join("+")).join(" | ")})`,
   );
   const lanes = [...new Set(SHARDS.map((shard) => shard.lane))];
+  /** Each shard's run, by tag, so a shard can wait for another (`after`). */
+  const runs = new Map();
   const runShard = async (shard) => {
     const i = SHARDS.indexOf(shard);
+    if (shard.after) await runs.get(shard.after);
     rmSync(reports[i], { force: true });
     const code = await runPrefixed(`[${shard.tag}] `, [
       join(BIN, "vitest"),
@@ -182,7 +188,11 @@ rmSync(diffsFile, { force: true });
   // A lane runs its shards one after another; the lanes run at once.
   const laneCodes = await Promise.all(lanes.map(async (lane) => {
     const codes = [];
-    for (const shard of SHARDS.filter((s) => s.lane === lane)) codes.push(await runShard(shard));
+    for (const shard of SHARDS.filter((s) => s.lane === lane)) {
+      const run = runShard(shard);
+      runs.set(shard.tag, run);
+      codes.push(await run);
+    }
     return codes;
   }));
   const codes = laneCodes.flat();
@@ -261,7 +271,7 @@ function changedLines(file, suite, title) {
     JSON.parse(line)
   ).filter((d) => d.file === file && d.suite === suite && d.title === title)
     .flatMap((d) => d.diff.split("\n"))
-    .map((line) => line.replace(/\x1b\[[0-9;]*m/g, ""))
+    .map((line) => stripVTControlCharacters(line))
     .filter((line) => line.trim() !== "" && !/^[-+] (Expected|Received)$/.test(line));
   return lines.slice(0, 60).map((line) => `       ${line.slice(0, 300)}`).join("\n");
 }

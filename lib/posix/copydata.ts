@@ -18,7 +18,8 @@ import type {
   SenderEndpoint,
 } from "../_copydata_common.ts";
 import type { Endpoint } from "../_pipe_common.ts";
-import { connectPipe, servePipe } from "./pipe.ts";
+import { connectPipe } from "./pipe.ts";
+import { acceptEach, serveLocal } from "./_local_server.ts";
 import { removeIfStale, socketDirectory } from "./socket.ts";
 
 /** `[seq u32][tag u64][split u8]`, then the bytes, or, when split, the bytes as the next message. */
@@ -79,25 +80,14 @@ export function listenCopyData(
   settings: ListenSettings,
 ): Promise<ReceiverEndpoint> {
   const path = copyDataPath(name);
-  let server;
-  try {
-    server = servePipe(name, path, {
-      mode: "message",
-      instances: Infinity,
-      security: "user",
-      rejectRemoteClients: true,
-      bufferSize: 0,
-    });
-  } catch (error) {
-    if (!(error instanceof NameTakenError)) throw error;
-    throw new NameTakenError(
+  const server = serveLocal(name, path, (cause) =>
+    new NameTakenError(
       `Cannot listen for copydata on '${name}': another receiver listens under that name`,
       name,
       "copydata receiver",
       "copydata receiver",
-      { cause: error },
-    );
-  }
+      { cause },
+    ));
   const connections = new Set<Endpoint>();
   /** Answers being computed or written; close lets them reach their senders first. */
   const replying = new Set<Promise<unknown>>();
@@ -146,19 +136,10 @@ export function listenCopyData(
     }
   };
   let closed = false;
-  const accepting = (async () => {
-    while (!closed) {
-      let connection: Endpoint;
-      try {
-        connection = await server.accept();
-      } catch (error) {
-        if (closed) return;
-        throw error;
-      }
-      connections.add(connection);
-      void serveConnection(connection);
-    }
-  })();
+  const accepting = acceptEach(server, () => closed, (connection) => {
+    connections.add(connection);
+    void serveConnection(connection);
+  });
   let closing: Promise<void> | null = null;
   return Promise.resolve({
     hwnd: null,

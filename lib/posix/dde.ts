@@ -38,7 +38,8 @@ import {
   type DdeWait,
   STANDARD_DDE_FORMATS,
 } from "../_dde_common.ts";
-import { connectPipe, servePipe } from "./pipe.ts";
+import { connectPipe } from "./pipe.ts";
+import { acceptEach, serveLocal } from "./_local_server.ts";
 import { removeIfStale, socketDirectory } from "./socket.ts";
 
 /** Updates a server sends on one loop before the client has taken them. */
@@ -432,48 +433,28 @@ function serveNow(
   callbacks: DdeServerCallbacks,
 ): DdeServiceEndpoint {
   const path = ddePath(service);
-  let server;
-  try {
-    server = servePipe(service, path, {
-      mode: "message",
-      instances: Infinity,
-      security: "user",
-      rejectRemoteClients: true,
-      bufferSize: 0,
-    });
-  } catch (error) {
-    if (!(error instanceof NameTakenError)) throw error;
-    throw new NameTakenError(
+  const server = serveLocal(service, path, (cause) =>
+    new NameTakenError(
       `Cannot serve DDE service '${service}': another server offers it`,
       service,
       "DDE service",
       "DDE service",
-      { cause: error },
-    );
-  }
+      { cause },
+    ));
   const conversations = new Set<ServedConversation>();
   let nextId = 1;
   let closed = false;
-  const accepting = (async () => {
-    while (!closed) {
-      let connection: Endpoint;
-      try {
-        connection = await server.accept();
-      } catch (error) {
-        if (closed) return;
-        throw error;
-      }
-      const conversation = new ServedConversation(
-        connection,
-        service,
-        topics,
-        callbacks,
-        nextId++,
-      );
-      conversations.add(conversation);
-      void conversation.serve().finally(() => conversations.delete(conversation));
-    }
-  })();
+  const accepting = acceptEach(server, () => closed, (connection) => {
+    const conversation = new ServedConversation(
+      connection,
+      service,
+      topics,
+      callbacks,
+      nextId++,
+    );
+    conversations.add(conversation);
+    void conversation.serve().finally(() => conversations.delete(conversation));
+  });
   let closing: Promise<void> | null = null;
   return {
     post: async (topic: string, item: string, wait: DdeWait) => {

@@ -27,8 +27,12 @@ const syncErrorName = (fn: () => unknown) => {
 for (const manualReset of [false, true]) {
   const label = manualReset ? "manual" : "auto";
   using ev = Event.create({ name: `${tag}-${label}`, manualReset });
+  // Manual reset: both pass at the set, so a long timeout costs nothing, and a peer that was ready
+  // seconds before the other (a slow start under load) still waits for it. Auto reset: the one
+  // left behind must time out to end.
+  const timeout = manualReset ? "30000" : "2500";
   const peers = [false, true].map((other) =>
-    startPeer(PEER, ["wait-event", `${tag}-${label}`, "2500"], other)
+    startPeer(PEER, ["wait-event", `${tag}-${label}`, timeout], other)
   );
   await Promise.all(peers.map((p) => p.line("ready")));
   await new Promise((r) => setTimeout(r, 300));
