@@ -99,6 +99,12 @@ export class SocketEndpoint implements Endpoint {
   readonly #message: boolean;
   /** Whether the last read was a large one (see STREAMING_READ_BYTES). */
   #streaming = false;
+  /**
+   * Whether the last read found nothing at first and had to wait. Its peer
+   * then answers requests rather than streams, so the next read waits before
+   * it tries: a failed recv costs more than the look the wait makes.
+   */
+  #waitFirst = false;
 
   /**
    * @param fd A connected nonblocking socket (now owned by this endpoint).
@@ -153,12 +159,19 @@ export class SocketEndpoint implements Endpoint {
 
   async read(): Promise<Uint8Array | null> {
     const parts: Uint8Array[] = [];
+    let waited = false;
+    if (this.#waitFirst) {
+      this.#waitFirst = false;
+      await this.#waitForInput(true);
+      waited = true;
+    }
     for (;;) {
       if (this.#closing) throw new ClosedError(`Cannot read from ${this.what}: it is closed`);
       const buffer = this.#message ? recordScratch : (streamBuffer ??= freshStreamBuffer());
       const n = this.#recv(buffer);
       if (n !== -1) this.#streaming = n >= STREAMING_READ_BYTES;
       if (n > 0) {
+        this.#waitFirst = waited && !this.#streaming;
         if (!this.#message) {
           if (n < STREAM_CHUNK / 2) return buffer.slice(0, n);
           streamBuffer = null;
@@ -178,11 +191,19 @@ export class SocketEndpoint implements Endpoint {
         return null;
       }
       if (errno === ERRNO.EAGAIN || errno === ERRNO.EINTR) {
-        await (this.#streaming ? waitReady(this.#fd, POLL.IN) : waitReadable(this.#fd));
+        await this.#waitForInput();
+        waited = true;
         continue;
       }
       throw new ErrnoError(errno, "recv");
     }
+  }
+
+  /** Waits for input; `untried`: no recv failed first (see waitReadable). */
+  #waitForInput(untried = false): Promise<number> {
+    return this.#streaming
+      ? waitReady(this.#fd, POLL.IN)
+      : waitReadable(this.#fd, undefined, untried);
   }
 
   write(data: Uint8Array): Promise<void> {

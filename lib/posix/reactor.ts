@@ -114,6 +114,9 @@ export function waitReady(fd: number, events: number, signal?: AbortSignal): Pro
  *
  * @param fd A nonblocking socket or pipe.
  * @param signal Takes the wait out of the set and rejects with its reason.
+ * @param untried True when the caller did not try to read first: the wait
+ *   then looks once after it parks, since input that is already there may
+ *   have sent its signal to an earlier wait (signals do not queue).
  * @returns The revents poll reported.
  * @example
  * ```ts
@@ -121,8 +124,8 @@ export function waitReady(fd: number, events: number, signal?: AbortSignal): Pro
  * // await waitReadable(socketFd); then recv
  * ```
  */
-export function waitReadable(fd: number, signal?: AbortSignal): Promise<number> {
-  return wait(fd, POLL.IN, true, signal);
+export function waitReadable(fd: number, signal?: AbortSignal, untried = false): Promise<number> {
+  return wait(fd, POLL.IN, true, signal, untried);
 }
 
 function wait(
@@ -130,6 +133,7 @@ function wait(
   events: number,
   bySignal: boolean,
   signal?: AbortSignal,
+  untried = false,
 ): Promise<number> {
   ensureWakePipe();
   if (signal?.aborted) return Promise.reject(signal.reason);
@@ -172,8 +176,9 @@ function wait(
     if (armed) {
       signalled.push(waiter);
       keepAliveWhileSignalled();
-      // Input that arrived between the caller's failed read and arming sent no signal.
-      if (armed === "armed") onSignal();
+      // Input that arrived between the caller's failed read and arming sent no signal, and
+      // input there before an untried wait may have sent its signal to an earlier one.
+      if (armed === "armed" || untried) resolveReadySignalled();
       return;
     }
     spinning.push(waiter);
@@ -507,6 +512,27 @@ function onSignal(): void {
     state.on = false;
   }
   idleOn.clear();
+  // One parked wait and no other descriptor signalling: the signal was for it (a stray one
+  // costs its caller a failed read and a new wait, which needs no system call to arm).
+  if (signalled.length === 1 && signallingOn() === 1) {
+    const waiter = signalled.pop()!;
+    unpark(waiter.fd);
+    waiter.resolve(waiter.events);
+    keepAliveWhileSignalled();
+    return;
+  }
+  resolveReadySignalled();
+}
+
+/** How many descriptors have O_ASYNC on, counted up to 2. */
+function signallingOn(): number {
+  let on = 0;
+  for (const state of signalling.values()) if (state.on && ++on === 2) break;
+  return on;
+}
+
+/** Resolves the signal-parked waits whose descriptors are ready (a nonblocking poll). */
+function resolveReadySignalled(): void {
   const round = signalled;
   if (round.length === 0 || pollNow(round) <= 0) return;
   signalled = [];

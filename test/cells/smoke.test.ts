@@ -41,6 +41,7 @@ inCells(LINUX_CELLS, (cell) => {
       error_message: "close failed: bad file descriptor (errno 9)",
       reactor_wake_between_read_and_park: true,
       reactor_parked_wait_woken: true,
+      pipe_reads_after_a_wait: "abcd",
     });
   });
 });

@@ -75,3 +75,48 @@ if (c.close(987654) < 0) {
   c.close(pair[0]!);
   c.close(pair[1]!);
 }
+
+// A pipe read after a read that had to wait waits before it tries (lib/posix/pipe.ts), and a
+// signal with one parked wait resolves it without a poll (reactor.ts). Input that is there
+// before such a read starts is still read: with its signal already taken (and the descriptor's
+// signalling turned off meanwhile), with its signal not yet taken, and input that comes later.
+{
+  const { connectPipe, pipePath, servePipe } = await import("../../lib/posix/pipe.ts");
+  const name = `smoke-wait-first-${process.pid}`;
+  const path = pipePath(name);
+  const server = servePipe(name, path, {
+    mode: "byte",
+    instances: 1,
+    security: "user",
+    rejectRemoteClients: true,
+    bufferSize: 65536,
+  });
+  const accepting = server.accept();
+  const { endpoint: client } = await connectPipe(name, path, { mode: "byte", timeout: 5000 });
+  const conn = await accepting;
+  const send = (text: string) => client.write(new TextEncoder().encode(text));
+  const within10s = async (read: Promise<Uint8Array | null>) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const got = await Promise.race([
+      read,
+      new Promise<null>((resolve) => (timer = setTimeout(resolve, 10_000, null))),
+    ]);
+    clearTimeout(timer);
+    return got ? new TextDecoder().decode(got) : "-";
+  };
+  const first = conn.read(); // finds nothing: waits
+  await send("a");
+  const got = [await within10s(first)];
+  await send("b");
+  await new Promise((resolve) => setTimeout(resolve, 50)); // its signal is taken meanwhile
+  got.push(await within10s(conn.read()));
+  await send("c");
+  got.push(await within10s(conn.read())); // its signal is not taken yet
+  const later = conn.read();
+  setTimeout(() => void send("d"), 50);
+  got.push(await within10s(later));
+  report("pipe_reads_after_a_wait", got.join(""));
+  await client.close();
+  await conn.close();
+  await server.close();
+}
