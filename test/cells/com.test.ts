@@ -82,7 +82,9 @@ inCells(WINDOWS_CELLS, (cell) => {
     // handles, and the returned object's reference count is where it was.
     const loop = r.loop as Record<string, number | boolean>;
     expect(loop.private_growth_mb).toBeLessThan(48);
-    expect(loop.handle_growth).toBeLessThanOrEqual(0);
+    // A leak per call would show 100,000; the runtimes open a few handles lazily meanwhile
+    // (windows-bun: 3 in one run, counted in the system's handle table under Wine).
+    expect(loop.handle_growth).toBeLessThanOrEqual(16);
     expect(loop.references_same).toBe(true);
     // 200 wrappers dropped unclosed hold 200 references until collected, then none (Bun can
     // force a collection; Deno runs without --expose-gc, so its cell has no such line).

@@ -6,6 +6,7 @@ import { parseGuid } from "../../lib/win32/com/guid.ts";
 import { addRef, release } from "../../lib/win32/com/vtable.ts";
 import { report } from "./_peers.ts";
 import { attempt, show } from "./_com_values.ts";
+import { processHandleCount } from "./_windows_handles.ts";
 
 // ---- Scripting.Dictionary -----------------------------------------------------------------
 {
@@ -260,25 +261,22 @@ import { attempt, show } from "./_com_values.ts";
 
 // ---- 100,000 calls: no growth of memory, handles or object references ---------------------------
 {
-  // BOOL K32GetProcessMemoryInfo(HANDLE, PROCESS_MEMORY_COUNTERS_EX*, DWORD); BOOL GetProcessHandleCount(HANDLE, DWORD*)
+  // BOOL K32GetProcessMemoryInfo(HANDLE, PROCESS_MEMORY_COUNTERS_EX*, DWORD)
   const psapi = new NativeLibrary(
     { windows: "kernel32.dll" },
-    {
-      K32GetProcessMemoryInfo: { args: ["pointer", "pointer", "u32"], returns: "i32" },
-      GetProcessHandleCount: { args: ["pointer", "pointer"], returns: "i32" },
-    } as const,
+    { K32GetProcessMemoryInfo: { args: ["pointer", "pointer", "u32"], returns: "i32" } } as const,
   );
   const self = -1n; // GetCurrentProcess()
   using counters = NativeMemory.alloc(80);
   const sample = () => {
     psapi.symbols.K32GetProcessMemoryInfo(self, counters.address, 80);
-    psapi.symbols.GetProcessHandleCount(self, counters.address + 76n);
     // PagefileUsage is the process's private commit (Windows reports the same in PrivateUsage,
     // which Wine leaves at 0); a leak of 25,000 BSTRs of 4,000 characters moves it by ~390 MB.
     return {
       workingSet: Number(counters.view.getBigUint64(16, true)),
       privateBytes: Number(counters.view.getBigUint64(56, true)),
-      handles: counters.view.getUint32(76, true),
+      // Wine's GetProcessHandleCount always reports 0: counted in the system's handle table.
+      handles: processHandleCount(),
     };
   };
   using store = ComObject.create({ name: "Scripting.Dictionary" });

@@ -3,8 +3,8 @@
 import { readdirSync } from "node:fs";
 import process from "node:process";
 import { kernel32 } from "../../lib/win32/kernel32.ts";
-import { ntdll } from "../../lib/win32/ntdll.ts";
 import { user32 } from "../../lib/win32/user32.ts";
+import { processHandleCount } from "./_windows_handles.ts";
 
 /**
  * What a Windows process holds that a DDE leak would grow: kernel handles,
@@ -18,33 +18,7 @@ export interface WindowsResources {
   committed: number;
 }
 
-const STATUS_INFO_LENGTH_MISMATCH = 0xc0000004;
 const ERROR_CALL_NOT_IMPLEMENTED = 120;
-
-/**
- * The process's kernel handles. Wine's GetProcessHandleCount is a stub that
- * reports 0; then they are counted in the system's handle table
- * (SystemHandleInformation: 24-byte entries from byte 8, the owner's pid in
- * the first 16 bits of each), which Wine fills from its server.
- */
-function handleCount(): number {
-  const count = new Uint32Array(1);
-  kernel32.symbols.GetProcessHandleCount(kernel32.symbols.GetCurrentProcess(), count);
-  if (count[0]! > 0) return count[0]!;
-  const pid = kernel32.symbols.GetCurrentProcessId() & 0xffff;
-  for (let size = 1 << 16;; size *= 4) {
-    const table = new Uint8Array(size);
-    const status = ntdll.symbols.NtQuerySystemInformation(16, table, size, new Uint32Array(1));
-    if (status === STATUS_INFO_LENGTH_MISMATCH) continue;
-    if (status !== 0) throw new Error(`NtQuerySystemInformation failed: 0x${status.toString(16)}`);
-    const view = new DataView(table.buffer);
-    let mine = 0;
-    for (let i = 0, n = view.getUint32(0, true); i < n; i++) {
-      if (view.getUint16(8 + i * 24, true) === pid) mine++;
-    }
-    return mine;
-  }
-}
 
 function guiObjects(self: bigint, flags: number): number | null {
   const count = user32.symbols.GetGuiResources(self, flags);
@@ -60,7 +34,7 @@ function windowsResources(): WindowsResources {
   counters.setUint32(0, 72, true);
   kernel32.symbols.K32GetProcessMemoryInfo(self, new Uint8Array(counters.buffer), 72);
   return {
-    handles: handleCount(),
+    handles: processHandleCount(),
     gdi: guiObjects(self, 0),
     user: guiObjects(self, 1),
     committed: Number(counters.getBigUint64(56, true)),
