@@ -51,17 +51,21 @@ const tag = `${process.pid}-${Date.now() % 100000}`;
     await client.add({ n: 1n });
     // Let the work above settle (worker threads, GC) before measuring.
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    // 3 s: Windows counts CPU time in 15.6 ms ticks, so in 2 s one tick more was 0.8 % and the
-    // 2 % limit was crossed by 3 ticks (47 ms) of after-work.
-    const before = process.cpuUsage();
-    const started = Date.now();
-    await new Promise((resolve) => setTimeout(resolve, 3000));
-    const used = process.cpuUsage(before);
-    const elapsed = Date.now() - started;
-    report(
-      "idle_cpu_percent",
-      Math.round(((used.user + used.system) / 1000 / elapsed) * 1000) / 10,
-    );
+    // 3 s windows: Windows counts CPU time in 15.6 ms ticks, so in 2 s one tick more was 0.8 % and
+    // the 2 % limit was crossed by 3 ticks (47 ms) of after-work. Two windows, and the quieter
+    // counts: a polling loop shows in both, while after-work that a loaded machine delays past the
+    // settle (CI at load ~10, windows-deno: 12.6 % in one window) shows in the first only.
+    const windows: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const before = process.cpuUsage();
+      const started = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      const used = process.cpuUsage(before);
+      const elapsed = Date.now() - started;
+      windows.push(Math.round(((used.user + used.system) / 1000 / elapsed) * 1000) / 10);
+    }
+    report("idle_cpu_windows", windows);
+    report("idle_cpu_percent", Math.min(...windows));
   }
   await server.close();
 }
