@@ -943,6 +943,10 @@ class ServiceEndpoint implements DdeServiceEndpoint {
   close(): Promise<void> {
     return (this.#closing ??= (async () => {
       const { instance, service } = this;
+      // A handler that has returned (an execute whose handler leads to this close, as in
+      // examples/dde_quotes.ipc) gets its answer out first: a callback still held when the
+      // instance is released answers 0, a refusal (CI, windows-bun at load 13).
+      await new Promise((resolve) => setImmediate(resolve));
       instance.services.delete(service.name.toLowerCase());
       try {
         await instance.loop.call(
