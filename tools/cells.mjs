@@ -246,8 +246,9 @@ export function startWineserver(shard) {
 export const WINE_NOISE = [
   /XDG_RUNTIME_DIR is invalid/,
   /Internal error: directory mismatch/,
-  // A thread of a Windows process being terminated (a test's kill()) whose server socket is gone.
-  /^wine client error:[0-9a-f]+: sendmsg: Bad file descriptor$/,
+  // A thread of a Windows process being terminated (a test's kill()) whose server socket is gone
+  // (EBADF) or whose descriptor number another thread has reused meanwhile (ENOTSOCK).
+  /^wine client error:[0-9a-f]+: sendmsg: (Bad file descriptor|Socket operation on non-socket)$/,
 ];
 
 /**
