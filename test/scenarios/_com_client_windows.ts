@@ -7,6 +7,7 @@ import { addRef, release } from "../../lib/win32/com/vtable.ts";
 import { report } from "./_peers.ts";
 import { attempt, show } from "./_com_values.ts";
 import { processHandleCount } from "./_windows_handles.ts";
+import { kernel32 } from "../../lib/win32/kernel32.ts";
 
 // ---- Scripting.Dictionary -----------------------------------------------------------------
 {
@@ -261,20 +262,17 @@ import { processHandleCount } from "./_windows_handles.ts";
 
 // ---- 100,000 calls: no growth of memory, handles or object references ---------------------------
 {
-  // BOOL K32GetProcessMemoryInfo(HANDLE, PROCESS_MEMORY_COUNTERS_EX*, DWORD)
-  const psapi = new NativeLibrary(
-    { windows: "kernel32.dll" },
-    { K32GetProcessMemoryInfo: { args: ["pointer", "pointer", "u32"], returns: "i32" } } as const,
-  );
-  const self = -1n; // GetCurrentProcess()
-  using counters = NativeMemory.alloc(80);
+  // PROCESS_MEMORY_COUNTERS_EX (x64): WorkingSetSize at 16, PagefileUsage at 56; 80 bytes.
+  const counters = new Uint8Array(80);
+  const view = new DataView(counters.buffer);
   const sample = () => {
-    psapi.symbols.K32GetProcessMemoryInfo(self, counters.address, 80);
+    view.setUint32(0, 80, true);
+    kernel32.symbols.K32GetProcessMemoryInfo(kernel32.symbols.GetCurrentProcess(), counters, 80);
     // PagefileUsage is the process's private commit (Windows reports the same in PrivateUsage,
     // which Wine leaves at 0); a leak of 25,000 BSTRs of 4,000 characters moves it by ~390 MB.
     return {
-      workingSet: Number(counters.view.getBigUint64(16, true)),
-      privateBytes: Number(counters.view.getBigUint64(56, true)),
+      workingSet: Number(view.getBigUint64(16, true)),
+      privateBytes: Number(view.getBigUint64(56, true)),
       // Wine's GetProcessHandleCount always reports 0: counted in the system's handle table.
       handles: processHandleCount(),
     };
