@@ -85,6 +85,13 @@ let commandWindow = 0n;
 let seq = 0;
 /** Hand-offs waiting now (nested when a command's call dispatched another message). */
 let depth = 0;
+/**
+ * Calls sent with `outside` running now: a modal loop inside one (DDEML's
+ * synchronous transaction) dispatches the command window, and another such
+ * call run there would nest in it (DDEML's reentrancy: Wine does not refuse
+ * it, and the inner transaction then takes the outer one's answer).
+ */
+let outsideRunning = 0;
 /** Commands taken from the port and not yet run (those that must wait for depth 0). */
 const queued: LoopCommand[] = [];
 let quitting = false;
@@ -143,7 +150,9 @@ function handOff(event: HandOffEvent, replyTimeout: number): bigint {
     }
   } finally {
     // Closes deferred during the hand-off run once the callback has returned.
-    if (--depth === 0 && queued.length > 0) u.PostMessageW(commandWindow, WM_LOOP_COMMANDS, 0n, 0n);
+    if (--depth === 0 && outsideRunning === 0 && queued.length > 0) {
+      u.PostMessageW(commandWindow, WM_LOOP_COMMANDS, 0n, 0n);
+    }
   }
 }
 
@@ -291,7 +300,8 @@ function destroyWindow(hwnd: bigint): void {
 /**
  * Closes that could pull code or a window out from under a waiting hand-off
  * wait for depth 0, and so do calls sent with `outside` (calls a native
- * library refuses from inside its own callback).
+ * library refuses from inside its own callback); both also wait for the end
+ * of an `outside` call that is running.
  */
 const AT_DEPTH_ZERO = new Set<LoopCommand["op"]>(["destroyWindow", "closeCallback", "quit"]);
 
@@ -302,7 +312,16 @@ function run(command: LoopCommand): unknown {
     case "destroyWindow":
       return destroyWindow(command.hwnd);
     case "calls":
-      return runThreadCalls(command.calls);
+      if (!command.outside) return runThreadCalls(command.calls);
+      outsideRunning++;
+      try {
+        return runThreadCalls(command.calls);
+      } finally {
+        // Commands deferred while it ran go next.
+        if (--outsideRunning === 0 && depth === 0 && queued.length > 0) {
+          u.PostMessageW(commandWindow, WM_LOOP_COMMANDS, 0n, 0n);
+        }
+      }
     case "callback":
       return makeCallback(command);
     case "closeCallback":
@@ -327,7 +346,8 @@ function runCommands(answered: () => boolean = () => false): boolean {
   for (let i = 0; i < queued.length && !answered();) {
     const command = queued[i]!;
     if (
-      depth > 0 && (AT_DEPTH_ZERO.has(command.op) || (command.op === "calls" && command.outside))
+      (depth > 0 || outsideRunning > 0) &&
+      (AT_DEPTH_ZERO.has(command.op) || (command.op === "calls" && command.outside))
     ) {
       i++;
       continue;

@@ -187,10 +187,11 @@ interface Channel {
 
 interface ClientConversation extends Channel {
   /**
-   * A second conversation with the same server for requests while advise
-   * loops run: Wine's DDEML client takes an advise update of the requested
-   * item as the request's answer (it does not check DDEDATA.fResponse), and
-   * a warm loop's notice then fails the request.
+   * A second conversation with the same server for requests, pokes and
+   * executes while advise loops run: Wine's DDEML client ends a synchronous
+   * transaction at any advise update of its conversation that arrives before
+   * the answer (it takes the update as handled, with no answer: a request
+   * fails, an execute whose handler posts before it answers is refused).
    */
   side: Channel | null;
   /** Advise loops open in this conversation. */
@@ -346,7 +347,7 @@ class Instance {
 
   /**
    * Runs DDEML calls that DDEML refuses from inside its callback
-   * (transactions, connects, disconnects, name service, posts) once no
+   * (transactions, connects, disconnects, name service) once no
    * callback is running on the loop thread.
    */
   // deno-lint-ignore no-explicit-any -- as MessageLoop.batch
@@ -440,15 +441,15 @@ class Instance {
     );
   }
 
-  /** Frees a WM_DDE_ACK's packed lParam and the item atom it holds, as its receiver must. */
-  async freeAck(lParam: bigint): Promise<void> {
-    using parts = NativeMemory.alloc(16);
-    const [unpacked] = await this.loop.batch([
-      [ddeml, "UnpackDDElParam", WM_DDE_ACK, lParam, parts.address, parts.address + 8n],
-      [ddeml, "FreeDDElParam", WM_DDE_ACK, lParam],
-    ]);
-    const atom = Number(parts.view.getBigUint64(8, true) & 0xffffn);
-    if (unpacked && atom !== 0) kernel32.symbols.GlobalDeleteAtom(atom);
+  /**
+   * Frees the packed lParam of the stray WM_DDE_ACK Wine's server posts after
+   * a request's WM_DDE_DATA. Not its item atom: the server gave both messages
+   * the request's one reference, which DDEML dropped with the data; deleting
+   * it again took the item's name out of the atom table while others used it
+   * (a warm loop's next request for that item was then refused).
+   */
+  async freeStrayAck(lParam: bigint): Promise<void> {
+    await this.loop.call(ddeml, "FreeDDElParam", WM_DDE_ACK, lParam);
   }
 
   formatOf(id: number): DdeFormat {
@@ -758,7 +759,7 @@ class Conversation implements DdeConversationEndpoint {
         ]
         : []),
     ]).then(async ([data, error, , removed]) => {
-      if (removed) await instance.freeAck(stray.view.getBigInt64(MSG_LPARAM, true));
+      if (removed) await instance.freeStrayAck(stray.view.getBigInt64(MSG_LPARAM, true));
       return { data, error, flags: BigInt(result.view.getUint32(0, true)) };
     }).finally(() => {
       memory?.free();
@@ -796,8 +797,8 @@ class Conversation implements DdeConversationEndpoint {
     return new DdemlError(error, "DdeClientTransaction");
   }
 
-  /** The request-only conversation (opened on first use while loops run), or this one. */
-  async #requestChannel(): Promise<Channel> {
+  /** The conversation for transactions (opened on first use while loops run), or this one. */
+  async #transactionChannel(): Promise<Channel> {
     const { instance, state } = this;
     if (state.loops === 0) return state;
     if (state.side) return state.side;
@@ -822,7 +823,7 @@ class Conversation implements DdeConversationEndpoint {
   }
 
   async request(item: string, format: DdeFormat, wait: DdeWait): Promise<DdeReply<Uint8Array>> {
-    const channel = await this.#requestChannel();
+    const channel = await this.#transactionChannel();
     const { data, error } = await this.#transact(
       XTYP.REQUEST,
       item,
@@ -850,22 +851,30 @@ class Conversation implements DdeConversationEndpoint {
     bytes: Uint8Array | null,
     wait: DdeWait,
     what: string,
+    channel: Channel = this.state,
   ): Promise<DdeReply<void>> {
-    const { data, error, flags } = await this.#transact(type, item, format, bytes, wait);
+    const { data, error, flags } = await this.#transact(type, item, format, bytes, wait, channel);
     // Wine's client returns TRUE for any acknowledged poke, positive or not; its ACK flags tell.
     const nacked = type === XTYP.POKE && isWine() && (flags & DDE_FACK) === 0n;
     if (data !== 0n && !nacked) return { ok: true, value: undefined };
     if (error === DMLERR.BUSY || (flags & DDE_FBUSY) !== 0n) return { ok: false, busy: true };
     if (error === DMLERR.NOTPROCESSED || error === 0) return { ok: false, busy: false };
-    throw this.#failure(error, what);
+    throw this.#failure(error, what, channel);
   }
 
-  poke(item: string, format: DdeFormat, data: Uint8Array, wait: DdeWait): Promise<DdeReply<void>> {
-    return this.#acknowledged(XTYP.POKE, item, format.id, data, wait, "poke");
+  async poke(
+    item: string,
+    format: DdeFormat,
+    data: Uint8Array,
+    wait: DdeWait,
+  ): Promise<DdeReply<void>> {
+    const channel = await this.#transactionChannel();
+    return this.#acknowledged(XTYP.POKE, item, format.id, data, wait, "poke", channel);
   }
 
-  execute(command: string, wait: DdeWait): Promise<DdeReply<void>> {
-    return this.#acknowledged(XTYP.EXECUTE, null, 0, encodeWide(command), wait, "execute");
+  async execute(command: string, wait: DdeWait): Promise<DdeReply<void>> {
+    const channel = await this.#transactionChannel();
+    return this.#acknowledged(XTYP.EXECUTE, null, 0, encodeWide(command), wait, "execute", channel);
   }
 
   async adviseStart(
@@ -922,7 +931,11 @@ class ServiceEndpoint implements DdeServiceEndpoint {
     if (!topicEntry) return;
     const hszItem = await this.instance.stringHandle(item);
     try {
-      const posted = this.instance.outsideCall(
+      // Not outside callbacks: DDEML allows DdePostAdvise inside its callback (a poke handler
+      // posting the item it changed is the textbook case), and a handler that awaits its post
+      // would otherwise hold its own callback until the reply timeout.
+      const posted = this.instance.loop.call(
+        ddeml,
         "DdePostAdvise",
         this.instance.id,
         topicEntry.hsz,
