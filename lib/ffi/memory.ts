@@ -120,6 +120,46 @@ export class NativeMemory implements Disposable {
     return new NativeMemory(address, byteLength);
   }
 
+  /**
+   * Takes over memory another thread allocated with {@link NativeMemory.alloc}
+   * and gave up with {@link NativeMemory.handOver}: this object frees it.
+   *
+   * @param address The address `handOver()` returned.
+   * @param byteLength Its size in bytes.
+   * @returns The allocation, owned here.
+   * @example Handing memory to another thread
+   * ```ts
+   * import { NativeMemory } from "./memory.ts";
+   * const address = NativeMemory.alloc(16).handOver(); // e.g. sent to a worker
+   * using adopted = NativeMemory.adopt(address, 16); // there
+   * ```
+   */
+  static adopt(address: bigint, byteLength: number): NativeMemory {
+    if (address === 0n) throw new RangeError("Cannot adopt native memory at address 0");
+    return new NativeMemory(address, byteLength);
+  }
+
+  /**
+   * Gives up ownership without freeing: this object becomes freed (views are
+   * detached), and the memory is the taker's, which frees it after
+   * {@link NativeMemory.adopt} (on any thread: it is the C allocator's).
+   *
+   * @returns The address.
+   * @example Giving memory up
+   * ```ts
+   * import { NativeMemory } from "./memory.ts";
+   * const memory = NativeMemory.alloc(8);
+   * NativeMemory.adopt(memory.handOver(), 8).free();
+   * ```
+   */
+  handOver(): bigint {
+    const address = this.address;
+    detachBuffer(this.#buffer!);
+    this.#buffer = null;
+    this.#address = 0n;
+    return address;
+  }
+
   /** The native address, to pass as a `pointer` argument. */
   get address(): bigint {
     this.#check();

@@ -4,7 +4,8 @@
 //
 // The hand-off memory is a SharedArrayBuffer: a doorbell (Int32 at 0) and
 // HANDOFF_SLOTS slots of 16 bytes from byte 16 on, each an Int32 state word
-// (a sequence number times 8 plus a phase) and a BigInt64 answer at +8. The
+// (a sequence number times 8 plus a phase), an Int32 answer kind at +4 and a
+// BigInt64 answer at +8. The
 // loop thread waits on the doorbell, which the JavaScript thread rings after
 // every state change and every command it sends, so a waiting loop thread
 // also runs commands (native calls a handler needs before it answers). A
@@ -56,6 +57,48 @@ export const DOORBELL = 0;
 /** Int32 index of a slot's state word. */
 export const stateIndex = (slot: number): number => 4 * (slot + 1);
 
+/** Int32 index of a slot's answer kind (ANSWER_KIND). */
+export const kindIndex = (slot: number): number => 4 * (slot + 1) + 1;
+
+/** What a slot's 64-bit answer is. */
+export const ANSWER_KIND = {
+  /** The result itself. */
+  VALUE: 0,
+  /**
+   * The address of native memory the answer's bytes are in (a u64 length,
+   * then the bytes), which the loop thread now owns: it passes them to the
+   * callback's `answer` call, whose result is the callback's, and frees it.
+   */
+  BYTES: 1,
+} as const;
+
+/**
+ * An argument of a native call the loop thread makes: a number or bigint as
+ * it is, or one of these, resolved when the call runs.
+ * - `arg`: the current callback invocation's argument `index` (`& mask`, if given);
+ * - `buffer`, `length`: the buffer of a read (or of the answer's bytes) and its byte length;
+ * - `u32At`: the u32 in native memory at `address` when the call runs;
+ * - `result`: the result of call `index` earlier in the same batch.
+ */
+export type LoopOperand =
+  | { $: "arg"; index: number; mask?: number }
+  | { $: "buffer" }
+  | { $: "length" }
+  | { $: "u32At"; address: bigint }
+  | { $: "result"; index: number };
+
+/** Reads one argument of a callback invocation on the loop thread, before the hand-off. */
+export interface ArgumentReadMessage {
+  /** The argument; when it is 0 the read is null and no call is made. */
+  readonly arg: number;
+  /** The buffer's byte size, or a call whose result is it. */
+  readonly size: number | ThreadCallMessage;
+  /** Fills `buffer`; its result counts the units it copied. */
+  readonly read: ThreadCallMessage;
+  /** Bytes per unit the read counts. */
+  readonly unit: number;
+}
+
 /** BigInt64 index of a slot's answer. */
 export const answerIndex = (slot: number): number => 2 * (slot + 1) + 1;
 
@@ -72,7 +115,14 @@ export type LoopCommand =
   }
   | { id: number; op: "destroyWindow"; hwnd: bigint }
   | { id: number; op: "calls"; calls: ThreadCallMessage[]; outside?: boolean }
-  | { id: number; op: "callback"; def: CallbackDef; replyTimeout: number }
+  | {
+    id: number;
+    op: "callback";
+    def: CallbackDef;
+    replyTimeout: number;
+    reads?: ArgumentReadMessage[];
+    answer?: ThreadCallMessage;
+  }
   | { id: number; op: "closeCallback"; callback: number }
   | { id: number; op: "comUnknown" }
   | { id: number; op: "quit" };

@@ -18,21 +18,27 @@ import {
   callback,
   type CallbackDef,
   encodeWide,
+  nativeBuffer,
   NativeMemory,
   runThreadCalls,
+  type ThreadCallMessage,
 } from "../ffi/mod.ts";
 import { closeUnknownMethods, unknownMethods } from "./com/_server_thread.ts";
 import { kernel32 } from "./kernel32.ts";
 import { MSG, WNDCLASSEXW } from "./structs.ts";
 import { user32 } from "./user32.ts";
 import {
+  ANSWER_KIND,
   answerIndex,
+  type ArgumentReadMessage,
   DOORBELL,
   HANDOFF_SLOTS,
   type HandOffEvent,
+  kindIndex,
   type LoopCommand,
   type LoopError,
   type LoopEvent,
+  type LoopOperand,
   MAX_SEQ,
   PHASE,
   PICKUP_TIMEOUT,
@@ -85,9 +91,23 @@ let commandWindow = 0n;
 let seq = 0;
 /** Hand-offs waiting now (nested when a command's call dispatched another message). */
 let depth = 0;
+/**
+ * Calls sent with `outside` running now: a modal loop inside one (DDEML's
+ * synchronous transaction) dispatches the command window, and another such
+ * call run there would nest in it (DDEML's reentrancy: Wine does not refuse
+ * it, and the inner transaction then takes the outer one's answer).
+ */
+let outsideRunning = 0;
 /** Commands taken from the port and not yet run (those that must wait for depth 0). */
 const queued: LoopCommand[] = [];
 let quitting = false;
+
+/** A hand-off's answer: its 64 bits and what they are (ANSWER_KIND). */
+interface Answer {
+  readonly value: bigint;
+  readonly kind: number;
+}
+const NO_ANSWER: Answer = { value: 0n, kind: ANSWER_KIND.VALUE };
 
 /**
  * Hands a synchronous message or callback invocation to JavaScript and waits
@@ -95,10 +115,10 @@ let quitting = false;
  * (it may be busy with other work), then at most `replyTimeout` for a
  * handler's asynchronous answer. Commands that arrive meanwhile run here.
  */
-function handOff(event: HandOffEvent, replyTimeout: number): bigint {
+function handOff(event: HandOffEvent, replyTimeout: number): Answer {
   if (depth === HANDOFF_SLOTS) {
     send({ type: "overflow", target: event });
-    return 0n;
+    return NO_ANSWER;
   }
   const slot = depth++;
   try {
@@ -115,11 +135,11 @@ function handOff(event: HandOffEvent, replyTimeout: number): bigint {
       const current = Atomics.load(words, at);
       const phase = current & 7;
       if (phase === PHASE.ANSWERED) {
-        const result = answers[answerIndex(slot)]!;
+        const answer = { value: answers[answerIndex(slot)]!, kind: words[kindIndex(slot)]! };
         Atomics.store(words, at, PHASE.IDLE);
-        return result;
+        return answer;
       }
-      if (phase === PHASE.ABANDONED) return 0n; // JavaScript closed the window or callback
+      if (phase === PHASE.ABANDONED) return NO_ANSWER; // JavaScript closed the window or callback
       // Commands sent after the answer run once this call has returned, not inside it.
       if (runCommands(() => (Atomics.load(words, at) & 7) >= PHASE.ANSWERED)) continue;
       if (phase === PHASE.TAKEN || phase === PHASE.WRITING) {
@@ -138,12 +158,14 @@ function handOff(event: HandOffEvent, replyTimeout: number): bigint {
         continue;
       }
       if (Atomics.compareExchange(words, at, current, base + PHASE.ABANDONED) === current) {
-        return 0n;
+        return NO_ANSWER;
       }
     }
   } finally {
     // Closes deferred during the hand-off run once the callback has returned.
-    if (--depth === 0 && queued.length > 0) u.PostMessageW(commandWindow, WM_LOOP_COMMANDS, 0n, 0n);
+    if (--depth === 0 && outsideRunning === 0 && queued.length > 0) {
+      u.PostMessageW(commandWindow, WM_LOOP_COMMANDS, 0n, 0n);
+    }
   }
 }
 
@@ -161,7 +183,7 @@ const windowProcedure = callback(
       return 0n;
     }
     if (entry?.replied.has(message)) {
-      return handOff({ type: "message", hwnd, message, wParam, lParam }, entry.replyTimeout);
+      return handOff({ type: "message", hwnd, message, wParam, lParam }, entry.replyTimeout).value;
     }
     return u.DefWindowProcW(hwnd, message, wParam, lParam);
   },
@@ -192,14 +214,82 @@ function resultOf(returns: CallbackDef["returns"]): (answer: bigint) => unknown 
   }
 }
 
+/** What the operands of a call made around a callback invocation resolve against. */
+interface CallContext {
+  readonly args?: readonly unknown[];
+  readonly buffer?: bigint;
+  readonly length?: number;
+  readonly results?: readonly unknown[];
+}
+
+function resolve(operand: unknown, context: CallContext): unknown {
+  if (typeof operand !== "object" || operand === null) return operand;
+  const o = operand as LoopOperand;
+  switch (o.$) {
+    case "arg": {
+      const value = context.args![o.index];
+      if (o.mask === undefined) return value;
+      return typeof value === "bigint" ? value & BigInt(o.mask) : (value as number) & o.mask;
+    }
+    case "buffer":
+      return context.buffer;
+    case "length":
+      return context.length;
+    case "u32At":
+      return new DataView(nativeBuffer(o.address, 4)).getUint32(0, true);
+    case "result":
+      return context.results![o.index];
+  }
+}
+
+function runCall(call: ThreadCallMessage, context: CallContext): unknown {
+  return runThreadCalls([{ ...call, args: call.args.map((a) => resolve(a, context)) }])[0];
+}
+
+/** A batch whose calls may take earlier calls' results as arguments. */
+function runCalls(calls: readonly ThreadCallMessage[]): unknown[] {
+  const results: unknown[] = [];
+  for (const call of calls) results.push(runCall(call, { results }));
+  return results;
+}
+
+/** One argument read before a hand-off: its bytes, or null for a 0 argument. */
+function readArgument(read: ArgumentReadMessage, args: readonly unknown[]): Uint8Array | null {
+  const value = args[read.arg];
+  if (value === 0n || value === 0 || value == null) return null;
+  const size = typeof read.size === "number" ? read.size : Number(runCall(read.size, { args }));
+  if (!(size > 0)) return new Uint8Array(0);
+  using buffer = NativeMemory.alloc(size);
+  const count = Number(runCall(read.read, { args, buffer: buffer.address, length: size }));
+  return buffer.bytes.slice(0, Math.max(0, Math.min(count * read.unit, size)));
+}
+
+/** The native result of an answer given as bytes: the `answer` call's, made with them. */
+function answerFromBytes(call: ThreadCallMessage, args: readonly unknown[], address: bigint) {
+  const length = Number(new DataView(nativeBuffer(address, 8)).getBigUint64(0, true));
+  using memory = NativeMemory.adopt(address, 8 + length);
+  return BigInt(runCall(call, { args, buffer: memory.address + 8n, length }) as bigint | number);
+}
+
 function makeCallback(command: Extract<LoopCommand, { op: "callback" }>) {
   const id = nextCallback++;
   const toResult = resultOf(command.def.returns);
-  const made = callback(
-    command.def,
-    (...args: unknown[]) =>
-      toResult(handOff({ type: "call", callback: id, args }, command.replyTimeout)),
-  );
+  const { reads, answer: answerCall } = command;
+  const made = callback(command.def, (...args: unknown[]) => {
+    const event = reads
+      ? {
+        type: "call" as const,
+        callback: id,
+        args: [...args, reads.map((r) => readArgument(r, args))],
+      }
+      : { type: "call" as const, callback: id, args };
+    const answer = handOff(event, command.replyTimeout);
+    return toResult(
+      answer.kind === ANSWER_KIND.BYTES && answerCall
+        ? answerFromBytes(answerCall, args, answer.value)
+        : answer.value,
+    );
+  });
   callbacks.set(id, made);
   return { callback: id, pointer: made.pointer };
 }
@@ -291,7 +381,8 @@ function destroyWindow(hwnd: bigint): void {
 /**
  * Closes that could pull code or a window out from under a waiting hand-off
  * wait for depth 0, and so do calls sent with `outside` (calls a native
- * library refuses from inside its own callback).
+ * library refuses from inside its own callback); both also wait for the end
+ * of an `outside` call that is running.
  */
 const AT_DEPTH_ZERO = new Set<LoopCommand["op"]>(["destroyWindow", "closeCallback", "quit"]);
 
@@ -302,7 +393,16 @@ function run(command: LoopCommand): unknown {
     case "destroyWindow":
       return destroyWindow(command.hwnd);
     case "calls":
-      return runThreadCalls(command.calls);
+      if (!command.outside) return runCalls(command.calls);
+      outsideRunning++;
+      try {
+        return runCalls(command.calls);
+      } finally {
+        // Commands deferred while it ran go next.
+        if (--outsideRunning === 0 && depth === 0 && queued.length > 0) {
+          u.PostMessageW(commandWindow, WM_LOOP_COMMANDS, 0n, 0n);
+        }
+      }
     case "callback":
       return makeCallback(command);
     case "closeCallback":
@@ -327,7 +427,8 @@ function runCommands(answered: () => boolean = () => false): boolean {
   for (let i = 0; i < queued.length && !answered();) {
     const command = queued[i]!;
     if (
-      depth > 0 && (AT_DEPTH_ZERO.has(command.op) || (command.op === "calls" && command.outside))
+      (depth > 0 || outsideRunning > 0) &&
+      (AT_DEPTH_ZERO.has(command.op) || (command.op === "calls" && command.outside))
     ) {
       i++;
       continue;

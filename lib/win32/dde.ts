@@ -3,9 +3,10 @@
  * lives on the message-loop thread (docs/ffi.md): DdeInitializeW runs there
  * with a callback made there by `MessageLoop.callback`, every DDEML call runs
  * there through `MessageLoop.batch`, and each callback invocation waits on
- * that thread while its JavaScript handler runs (the handler's own DDEML
- * calls, such as DdeCreateDataHandle inside XTYP_REQUEST, run while it
- * waits).
+ * that thread while its JavaScript handler runs. It is one hand-off: the
+ * loop thread reads the callback's names and data before it (the callback's
+ * `reads`) and makes a request's or advise's data handle from the bytes the
+ * handler answers (its `answer`) (docs/mechanisms.md, "DDE on Windows: DDEML").
  *
  * Ownership (docs/mechanisms.md, DDE): string handles this module creates
  * (service, topic and item names) are freed by it when the name is no longer
@@ -48,7 +49,13 @@ import {
 import { clipboardFormatName, registerClipboardFormat } from "./clipboard.ts";
 import { ddeml } from "./ddeml.ts";
 import { kernel32 } from "./kernel32.ts";
-import { type LoopCallback, MessageLoop, MessageWindow } from "./message_loop.ts";
+import {
+  type ArgumentRead,
+  type LoopCallback,
+  MessageLoop,
+  MessageWindow,
+  operand,
+} from "./message_loop.ts";
 import { user32 } from "./user32.ts";
 
 let wine: boolean | undefined;
@@ -161,6 +168,14 @@ export class DdemlError extends Error {
   }
 }
 
+/** The DDE callback's argument that is a data handle (hdata). */
+const CALLBACK_DATA = 5;
+
+/** A name the loop thread read (UTF-16LE, null for a 0 string handle). */
+function text(bytes: Uint8Array | null): string {
+  return bytes ? decodeWide(bytes) : "";
+}
+
 /** Copies `bytes` into native memory the loop thread can read. */
 function nativeCopy(bytes: Uint8Array): NativeMemory {
   const memory = NativeMemory.alloc(Math.max(bytes.length, 1));
@@ -187,10 +202,11 @@ interface Channel {
 
 interface ClientConversation extends Channel {
   /**
-   * A second conversation with the same server for requests while advise
-   * loops run: Wine's DDEML client takes an advise update of the requested
-   * item as the request's answer (it does not check DDEDATA.fResponse), and
-   * a warm loop's notice then fails the request.
+   * A second conversation with the same server for requests, pokes and
+   * executes while advise loops run: Wine's DDEML client ends a synchronous
+   * transaction at any advise update of its conversation that arrives before
+   * the answer (it takes the update as handled, with no answer: a request
+   * fails, an execute whose handler posts before it answers is refused).
    */
   side: Channel | null;
   /** Advise loops open in this conversation. */
@@ -248,6 +264,8 @@ class ProcessWatch {
 class Instance {
   readonly loop: MessageLoop;
   id = 0;
+  /** The instance id as DdeInitializeW writes it, read by the loop thread's calls around the callback. */
+  readonly #idCell = NativeMemory.alloc(4);
   #callback: LoopCallback | null = null;
   users = 0;
   readonly services = new Map<string, Service>();
@@ -270,32 +288,82 @@ class Instance {
   }
 
   async #start(): Promise<void> {
+    const inst = operand.u32At(this.#idCell.address);
+    // The loop thread reads the callback's names and data before it hands the invocation over,
+    // and makes a request's or an advise's data handle from the bytes the handler answers:
+    // one hand-off per callback, no call back to the loop thread while DDEML waits.
+    // String handles are global atoms, so the main instance reads those of any lane too.
+    const name = (arg: number): ArgumentRead => ({
+      arg,
+      size: NAME_UNITS * 2,
+      read: [
+        ddeml,
+        "DdeQueryStringW",
+        inst,
+        operand.arg(arg),
+        operand.buffer,
+        NAME_UNITS,
+        CP_WINUNICODE,
+      ],
+      unit: 2,
+    });
+    const data: ArgumentRead = {
+      arg: CALLBACK_DATA,
+      size: [ddeml, "DdeGetData", operand.arg(CALLBACK_DATA), 0n, 0, 0],
+      read: [ddeml, "DdeGetData", operand.arg(CALLBACK_DATA), operand.buffer, operand.length, 0],
+      unit: 1,
+    };
     this.#callback = await this.loop.callback(
       {
         args: ["u32", "u32", "pointer", "pointer", "pointer", "pointer", "usize", "usize"],
         returns: "pointer",
       },
-      (type: number, format: number, hconv: bigint, hsz1: bigint, hsz2: bigint, data: bigint) =>
+      (
+        type: number,
+        format: number,
+        hconv: bigint,
+        _hsz1: bigint,
+        _hsz2: bigint,
+        _data: bigint,
+        _data1: bigint,
+        _data2: bigint,
+        [name1, name2, bytes]: (Uint8Array | null)[],
+      ) =>
         // A format is a 16-bit id; DDE messages carry it as a short (DDEPOKE.cfFormat), so
         // registered ids (0xC000 and up) can arrive sign-extended.
-        this.#onCallback(type, format & 0xffff, hconv, hsz1, hsz2, data),
+        this.#onCallback(type, format & 0xffff, hconv, text(name1!), text(name2!), bytes!),
       {
         onError: (error) =>
           queueMicrotask(() => {
             throw error;
           }),
+        reads: [name(3), name(4), data],
+        answer: [
+          ddeml,
+          "DdeCreateDataHandle",
+          inst,
+          operand.buffer,
+          operand.length,
+          0,
+          operand.arg(4),
+          operand.arg(1, 0xffff),
+          0,
+        ],
       },
     );
-    this.id = await this.#initialize(APPCLASS_STANDARD | CBF_SKIP_UNREGISTRATIONS);
+    this.id = await this.#initialize(APPCLASS_STANDARD | CBF_SKIP_UNREGISTRATIONS, this.#idCell);
   }
 
-  async #initialize(flags: number): Promise<number> {
-    using id = NativeMemory.alloc(4);
-    const [error] = await this.loop.batch([
-      [ddeml, "DdeInitializeW", id.address, this.#callback!.pointer, flags, 0],
-    ]);
-    if (error !== 0) throw new DdemlError(error, "DdeInitializeW");
-    return id.view.getUint32(0, true);
+  async #initialize(flags: number, cell = NativeMemory.alloc(4)): Promise<number> {
+    try {
+      const [error] = await this.loop.batch([
+        [ddeml, "DdeInitializeW", cell.address, this.#callback!.pointer, flags, 0],
+      ]);
+      if (error !== 0) throw new DdemlError(error, "DdeInitializeW");
+      return cell.view.getUint32(0, true);
+    } finally {
+      if (cell !== this.#idCell) cell.free();
+    }
   }
 
   /**
@@ -340,13 +408,14 @@ class Instance {
         for (const watch of this.watches.values()) watch.cancel();
       } finally {
         await this.loop.close();
+        this.#idCell.free();
       }
     })());
   }
 
   /**
    * Runs DDEML calls that DDEML refuses from inside its callback
-   * (transactions, connects, disconnects, name service, posts) once no
+   * (transactions, connects, disconnects, name service) once no
    * callback is running on the loop thread.
    */
   // deno-lint-ignore no-explicit-any -- as MessageLoop.batch
@@ -440,15 +509,15 @@ class Instance {
     );
   }
 
-  /** Frees a WM_DDE_ACK's packed lParam and the item atom it holds, as its receiver must. */
-  async freeAck(lParam: bigint): Promise<void> {
-    using parts = NativeMemory.alloc(16);
-    const [unpacked] = await this.loop.batch([
-      [ddeml, "UnpackDDElParam", WM_DDE_ACK, lParam, parts.address, parts.address + 8n],
-      [ddeml, "FreeDDElParam", WM_DDE_ACK, lParam],
-    ]);
-    const atom = Number(parts.view.getBigUint64(8, true) & 0xffffn);
-    if (unpacked && atom !== 0) kernel32.symbols.GlobalDeleteAtom(atom);
+  /**
+   * Frees the packed lParam of the stray WM_DDE_ACK Wine's server posts after
+   * a request's WM_DDE_DATA. Not its item atom: the server gave both messages
+   * the request's one reference, which DDEML dropped with the data; deleting
+   * it again took the item's name out of the atom table while others used it
+   * (a warm loop's next request for that item was then refused).
+   */
+  async freeStrayAck(lParam: bigint): Promise<void> {
+    await this.loop.call(ddeml, "FreeDDElParam", WM_DDE_ACK, lParam);
   }
 
   formatOf(id: number): DdeFormat {
@@ -516,32 +585,36 @@ class Instance {
     if (!conversation.closed) conversation.events.disconnected();
   }
 
+  /**
+   * One DDEML callback invocation, with what the loop thread read before it
+   * handed it over: the names of hsz1 and hsz2 ("" for none) and the bytes
+   * of its data handle (null for none). A Uint8Array answer becomes a data
+   * handle on the loop thread (DdeCreateDataHandle with hsz2 and the format).
+   */
   async #onCallback(
     type: number,
     format: number,
     hconv: bigint,
-    hsz1: bigint,
-    hsz2: bigint,
-    data: bigint,
-  ): Promise<bigint> {
+    name1: string,
+    name2: string,
+    bytes: Uint8Array | null,
+  ): Promise<bigint | Uint8Array> {
     switch (type & XTYP_KIND) {
       case XTYP.REGISTER:
         for (const wake of this.registered) wake();
         return 0n;
       case XTYP.CONNECT: {
-        const [topic, service] = await this.strings(hsz1, hsz2);
-        const served = this.services.get(service.toLowerCase());
-        return served?.topics.has(topic.toLowerCase()) ? 1n : 0n;
+        const served = this.services.get(name2.toLowerCase());
+        return served?.topics.has(name1.toLowerCase()) ? 1n : 0n;
       }
       case XTYP.WILDCONNECT:
-        return await this.#wildConnect(hsz1, hsz2);
+        return await this.#wildConnect(name1, name2);
       case XTYP.CONNECT_CONFIRM: {
-        const [topic, service] = await this.strings(hsz1, hsz2);
-        const served = this.services.get(service.toLowerCase());
+        const served = this.services.get(name2.toLowerCase());
         if (!served) return 0n;
         const info = {
           id: ++served.nextConversation,
-          topic: served.topics.get(topic.toLowerCase())?.name ?? topic,
+          topic: served.topics.get(name1.toLowerCase())?.name ?? name1,
         };
         this.serverConversations.set(hconv, { info, service: served });
         served.callbacks.connected(info);
@@ -566,12 +639,10 @@ class Instance {
       case XTYP.ADVDATA: {
         const client = this.clientConversations.get(hconv);
         if (!client) return 0n;
-        const [item] = await this.stringsIn(client.inst, hsz2);
-        const bytes = data === 0n ? null : await this.dataOf(data);
         // Handed on after this callback has returned: the consumer may run transactions on
         // this conversation, and DDEML refuses them from inside its callback (DMLERR_REENTRANCY).
         const update = this.formatOf(format);
-        setImmediate(() => void client.events.adviseData(item!, update, bytes));
+        setImmediate(() => void client.events.adviseData(name2, update, bytes));
         return DDE_FACK;
       }
     }
@@ -582,56 +653,48 @@ class Instance {
     switch (type & XTYP_KIND) {
       case XTYP.REQUEST:
       case XTYP.ADVREQ: {
-        const [item] = await this.strings(hsz2);
         const advise = (type & XTYP_KIND) === XTYP.ADVREQ;
         const reply = advise
-          ? await callbacks.adviseRequest(info, item!, this.formatOf(format))
-          : await callbacks.request(info, item!, this.formatOf(format));
-        const answer = reply.ok ? await this.dataHandle(reply.value, hsz2, format) : 0n;
+          ? await callbacks.adviseRequest(info, name2, this.formatOf(format))
+          : await callbacks.request(info, name2, this.formatOf(format));
+        if (!reply.ok) return 0n;
         // Wine's DdePostAdvise adds one global reference to the item's atom per call, while
         // each of its WM_DDE_DATA messages (one per answer) carries it to a client that
         // deletes it, as the protocol says: with two links or more the atom was gone while
         // messages were queued, and clients dropped them (no link for atom 0). So one
         // reference per answer here, and Wine's own removed after the call (post()).
-        // Windows adds one per message.
-        if (advise && answer !== 0n && isWine()) {
-          kernel32.symbols.GlobalAddAtomW(encodeWide(item!));
-        }
-        return answer;
+        // Windows adds one per message. (Only a DdeCreateDataHandle out of memory would
+        // leave this reference without a message.)
+        if (advise && isWine()) kernel32.symbols.GlobalAddAtomW(encodeWide(name2));
+        return reply.value;
       }
-      case XTYP.POKE: {
-        const [[item], bytes] = await Promise.all([this.strings(hsz2), this.dataOf(data)]);
-        return flags(await callbacks.poke(info, item!, this.formatOf(format), bytes));
-      }
-      case XTYP.EXECUTE: {
-        const bytes = await this.dataOf(data);
-        return flags(await callbacks.execute(info, decodeWide(bytes)));
-      }
+      case XTYP.POKE:
+        return flags(
+          await callbacks.poke(info, name2, this.formatOf(format), bytes ?? new Uint8Array(0)),
+        );
+      case XTYP.EXECUTE:
+        return flags(await callbacks.execute(info, decodeWide(bytes ?? new Uint8Array(0))));
       case XTYP.ADVSTART: {
-        const [item] = await this.strings(hsz2);
         // DDEML does not tell a server whether the link is warm; it sends warm links a notice itself.
-        const reply = await callbacks.adviseStart(info, item!, this.formatOf(format), "hot");
+        const reply = await callbacks.adviseStart(info, name2, this.formatOf(format), "hot");
         return reply.ok ? 1n : 0n;
       }
-      case XTYP.ADVSTOP: {
-        const [item] = await this.strings(hsz2);
-        callbacks.adviseStop(info, item!, this.formatOf(format));
+      case XTYP.ADVSTOP:
+        callbacks.adviseStop(info, name2, this.formatOf(format));
         return 0n;
-      }
     }
     return 0n;
   }
 
   /** XTYP_WILDCONNECT: the service/topic pairs this process offers, as an HSZPAIR array. */
-  async #wildConnect(topicFilter: bigint, serviceFilter: bigint): Promise<bigint> {
-    const [topicName, serviceName] = await this.strings(topicFilter, serviceFilter);
+  async #wildConnect(topicName: string, serviceName: string): Promise<bigint> {
     const pairs: bigint[] = [];
     for (const service of this.services.values()) {
-      if (serviceFilter !== 0n && service.name.toLowerCase() !== serviceName!.toLowerCase()) {
+      if (serviceName !== "" && service.name.toLowerCase() !== serviceName.toLowerCase()) {
         continue;
       }
       for (const [key, topic] of service.topics) {
-        if (topicFilter !== 0n && key !== topicName!.toLowerCase()) continue;
+        if (topicName !== "" && key !== topicName.toLowerCase()) continue;
         pairs.push(service.hsz, topic.hsz);
       }
     }
@@ -758,7 +821,7 @@ class Conversation implements DdeConversationEndpoint {
         ]
         : []),
     ]).then(async ([data, error, , removed]) => {
-      if (removed) await instance.freeAck(stray.view.getBigInt64(MSG_LPARAM, true));
+      if (removed) await instance.freeStrayAck(stray.view.getBigInt64(MSG_LPARAM, true));
       return { data, error, flags: BigInt(result.view.getUint32(0, true)) };
     }).finally(() => {
       memory?.free();
@@ -796,8 +859,8 @@ class Conversation implements DdeConversationEndpoint {
     return new DdemlError(error, "DdeClientTransaction");
   }
 
-  /** The request-only conversation (opened on first use while loops run), or this one. */
-  async #requestChannel(): Promise<Channel> {
+  /** The conversation for transactions (opened on first use while loops run), or this one. */
+  async #transactionChannel(): Promise<Channel> {
     const { instance, state } = this;
     if (state.loops === 0) return state;
     if (state.side) return state.side;
@@ -822,7 +885,7 @@ class Conversation implements DdeConversationEndpoint {
   }
 
   async request(item: string, format: DdeFormat, wait: DdeWait): Promise<DdeReply<Uint8Array>> {
-    const channel = await this.#requestChannel();
+    const channel = await this.#transactionChannel();
     const { data, error } = await this.#transact(
       XTYP.REQUEST,
       item,
@@ -850,22 +913,30 @@ class Conversation implements DdeConversationEndpoint {
     bytes: Uint8Array | null,
     wait: DdeWait,
     what: string,
+    channel: Channel = this.state,
   ): Promise<DdeReply<void>> {
-    const { data, error, flags } = await this.#transact(type, item, format, bytes, wait);
+    const { data, error, flags } = await this.#transact(type, item, format, bytes, wait, channel);
     // Wine's client returns TRUE for any acknowledged poke, positive or not; its ACK flags tell.
     const nacked = type === XTYP.POKE && isWine() && (flags & DDE_FACK) === 0n;
     if (data !== 0n && !nacked) return { ok: true, value: undefined };
     if (error === DMLERR.BUSY || (flags & DDE_FBUSY) !== 0n) return { ok: false, busy: true };
     if (error === DMLERR.NOTPROCESSED || error === 0) return { ok: false, busy: false };
-    throw this.#failure(error, what);
+    throw this.#failure(error, what, channel);
   }
 
-  poke(item: string, format: DdeFormat, data: Uint8Array, wait: DdeWait): Promise<DdeReply<void>> {
-    return this.#acknowledged(XTYP.POKE, item, format.id, data, wait, "poke");
+  async poke(
+    item: string,
+    format: DdeFormat,
+    data: Uint8Array,
+    wait: DdeWait,
+  ): Promise<DdeReply<void>> {
+    const channel = await this.#transactionChannel();
+    return this.#acknowledged(XTYP.POKE, item, format.id, data, wait, "poke", channel);
   }
 
-  execute(command: string, wait: DdeWait): Promise<DdeReply<void>> {
-    return this.#acknowledged(XTYP.EXECUTE, null, 0, encodeWide(command), wait, "execute");
+  async execute(command: string, wait: DdeWait): Promise<DdeReply<void>> {
+    const channel = await this.#transactionChannel();
+    return this.#acknowledged(XTYP.EXECUTE, null, 0, encodeWide(command), wait, "execute", channel);
   }
 
   async adviseStart(
@@ -922,7 +993,11 @@ class ServiceEndpoint implements DdeServiceEndpoint {
     if (!topicEntry) return;
     const hszItem = await this.instance.stringHandle(item);
     try {
-      const posted = this.instance.outsideCall(
+      // Not outside callbacks: DDEML allows DdePostAdvise inside its callback (a poke handler
+      // posting the item it changed is the textbook case), and a handler that awaits its post
+      // would otherwise hold its own callback until the reply timeout.
+      const posted = this.instance.loop.call(
+        ddeml,
         "DdePostAdvise",
         this.instance.id,
         topicEntry.hsz,

@@ -40,22 +40,36 @@
  * - Without a window, {@link MessageLoop.open} holds the thread for native
  *   callbacks (`loop.callback(signature, handler)`: made on the loop thread,
  *   handled like a sent message) and calls (`loop.batch`).
+ * - Each trip between the threads costs (much under Wine), so a callback can
+ *   declare native calls the loop thread makes around its hand-off: `reads`
+ *   (arguments read before it, the handler gets their bytes) and `answer`
+ *   (the call that turns a handler's bytes into the result), and a batch can
+ *   pass one call's result to a later call ({@link operand}).
  *
  * @module
  */
 import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
-import { type CallbackDef, ClosedError, type ThreadCall, threadCallMessages } from "../ffi/mod.ts";
+import {
+  type CallbackDef,
+  ClosedError,
+  NativeMemory,
+  type ThreadCall,
+  threadCallMessages,
+} from "../ffi/mod.ts";
 import { lastWin32Error, Win32Error } from "./error.ts";
 import { user32 } from "./user32.ts";
 import {
+  ANSWER_KIND,
   answerIndex,
   DOORBELL,
   HANDOFF_BYTES,
   HANDOFF_SLOTS,
   type HandOffEvent,
+  kindIndex,
   type LoopCommand,
   type LoopError,
   type LoopEvent,
+  type LoopOperand,
   PHASE,
   stateIndex,
   WM_LOOP_COMMANDS,
@@ -95,12 +109,56 @@ export interface MessageWindowOptions {
 }
 
 /**
+ * A callback handler's answer: the callback's result, or bytes that the
+ * callback's `answer` call turns into it on the loop thread.
+ */
+export type CallbackResult = MessageResult | Uint8Array;
+
+/**
  * Handles a native callback's invocations on the JavaScript thread: it gets
- * the callback's arguments (bigints for 64-bit and pointer types) and returns
- * its result, or a promise of it (see {@link MessageLoop.callback}).
+ * the callback's arguments (bigints for 64-bit and pointer types), then the
+ * bytes of its `reads` if it has any, and returns its result, or a promise
+ * of it (see {@link MessageLoop.callback}).
  */
 // deno-lint-ignore no-explicit-any -- the arguments follow the callback's signature; handlers annotate them
-export type CallbackHandler = (...args: any[]) => MessageResult | Promise<MessageResult>;
+export type CallbackHandler = (...args: any[]) => CallbackResult | Promise<CallbackResult>;
+
+/**
+ * Arguments of native calls made on the loop thread around a callback
+ * invocation ({@link ArgumentRead}, `answer`) or later in a batch, resolved
+ * when the call runs; numbers and bigints are passed as they are.
+ */
+export const operand = {
+  /** The invocation's argument `index`, `& mask` if given. */
+  arg: (index: number, mask?: number): LoopOperand =>
+    mask === undefined ? { $: "arg", index } : { $: "arg", index, mask },
+  /** The read's buffer (or the answer's bytes). */
+  buffer: { $: "buffer" } as LoopOperand,
+  /** The byte length of `buffer`. */
+  length: { $: "length" } as LoopOperand,
+  /** The u32 in native memory at `address` (which must stay valid) when the call runs. */
+  u32At: (address: bigint): LoopOperand => ({ $: "u32At", address }),
+  /** The result of call `index` earlier in the same batch. */
+  result: (index: number): LoopOperand => ({ $: "result", index }),
+} as const;
+
+/**
+ * An argument the loop thread reads with native calls before it hands an
+ * invocation to JavaScript, so the handler needs no call back to that
+ * thread: `size` bytes (or the result of the `size` call) are allocated,
+ * `read` fills them ({@link operand} `buffer` and `length`) and counts the
+ * `unit`s it copied. The handler gets the bytes (null when the argument is 0).
+ */
+export interface ArgumentRead {
+  /** The argument's index. */
+  readonly arg: number;
+  /** The buffer's byte size, or a call whose result is it. */
+  readonly size: number | ThreadCall;
+  /** The call that fills the buffer. */
+  readonly read: ThreadCall;
+  /** Bytes per unit `read` returns. */
+  readonly unit: number;
+}
 
 /** Options of {@link MessageLoop.batch}. */
 export interface LoopBatchOptions {
@@ -114,6 +172,14 @@ export interface LoopCallbackOptions {
   replyTimeout?: number;
   /** Receives errors thrown by the handler (default: reported as uncaught). The call returns 0. */
   onError?: (error: unknown) => void;
+  /** Arguments read on the loop thread before each hand-off; the handler gets their bytes last. */
+  reads?: readonly ArgumentRead[];
+  /**
+   * The call that turns a handler's Uint8Array answer into the callback's
+   * result on the loop thread ({@link operand} `buffer` and `length` are
+   * the bytes); without it a Uint8Array answer is an error.
+   */
+  answer?: ThreadCall;
 }
 
 const DEFAULT_REPLY_TIMEOUT = 10_000;
@@ -143,11 +209,11 @@ function reporter(onError: ((error: unknown) => void) | undefined): (error: unkn
 }
 
 /** Runs a handler, turning a throw or rejection into a report and the answer 0. */
-function runHandler(
-  handler: () => MessageResult | Promise<MessageResult>,
+function runHandler<R extends CallbackResult>(
+  handler: () => R | Promise<R>,
   onError: (error: unknown) => void,
-): MessageResult | Promise<MessageResult> {
-  const report = (error: unknown) => {
+): R | bigint | Promise<R | bigint> {
+  const report = (error: unknown): bigint => {
     onError(error);
     return 0n;
   };
@@ -162,6 +228,8 @@ function runHandler(
 /** What a hand-off goes to: a window or a callback. */
 interface HandOffTarget {
   readonly closed: boolean;
+  /** Whether an answer may be bytes (a callback with an `answer` call). */
+  readonly _answersBytes?: boolean;
   _report(error: unknown): void;
 }
 
@@ -332,7 +400,7 @@ class LoopThread {
     slot: number,
     seq: number,
     target: HandOffTarget | undefined,
-    handle: () => MessageResult | Promise<MessageResult>,
+    handle: () => CallbackResult | Promise<CallbackResult>,
   ): void {
     const at = stateIndex(slot);
     const base = seq * 8;
@@ -343,7 +411,7 @@ class LoopThread {
     ) return;
     const result = target && !target.closed ? handle() : 0n;
     if (!(result instanceof Promise)) {
-      this.#settle(slot, base, lresult(result));
+      this.#settle(slot, base, result, target);
       return;
     }
     this.#awaited.set(slot, { base, target: target! });
@@ -354,12 +422,29 @@ class LoopThread {
       if (
         Atomics.compareExchange(this.#words, at, base + PHASE.RELEASED, base + PHASE.WRITING) ===
           base + PHASE.RELEASED
-      ) this.#settle(slot, base, lresult(value));
+      ) this.#settle(slot, base, value, target);
     });
   }
 
-  #settle(slot: number, base: number, value: bigint): void {
-    this.#answers[answerIndex(slot)] = value;
+  #settle(slot: number, base: number, value: CallbackResult, target?: HandOffTarget): void {
+    let kind: number = ANSWER_KIND.VALUE;
+    let answer = 0n;
+    if (!(value instanceof Uint8Array)) {
+      answer = lresult(value);
+    } else if (!target?._answersBytes) {
+      target?._report(
+        new TypeError("A handler answered bytes, but its callback has no answer call"),
+      );
+    } else {
+      // The loop thread takes the memory over, makes the answer from it and frees it.
+      const memory = NativeMemory.alloc(8 + value.length);
+      memory.view.setBigUint64(0, BigInt(value.length), true);
+      memory.bytes.set(value, 8);
+      answer = memory.handOver();
+      kind = ANSWER_KIND.BYTES;
+    }
+    this.#answers[answerIndex(slot)] = answer;
+    this.#words[kindIndex(slot)] = kind;
     Atomics.store(this.#words, stateIndex(slot), base + PHASE.ANSWERED);
     this.#ring();
   }
@@ -769,10 +854,22 @@ export class MessageLoop implements AsyncDisposable {
       );
     }
     const replyTimeout = checkReplyTimeout(options.replyTimeout ?? DEFAULT_REPLY_TIMEOUT);
+    const message = (call: ThreadCall) => threadCallMessages([call])[0]!;
     const made: { callback: number; pointer: bigint } = await this.#loop.request({
       op: "callback",
       def: { args: [...def.args], returns: def.returns },
       replyTimeout,
+      ...(options.reads
+        ? {
+          reads: options.reads.map((read) => ({
+            arg: read.arg,
+            size: typeof read.size === "number" ? read.size : message(read.size),
+            read: message(read.read),
+            unit: read.unit,
+          })),
+        }
+        : {}),
+      ...(options.answer ? { answer: message(options.answer) } : {}),
     });
     const result = new LoopCallback(
       this.#loop,
@@ -858,6 +955,8 @@ export class LoopCallback implements AsyncDisposable {
   readonly #onError: (error: unknown) => void;
   readonly #forget: () => void;
   #closing: Promise<void> | null = null;
+  /** @internal Whether the callback has an `answer` call (a handler may answer bytes). */
+  readonly _answersBytes: boolean;
 
   /** @internal Made by {@link MessageLoop.callback}. */
   constructor(
@@ -874,6 +973,7 @@ export class LoopCallback implements AsyncDisposable {
     this.#handler = handler;
     this.#onError = reporter(options.onError);
     this.#forget = forget;
+    this._answersBytes = options.answer !== undefined;
   }
 
   /** Whether `close()` has been called. */
@@ -914,7 +1014,7 @@ export class LoopCallback implements AsyncDisposable {
   }
 
   /** @internal Runs the handler for one invocation. */
-  _handle(args: unknown[]): MessageResult | Promise<MessageResult> {
+  _handle(args: unknown[]): CallbackResult | Promise<CallbackResult> {
     return runHandler(() => this.#handler(...args), this.#onError);
   }
 

@@ -27,6 +27,8 @@ inCells(WINDOWS_CELLS, (cell) => {
       callback_answer: "17",
       callback_runs_calls_while_held: "1042",
       window_made_while_held: true,
+      callback_reads_and_answers_bytes: true,
+      batch_result_operand: true,
       callback_closed_by_itself: "7",
       callback_error: "callback failed",
       callback_thrown: "0",

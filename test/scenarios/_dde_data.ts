@@ -27,7 +27,7 @@ export const LEAK_TRANSACTIONS = 100_000;
 
 /**
  * Transactions of the leak check in the Windows cells: DDE under Wine runs
- * about 130 of the check's transactions a second, so 100,000 would take
- * 13 minutes; this many fit the cell's test-time budget (docs/mechanisms.md, DDE).
+ * about 400 of the check's transactions a second, so 100,000 would take
+ * over 4 minutes per cell; this many fit the test-time budget (docs/mechanisms.md, DDE).
  */
 export const WINDOWS_LEAK_TRANSACTIONS = 10_000;

@@ -49,7 +49,11 @@ if (mode === "watcher") {
 } else if (mode === "holder") {
   const { user32 } = await import("../../lib/win32/user32.ts");
   const hold = async (ms: number, label: string) => {
-    if (!user32.symbols.OpenClipboard(0n)) throw new Error("holder: OpenClipboard failed");
+    // The scenario may still be reading what it wrote (it opens the clipboard too): retry briefly.
+    for (let tries = 0; !user32.symbols.OpenClipboard(0n); tries++) {
+      if (tries === 500) throw new Error("holder: OpenClipboard failed for 10 s");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     report(`holding_${label}`, true);
     await new Promise((resolve) => setTimeout(resolve, ms));
     report(`sequence_at_release_${label}`, user32.symbols.GetClipboardSequenceNumber());

@@ -71,8 +71,10 @@ const server: DdeServer = await DdeServer.serve({
           return;
         }
         // "[tick N name]" posts item "tick-<name>".
-        const match = /^\[(post|tick|warm) (\d+)(?: ([\w-]+))?\]$/.exec(command);
+        const match = /^\[(post|tick|warm|postwait) (\d+)(?: ([\w-]+))?\]$/.exec(command);
         if (!match) return false;
+        // "[postwait N]" answers once its N posts are out: a handler that awaits post().
+        if (match[1] === "postwait") return postChanges("counter", Number(match[2]));
         const item = match[1] === "post" ? "counter" : match[1]!;
         void postChanges(match[3] ? `${item}-${match[3]}` : item, Number(match[2]));
       },

@@ -8,13 +8,14 @@
 // loop thread (commands) while the loop waits for its answer; closing a
 // window or callback whose handler holds a message answers it 0 at once.
 import process from "node:process";
-import { encodeWide, NativeMemory } from "../../lib/ffi/mod.ts";
+import { decodeWide, encodeWide, NativeLibrary, NativeMemory } from "../../lib/ffi/mod.ts";
 import { kernel32 } from "../../lib/win32/kernel32.ts";
 import {
   type LoopCallback,
   MessageLoop,
   messageLoopRunning,
   MessageWindow,
+  operand,
 } from "../../lib/win32/message_loop.ts";
 import { user32 } from "../../lib/win32/user32.ts";
 import { report } from "./_peers.ts";
@@ -157,6 +158,48 @@ const outer = await loop.callback(WNDPROC, async (_h: bigint, _m: number, wParam
 report("callback_runs_calls_while_held", String(await callThrough(outer, 41n)));
 report("window_made_while_held", madeWhileHeld !== undefined);
 await madeWhileHeld?.close();
+// A callback whose argument (an atom) the loop thread reads before the hand-off (the handler
+// gets its name's bytes) and whose bytes answer becomes its result there (lstrlenW of them).
+const wide = new NativeLibrary(
+  { windows: "kernel32.dll" },
+  {
+    GlobalAddAtomW: { args: ["pointer"], returns: "u16" },
+    GlobalFindAtomW: { args: ["pointer"], returns: "u16" },
+    GlobalDeleteAtom: { args: ["usize"], returns: "u16" },
+    GlobalGetAtomNameW: { args: ["usize", "pointer", "i32"], returns: "u32" },
+    lstrlenW: { args: ["pointer"], returns: "i32" },
+  } as const,
+);
+using atomName = NativeMemory.alloc(64);
+atomName.bytes.set(encodeWide(`ipckit-loop-${process.pid}`));
+const [atom] = await loop.batch([[wide, "GlobalAddAtomW", atomName.address]]);
+const reader = await loop.callback(
+  WNDPROC,
+  (_h: bigint, _m: number, _w: bigint, _l: bigint, [name]: (Uint8Array | null)[]) =>
+    encodeWide(`${decodeWide(name!)}!`),
+  {
+    reads: [{
+      arg: 2,
+      size: 512,
+      read: [wide, "GlobalGetAtomNameW", operand.arg(2), operand.buffer, 256],
+      unit: 2,
+    }],
+    answer: [wide, "lstrlenW", operand.buffer],
+  },
+);
+report(
+  "callback_reads_and_answers_bytes",
+  Number(await callThrough(reader, BigInt(atom))) === `ipckit-loop-${process.pid}!`.length,
+);
+// A batch passes one call's result to a later one.
+report(
+  "batch_result_operand",
+  await loop.batch([
+    [wide, "GlobalFindAtomW", atomName.address],
+    [wide, "GlobalDeleteAtom", operand.result(0)],
+    [wide, "GlobalFindAtomW", atomName.address],
+  ]).then(([found, deleted, after]) => found === atom && deleted === 0 && after === 0),
+);
 // A callback closed by its own handler is freed only after it has returned.
 let selfClosed: Promise<void> | undefined;
 const selfClosing: LoopCallback = await loop.callback(WNDPROC, () => {
