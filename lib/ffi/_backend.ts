@@ -22,6 +22,11 @@ export interface Backend {
    * a parked blocking call returns to it (docs/ffi.md has the measurements).
    */
   readonly signalsWakeFast: boolean;
+  /**
+   * Runs a full garbage collection of the calling thread's heap, for a thread
+   * that never returns to its event loop (where the engine schedules its own).
+   */
+  collectGarbage(): void;
   /** The runtime's executable and the argv that runs a script with full permissions. */
   scriptCommand(script: string, args: readonly string[]): string[];
 }

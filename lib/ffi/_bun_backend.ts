@@ -19,6 +19,8 @@ interface BunFfi {
 // A variable specifier keeps `deno check` from resolving a Bun-only module.
 const BUN_FFI = "bun:ffi";
 const ffi = (await import(BUN_FFI)) as BunFfi;
+/** Bun's global (tsc has no Bun declarations either). */
+const bun = (globalThis as unknown as { Bun: { gc(force: boolean): void } }).Bun;
 
 const WIDE_INTS = new Set<NativeType>(["i64", "u64", "isize", "usize", "pointer"]);
 
@@ -164,5 +166,6 @@ export const bunBackend: Backend = {
   blockingCallsInFlight: () => inFlight,
   // A signal reaches the JavaScript thread in one wake-up; a blocking call needs a worker's two.
   signalsWakeFast: true,
+  collectGarbage: () => bun.gc(true),
   scriptCommand: (script, args) => [process.execPath, script, ...args],
 };

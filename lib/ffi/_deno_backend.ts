@@ -1,5 +1,7 @@
 // Deno backend: Deno.dlopen with `nonblocking` for blocking calls (they run on
 // Deno's FFI thread pool and resolve as promises).
+import v8 from "node:v8";
+import vm from "node:vm";
 import type { Backend } from "./_backend.ts";
 import type { Callback, CallbackDef, NativeType, SymbolDef, SymbolTable } from "./types.ts";
 
@@ -102,6 +104,22 @@ function callback(
 
 let inFlight = 0;
 
+let threadGc: (() => void) | null = null;
+
+/**
+ * V8's gc() for this thread without --expose-gc on the command line: a
+ * context made while the flag is set has it; the flag is then reset, so
+ * contexts made later (the user's) do not.
+ */
+function exposeGc(): () => void {
+  v8.setFlagsFromString("--expose-gc");
+  try {
+    return vm.runInNewContext("gc") as () => void;
+  } finally {
+    v8.setFlagsFromString("--no-expose-gc");
+  }
+}
+
 export const denoBackend: Backend = {
   name: "deno",
   open(path, table) {
@@ -125,5 +143,6 @@ export const denoBackend: Backend = {
   blockingCallsInFlight: () => inFlight,
   // A signal listener is an async op polled by the event loop: slower than the FFI pool.
   signalsWakeFast: false,
+  collectGarbage: () => (threadGc ??= exposeGc())(),
   scriptCommand: (script, args) => [Deno.execPath(), "run", "-A", "--quiet", script, ...args],
 };

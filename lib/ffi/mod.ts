@@ -23,6 +23,7 @@ export * from "./struct.ts";
 export * from "./callback.ts";
 export {
   blockingCallsInFlight,
+  collectGarbage,
   type Platform,
   platform,
   runtimeName,

@@ -47,6 +47,7 @@ const unsupported: Backend = {
   },
   blockingCallsInFlight: () => 0,
   signalsWakeFast: false,
+  collectGarbage: () => {},
   scriptCommand: (script, args) => ["bun", script, ...args],
 };
 
@@ -85,6 +86,23 @@ export function scriptCommand(script: string, args: readonly string[] = []): str
  */
 export function blockingCallsInFlight(): number {
   return backend.blockingCallsInFlight();
+}
+
+/**
+ * Runs a full garbage collection of the calling thread's heap. For threads
+ * that never return to their event loop (the message-loop worker blocks in
+ * GetMessageW): the engine schedules its own collection work as tasks of
+ * that loop, so without this their garbage is collected only when their heap
+ * reaches its limit (docs/ffi.md, "Message-loop thread").
+ *
+ * @example
+ * ```ts
+ * import { collectGarbage } from "./runtime.ts";
+ * collectGarbage();
+ * ```
+ */
+export function collectGarbage(): void {
+  backend.collectGarbage();
 }
 
 /**

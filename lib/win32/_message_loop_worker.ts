@@ -17,6 +17,7 @@ import {
   type Callback,
   callback,
   type CallbackDef,
+  collectGarbage,
   encodeWide,
   nativeBuffer,
   NativeMemory,
@@ -101,6 +102,15 @@ let outsideRunning = 0;
 /** Commands taken from the port and not yet run (those that must wait for depth 0). */
 const queued: LoopCommand[] = [];
 let quitting = false;
+/**
+ * Commands and hand-offs since the last garbage collection. This thread
+ * never returns to its event loop, where the engine schedules its collection
+ * work, so its garbage would pile up to the heap's limit (a Deno process
+ * under Wine committed 0.12 KiB more per call): the loop collects after this
+ * many, between messages (docs/ffi.md, "Garbage on the loop thread").
+ */
+let workSinceCollection = 0;
+const COLLECT_EVERY = 4096;
 
 /** A hand-off's answer: its 64 bits and what they are (ANSWER_KIND). */
 interface Answer {
@@ -121,6 +131,7 @@ function handOff(event: HandOffEvent, replyTimeout: number): Answer {
     return NO_ANSWER;
   }
   const slot = depth++;
+  workSinceCollection++;
   try {
     seq = (seq % MAX_SEQ) + 1;
     const base = seq * 8;
@@ -387,6 +398,7 @@ function destroyWindow(hwnd: bigint): void {
 const AT_DEPTH_ZERO = new Set<LoopCommand["op"]>(["destroyWindow", "closeCallback", "quit"]);
 
 function run(command: LoopCommand): unknown {
+  workSinceCollection++;
   switch (command.op) {
     case "createWindow":
       return createWindow(command);
@@ -460,9 +472,13 @@ function loop(): void {
     if (MSG.get(view, "hwnd") === commandWindow && MSG.get(view, "message") === WM_LOOP_COMMANDS) {
       // Here rather than in the window procedure: one native frame and one engine entry fewer.
       runCommands();
-      continue;
+    } else {
+      u.DispatchMessageW(msg.address);
     }
-    u.DispatchMessageW(msg.address);
+    if (workSinceCollection >= COLLECT_EVERY) {
+      workSinceCollection = 0;
+      collectGarbage();
+    }
   }
 }
 

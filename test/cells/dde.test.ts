@@ -38,7 +38,7 @@ function linesOf(run: ScenarioRun, instance: string): string[] {
 /**
  * Committed private memory a side of the Windows leak check may grow by
  * between its two counts, in MiB, by runtime. Bun's stays within a few MiB.
- * Deno's grows by ~2.5 KiB per transaction with its JavaScript heap flat
+ * Deno's grows by ~2 KiB per transaction with its JavaScript heap flat
  * (23 MiB over 9,000), cause not found (docs/mechanisms.md, DDE): its bound
  * only catches large leaks; Bun's would catch a data handle per transaction.
  */
