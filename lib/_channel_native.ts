@@ -7,6 +7,14 @@ import type { NativeWaitable } from "./_sync_native.ts";
 /** The writer's role number; readers are 0..maxReaders-1. */
 export const WRITER_ROLE = -1;
 
+/** How an end sleeps (bits), as it announces it in its `sleeping` field and in `wakeReaders`/`wakeWriter`. */
+export const SLEEPS = {
+  /** On the head or space futex (Linux) or its wake event (Windows): wake it with those. */
+  onWord: 1,
+  /** Also until its main thread gets SIGURG (Linux on Bun): wake it with that too, it comes sooner. */
+  bySignal: 2,
+} as const;
+
 /** How taking a role lock went. */
 export type RoleClaim = "acquired" | "abandoned" | "busy";
 
@@ -20,6 +28,8 @@ export interface ChannelAddresses {
   readonly headOffset: number;
   /** Byte offset of the space counter (a blocked writer sleeps on it). */
   readonly spaceOffset: number;
+  /** Byte offset of the writer state (it changes when a writer attaches, closes or dies). */
+  readonly writerStateOffset: number;
   /** Byte offset of a role's 64-byte lock area (Linux keeps a robust mutex there). */
   lockOffset(role: number): number;
 }
@@ -33,19 +43,31 @@ export interface ChannelPort {
   /** Whether another process holds `role` right now (a dead holder's lock is left free). */
   held(role: number): boolean;
   /**
-   * Sleeps until the head may differ from `expectedHead`, the writer (pid
-   * `writerPid`, 0 for none) may have died, the timeout passes or the signal
-   * fires. Never rejects: the caller looks again.
+   * How `role` of this process sleeps ({@link SLEEPS}), to announce before
+   * {@link sleepReader} or {@link sleepWriter}.
+   */
+  sleepMark(role: number): number;
+  /**
+   * Sleeps until the head may differ from `expectedHead`, the writer state
+   * from `expectedState`, the writer (pid `writerPid`, 0 for none) may have
+   * died, the timeout passes or the signal fires. Never rejects: the caller
+   * looks again.
    */
   sleepReader(
     reader: number,
     expectedHead: number,
+    expectedState: number,
     writerPid: number,
     timeoutMs: number | undefined,
     signal: AbortSignal,
   ): Promise<void>;
-  /** Wakes sleeping readers (their numbers; Linux wakes every sleeper at once). */
+  /** Wakes readers sleeping on the word (their numbers; Linux wakes every such sleeper at once). */
   wakeReaders(readers: readonly number[]): void;
+  /**
+   * Wakes the end holding `role` in process `pid`, which sleeps by signal
+   * (SLEEPS.bySignal), unless that role's lock shows the end died.
+   */
+  signal(role: number, pid: number): void;
   /**
    * Sleeps until the space counter may differ from `expectedSpace`, one of
    * `readers` (number and pid) may have died, the timeout passes or the signal fires.
@@ -63,8 +85,11 @@ export interface ChannelPort {
   waitable(reader: number, announce: () => void, ready: () => boolean): NativeWaitable;
   /** Gives the CPU to another runnable thread, if any (sched_yield, SwitchToThread). */
   yieldCpu(): void;
-  /** Wakes a writer sleeping in {@link sleepWriter}. */
-  wakeWriter(): void;
+  /**
+   * Wakes a writer sleeping in {@link sleepWriter}: on the space word, and
+   * by signal too when `pid` (its process) is not 0.
+   */
+  wakeWriter(pid: number): void;
   /** Lets go of the port's OS objects (no sleep in flight). */
   close(): void;
 }

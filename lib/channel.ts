@@ -46,7 +46,7 @@ import { checkName } from "./_names.ts";
 import { Spinner, SpinWindow } from "./_spin.ts";
 import type { NativeMapping } from "./_native_mapping.ts";
 import { type LentWaitable, WAIT_SOURCE, type WaitSource } from "./_sync_native.ts";
-import { type ChannelAddresses, type ChannelPort, WRITER_ROLE } from "./_channel_native.ts";
+import { type ChannelAddresses, type ChannelPort, SLEEPS, WRITER_ROLE } from "./_channel_native.ts";
 import * as posixShm from "./posix/shared_memory.ts";
 import * as win32Shm from "./win32/shared_memory.ts";
 import * as posixChannel from "./posix/channel.ts";
@@ -85,8 +85,8 @@ const H_RECORDS = 32;
 const H_SLOTS_OFFSET = 36;
 const HEAD = 64; // messages committed (wrapping int32), readers' futex word
 const TAIL = 128; // queue: messages claimed by readers
-const WAKE_READERS = 192; // 1 when a reader is (about to be) asleep: the next commit wakes them all
-const WAKE_WRITER = 256; // 1 when the writer is (about to be) asleep: the next release wakes it
+const WAKE_READERS = 192; // SLEEPS bits of readers (about to be) asleep: the next commit wakes them
+const WAKE_WRITER = 256; // the writer's SLEEPS mark while it is (about to be) asleep: the next release wakes it
 const SPACE = 260; // bumped when a waiting writer is woken; its futex word
 const WRITER_STATE = 320; // (generation << 2) | status
 const WRITER_PID = 324;
@@ -98,7 +98,7 @@ const RECORD_SIZE = 128;
 const R_ACTIVE = 64;
 const R_CURSOR = 68; // broadcast: the next position this reader reads
 const R_CLAIM = 72; // queue: the position being claimed or held (or one far from the ring)
-const R_SLEEPING = 80;
+const R_SLEEPING = 80; // SLEEPS bits of this reader's sleeps
 const R_PID = 84;
 const R_LOST = 88;
 const SLOT_HEADER = 8; // int32 stamp, uint32 length
@@ -196,6 +196,7 @@ class Ring {
       words: this.i32,
       headOffset: HEAD,
       spaceOffset: SPACE,
+      writerStateOffset: WRITER_STATE,
       lockOffset: (role) => (role === WRITER_ROLE ? WRITER_LOCK : RECORDS + role * RECORD_SIZE),
     };
   }
@@ -797,7 +798,7 @@ export class ChannelWriter extends ChannelEnd {
     this.#generation = ((state >>> 2) + 1) & 0x3fffffff;
     Atomics.store(i32, WRITER_PID >> 2, process.pid);
     Atomics.store(i32, WRITER_STATE >> 2, (this.#generation << 2) | STATUS_ATTACHED);
-    this.#wakeReaders(true);
+    this.#wakeReaders();
   }
 
   /** Messages committed through this channel so far (wrapping at 2^32). */
@@ -838,24 +839,15 @@ export class ChannelWriter extends ChannelEnd {
     Atomics.store(i32, stamp, pos);
     this.#pos = pos;
     Atomics.store(i32, HEAD >> 2, pos);
-    if (
-      Atomics.load(i32, WAKE_READERS >> 2) !== 0 &&
-      Atomics.exchange(i32, WAKE_READERS >> 2, 0) !== 0
-    ) {
-      this.#wakeReaders(false);
+    if (Atomics.load(i32, WAKE_READERS >> 2) !== 0) {
+      const sleeps = Atomics.exchange(i32, WAKE_READERS >> 2, 0);
+      if (sleeps !== 0) wakeReaders(this.ring, this.port, sleeps, -1);
     }
   }
 
-  #wakeReaders(all: boolean): void {
-    const ring = this.ring;
-    const readers: number[] = [];
-    for (let r = 0; r < ring.maxReaders; r++) {
-      const active = Atomics.load(this.i32, ring.record(r, R_ACTIVE)) !== 0;
-      if (active && (all || Atomics.load(this.i32, ring.record(r, R_SLEEPING)) !== 0)) {
-        readers.push(r);
-      }
-    }
-    this.port.wakeReaders(readers);
+  /** Wakes every reader: a writer attached or closed. */
+  #wakeReaders(): void {
+    wakeReaders(this.ring, this.port, ALL_SLEEPS, -1);
   }
 
   #check(length: number): void {
@@ -993,7 +985,7 @@ export class ChannelWriter extends ChannelEnd {
   ): Promise<T> {
     const i32 = this.i32;
     return this.waitFor(verb, options, attempt, async (timeoutMs, signal) => {
-      Atomics.store(i32, WAKE_WRITER >> 2, 1);
+      Atomics.store(i32, WAKE_WRITER >> 2, this.port.sleepMark(WRITER_ROLE));
       {
         const space = Atomics.load(i32, SPACE >> 2);
         let result = attempt();
@@ -1045,10 +1037,38 @@ export class ChannelWriter extends ChannelEnd {
         Atomics.add(i32, CLOSES >> 2, 1);
       }
     }
-    this.#wakeReaders(true);
+    this.#wakeReaders();
     const key = this.roleKey(WRITER_ROLE);
     if (ownRoles.delete(key)) this.port.unclaim(WRITER_ROLE);
   }
+}
+
+/** wakeReaders(): wake every active reader, asleep or not (a writer attached or closed). */
+const ALL_SLEEPS = -1;
+
+/**
+ * Wakes the readers (except `except`) that announced a sleep: the ones on
+ * the word with one call when `sleeps` (the wakeReaders bits) has
+ * SLEEPS.onWord, the ones sleeping by signal each with a signal.
+ */
+function wakeReaders(ring: Ring, port: ChannelPort, sleeps: number, except: number): void {
+  const i32 = ring.i32;
+  const onWord: number[] = [];
+  for (let r = 0; r < ring.maxReaders; r++) {
+    if (r === except || Atomics.load(i32, ring.record(r, R_ACTIVE)) === 0) continue;
+    const sleeping = Atomics.load(i32, ring.record(r, R_SLEEPING));
+    if (sleeping & SLEEPS.bySignal) port.signal(r, Atomics.load(i32, ring.record(r, R_PID)));
+    if (sleeps === ALL_SLEEPS || (sleeping & SLEEPS.onWord)) onWord.push(r);
+  }
+  if (sleeps & SLEEPS.onWord) port.wakeReaders(onWord);
+}
+
+/**
+ * Wakes the writer if it announced a sleep (`mark`, the wakeWriter word it
+ * left): by signal, or on the space word.
+ */
+function wakeWriter(ring: Ring, port: ChannelPort, mark: number): void {
+  port.wakeWriter(mark & SLEEPS.bySignal ? Atomics.load(ring.i32, WRITER_PID >> 2) : 0);
 }
 
 /** A claim value no slot of the ring near `pos` can be stuck at (the ring spans at most 2^20 positions). */
@@ -1205,7 +1225,12 @@ export class ChannelReader extends ChannelEnd implements WaitSource {
     for (let r = 0; r < ring.maxReaders && index < 0; r++) {
       if (ownRoles.has(this.roleKey(r)) || this.port.claim(r) === "busy") continue;
       // An active record whose lock we got belonged to a reader that died.
-      reclaimRecord(ring, r, (role) => this.alive(role), () => this.port.wakeWriter());
+      reclaimRecord(
+        ring,
+        r,
+        (role) => this.alive(role),
+        () => wakeWriter(ring, this.port, Atomics.load(i32, WAKE_WRITER >> 2)),
+      );
       index = r;
     }
     if (index < 0) {
@@ -1308,10 +1333,9 @@ export class ChannelReader extends ChannelEnd implements WaitSource {
       this.#cursor = (pos + 1) | 0;
       Atomics.store(i32, ring.record(this.#index, R_CURSOR), this.#cursor);
     }
-    if (
-      Atomics.load(i32, WAKE_WRITER >> 2) !== 0 && Atomics.exchange(i32, WAKE_WRITER >> 2, 0) !== 0
-    ) {
-      this.port.wakeWriter();
+    if (Atomics.load(i32, WAKE_WRITER >> 2) !== 0) {
+      const mark = Atomics.exchange(i32, WAKE_WRITER >> 2, 0);
+      if (mark !== 0) wakeWriter(ring, this.port, mark);
     }
     return intact;
   }
@@ -1504,13 +1528,7 @@ export class ChannelReader extends ChannelEnd implements WaitSource {
   }
 
   #wakeAll(): void {
-    const readers: number[] = [];
-    for (let r = 0; r < this.ring.maxReaders; r++) {
-      if (r !== this.#index && Atomics.load(this.i32, this.ring.record(r, R_ACTIVE)) !== 0) {
-        readers.push(r);
-      }
-    }
-    this.port.wakeReaders(readers);
+    wakeReaders(this.ring, this.port, ALL_SLEEPS, this.#index);
   }
 
   #wait<T>(verb: string, options: ChannelWaitOptions, poll: () => T | undefined) {
@@ -1518,8 +1536,9 @@ export class ChannelReader extends ChannelEnd implements WaitSource {
     const sleeping = this.ring.record(this.#index, R_SLEEPING);
     return this.waitFor<T | typeof END>(verb, options, poll, async (timeoutMs, signal) => {
       // Announce the sleep, then look once more: a writer that commits after this sees the announcement.
-      Atomics.store(i32, sleeping, 1);
-      Atomics.store(i32, WAKE_READERS >> 2, 1);
+      const mark = this.port.sleepMark(this.#index);
+      Atomics.or(i32, sleeping, mark);
+      Atomics.or(i32, WAKE_READERS >> 2, mark);
       try {
         const head = Atomics.load(i32, HEAD >> 2);
         const ends = this.#writerEnds();
@@ -1529,10 +1548,10 @@ export class ChannelReader extends ChannelEnd implements WaitSource {
         if (ended !== undefined) return ended;
         const state = Atomics.load(i32, WRITER_STATE >> 2);
         const pid = (state & 3) === STATUS_ATTACHED ? Atomics.load(i32, WRITER_PID >> 2) : 0;
-        await this.port.sleepReader(this.#index, head, pid, timeoutMs, signal);
+        await this.port.sleepReader(this.#index, head, state, pid, timeoutMs, signal);
         return signal.aborted ? undefined : poll();
       } finally {
-        Atomics.store(i32, sleeping, 0);
+        Atomics.and(i32, sleeping, ~mark);
       }
     });
   }
@@ -1550,8 +1569,8 @@ export class ChannelReader extends ChannelEnd implements WaitSource {
     const { closing, leave } = this.enterWait("wait on");
     const sleeping = this.ring.record(this.#index, R_SLEEPING);
     const announce = () => {
-      Atomics.store(this.i32, sleeping, 1);
-      Atomics.store(this.i32, WAKE_READERS >> 2, 1);
+      Atomics.or(this.i32, sleeping, SLEEPS.onWord);
+      Atomics.or(this.i32, WAKE_READERS >> 2, SLEEPS.onWord);
     };
     return {
       native: this.port.waitable(this.#index, announce, () => this.#ready()),
@@ -1596,7 +1615,8 @@ export class ChannelReader extends ChannelEnd implements WaitSource {
     Atomics.store(i32, this.#claimIndex, unclaimable(this.#cursor));
     Atomics.store(i32, ring.record(this.#index, R_PID), 0);
     Atomics.store(i32, ring.record(this.#index, R_ACTIVE), 0);
-    if (Atomics.exchange(i32, WAKE_WRITER >> 2, 0) !== 0) this.port.wakeWriter();
+    const mark = Atomics.exchange(i32, WAKE_WRITER >> 2, 0);
+    if (mark !== 0) wakeWriter(ring, this.port, mark);
     const key = this.roleKey(this.#index);
     if (ownRoles.delete(key)) this.port.unclaim(this.#index);
   }

@@ -13,7 +13,7 @@
  */
 import { encodeWide } from "../ffi/mod.ts";
 import type { ChannelPort, RoleClaim } from "../_channel_native.ts";
-import { WRITER_ROLE } from "../_channel_native.ts";
+import { SLEEPS, WRITER_ROLE } from "../_channel_native.ts";
 import type { NativeEvent, NativeWaitable } from "../_sync_native.ts";
 import { win32ObjectName } from "../_names.ts";
 import { Win32Error } from "./error.ts";
@@ -145,9 +145,14 @@ class Win32ChannelPort implements ChannelPort {
     if (index > 0) this.#forget(waited[index - 1]!);
   }
 
+  sleepMark(): number {
+    return SLEEPS.onWord;
+  }
+
   sleepReader(
     reader: number,
     _expectedHead: number,
+    _expectedState: number,
     writerPid: number,
     timeoutMs: number | undefined,
     signal: AbortSignal,
@@ -157,6 +162,10 @@ class Win32ChannelPort implements ChannelPort {
 
   wakeReaders(readers: readonly number[]): void {
     for (const reader of readers) this.#event(reader).set();
+  }
+
+  signal(): void {
+    // Never called: no end sleeps by signal on Windows (sleepMark).
   }
 
   sleepWriter(

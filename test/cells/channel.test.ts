@@ -12,7 +12,7 @@ inCells(ALL_CELLS, (cell) => {
   const windows = cell.startsWith("windows");
   const counts = windows ? COUNTS.windows : COUNTS.linux;
 
-  it("Channel: zero-copy views detach on release; waitAny waits on a reader with an event; typed errors for bad input, timeouts, aborts and closed ends; idle reader ~0 CPU; a writer of the other runtime wakes a sleeping reader; nothing left after close or after every holder is killed", async () => {
+  it("Channel: zero-copy views detach on release; waitAny waits on a reader with an event; typed errors for bad input, timeouts, aborts and closed ends; idle reader ~0 CPU; a writer of the other runtime wakes a sleeping reader; 150 wakes raced against the spin-to-sleep step all arrive; nothing left after close or after every holder is killed", async () => {
     const run = await runScenario(cell, "test/scenarios/channel_basic.ts");
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
@@ -67,6 +67,8 @@ inCells(ALL_CELLS, (cell) => {
       wait_any_ready_then_receive: "ready now",
       own_writer_close_ends_stream: null,
       woken_by_other_runtime: [0, 1, 2],
+      race_answered: 150,
+      race_errors: [],
       peer_close_ends_stream: null,
       pending_at_close: named("ClosedError", /it was closed$/),
       closed_receive: named("ClosedError", /it is closed$/),

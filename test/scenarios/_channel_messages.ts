@@ -29,3 +29,12 @@ export function checkMessage(bytes: Uint8Array, seq: number, length: number, sal
   for (let i = 4; i < length; i++) if (bytes[i] !== byteAt(seq, i, salt)) return false;
   return true;
 }
+
+/** The delay of round `i` of the wake race: 0 to 3 ms across the rounds. */
+export const raceDelayUs = (i: number, rounds: number): number => Math.round((3000 * i) / rounds);
+
+/** Busy-waits `us` microseconds (keeps the CPU, like a peer computing its answer). */
+export function spinFor(us: number): void {
+  const until = performance.now() + us / 1000;
+  while (performance.now() < until) { /* computing */ }
+}

@@ -15,6 +15,7 @@ import {
 } from "../../mod.ts";
 import { platform } from "../../lib/ffi/mod.ts";
 import { report, startPeer } from "./_peers.ts";
+import { raceDelayUs, spinFor } from "./_channel_messages.ts";
 
 const PEER = new URL("./channel_peer.ts", import.meta.url).pathname.replace(/^\/([A-Za-z]:)/, "$1");
 const tag = `ipckit-ch-${process.pid}`;
@@ -168,6 +169,33 @@ async function errorOf(run: () => unknown): Promise<{ name: string; message: str
 }
 report("after_close_left", ours());
 report("after_close_open", await errorOf(() => Channel.open({ name: `${tag}-basic` })));
+
+// The race of a wake with a sleep: each side answers after a delay swept across the spin window
+// (0 to 3 ms), so wakes land while the other side spins, announces its sleep, or has parked.
+{
+  const ping = `${tag}-race-ping`;
+  const pong = `${tag}-race-pong`;
+  using _ping = Channel.create({ name: ping, slotSize: 16, slots: 4 });
+  using _pong = Channel.create({ name: pong, slotSize: 16, slots: 4 });
+  using writer = Channel.open({ name: ping, role: "writer" });
+  using reader = Channel.open({ name: pong });
+  const rounds = 150;
+  const peer = startPeer(PEER, ["race-echo", ping, pong, String(rounds)]);
+  let answered = 0;
+  const errors: string[] = [];
+  for (let i = 0; i < rounds; i++) {
+    spinFor(raceDelayUs(i, rounds));
+    await writer.send(`race ${i}`, { timeout: 10_000 });
+    const answer = await errorOf(async () => {
+      if (text(await reader.receive({ timeout: 10_000 })) !== `race ${i}`) throw new Error("wrong");
+    });
+    if (answer) errors.push(`${i}: ${answer.name}`);
+    else answered++;
+  }
+  const exit = await peer.done;
+  report("race_answered", answered);
+  report("race_errors", [...errors, ...(exit.code === 0 ? [] : [`peer exit ${exit.code}`])]);
+}
 
 // Every holder killed: the channel goes with them.
 {

@@ -6,11 +6,19 @@
 //   write-burst <name> <count>                 writer: count messages without waiting, then close
 //   hold-view <name>                           queue reader holding one message in place until killed
 //   hold-all <name>                            creates a channel with a writer and a reader, until killed
+//   race-echo <ping> <pong> <rounds>           echoes each message after channel_basic.ts's swept delay
 import process from "node:process";
 import { writeFileSync } from "node:fs";
 import { Channel } from "../../lib/channel.ts";
 import { report } from "./_peers.ts";
-import { checkMessage, fillMessage, lengthOf, readSeq } from "./_channel_messages.ts";
+import {
+  checkMessage,
+  fillMessage,
+  lengthOf,
+  raceDelayUs,
+  readSeq,
+  spinFor,
+} from "./_channel_messages.ts";
 
 const [role, name = "", a = "0", b = "0", c = ""] = process.argv.slice(2);
 const stay = () => setInterval(() => {}, 2 ** 31 - 1);
@@ -109,6 +117,15 @@ if (role === "queue-read") {
   writer.trySend("kept until killed");
   report("ready", true);
   stay();
+} else if (role === "race-echo") {
+  using reader = Channel.open({ name });
+  using writer = Channel.open({ name: a, role: "writer" });
+  const rounds = Number(b);
+  for (let i = 0; i < rounds; i++) {
+    const message = await reader.receive({ timeout: 10_000 });
+    spinFor(raceDelayUs(i, rounds));
+    await writer.send(message!, { timeout: 10_000 });
+  }
 } else {
   throw new Error(`unknown role '${role}'`);
 }
