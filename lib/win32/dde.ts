@@ -143,6 +143,11 @@ const MSG_BYTES = 48;
 const MSG_LPARAM = 24;
 /** How long the barrier after a request waits for the server's thread (ms). */
 const BARRIER_TIMEOUT = 5000;
+/**
+ * Bytes of a request's answer copied in the transaction's own batch (one
+ * trip to the loop thread fewer); a larger answer is read in a second trip.
+ */
+const REQUEST_READ_AHEAD = 16 * 1024;
 /** Longest name DDE carries (an atom), in UTF-16 units, plus the NUL. */
 const NAME_UNITS = 256;
 /** DDEML's timeout for a transaction whose caller gave none (ms): about 24 days. */
@@ -845,7 +850,7 @@ class Conversation implements DdeConversationEndpoint {
     bytes: Uint8Array | null,
     wait: DdeWait,
     channel: Channel = this.state,
-  ): Promise<{ data: bigint; error: number; flags: bigint }> {
+  ): Promise<{ data: bigint; error: number; flags: bigint; answer: Uint8Array | null }> {
     const { instance, state } = this;
     if (state.gone) throw new DdeDisconnectedError(state.service, state.topic);
     const hszItem = item === null ? 0n : await instance.stringHandle(item, channel.inst);
@@ -853,6 +858,7 @@ class Conversation implements DdeConversationEndpoint {
     const result = NativeMemory.alloc(4);
     const stray = NativeMemory.alloc(MSG_BYTES);
     const drain = type === XTYP.REQUEST && channel.hwnd !== 0n && channel.partner !== 0n;
+    const readAhead = type === XTYP.REQUEST ? NativeMemory.alloc(REQUEST_READ_AHEAD) : null;
     const run = instance.outside([
       [
         ddeml,
@@ -891,13 +897,34 @@ class Conversation implements DdeConversationEndpoint {
           ] as const,
         ]
         : []),
-    ]).then(async ([data, error, , removed]) => {
-      if (removed) await instance.freeStrayAck(stray.view.getBigInt64(MSG_LPARAM, true));
-      return { data, error, flags: BigInt(result.view.getUint32(0, true)) };
+      // The answer's size and its first bytes (DdeGetData of no handle copies nothing).
+      ...(readAhead
+        ? [
+          [ddeml, "DdeGetData", operand.result(0), 0n, 0, 0] as const,
+          [
+            ddeml,
+            "DdeGetData",
+            operand.result(0),
+            readAhead.address,
+            REQUEST_READ_AHEAD,
+            0,
+          ] as const,
+        ]
+        : []),
+    ]).then((results) => {
+      const [data, error] = results as [bigint, number];
+      const removed = drain ? results[3] : 0;
+      if (removed) void instance.freeStrayAck(stray.view.getBigInt64(MSG_LPARAM, true));
+      const size = readAhead ? Number(results.at(-2)) : 0;
+      const answer = readAhead && data !== 0n && size <= REQUEST_READ_AHEAD
+        ? readAhead.bytes.slice(0, Number(results.at(-1)))
+        : null;
+      return { data, error, flags: BigInt(result.view.getUint32(0, true)), answer };
     }).finally(() => {
       memory?.free();
       result.free();
       stray.free();
+      readAhead?.free();
       void instance.freeStringHandles([hszItem], channel.inst);
     });
     // An abort rejects now; DDEML ends the call within its timeout, and a late result is freed.
@@ -957,7 +984,7 @@ class Conversation implements DdeConversationEndpoint {
 
   async request(item: string, format: DdeFormat, wait: DdeWait): Promise<DdeReply<Uint8Array>> {
     const channel = await this.#transactionChannel();
-    const { data, error } = await this.#transact(
+    const { data, error, answer } = await this.#transact(
       XTYP.REQUEST,
       item,
       format.id,
@@ -971,7 +998,7 @@ class Conversation implements DdeConversationEndpoint {
       throw this.#failure(error, "request", channel);
     }
     try {
-      return { ok: true, value: await this.instance.dataOf(data) };
+      return { ok: true, value: answer ?? await this.instance.dataOf(data) };
     } finally {
       void this.instance.loop.call(ddeml, "DdeFreeDataHandle", data).catch(() => {});
     }
