@@ -7,6 +7,9 @@
  * loop thread reads the callback's names and data before it (the callback's
  * `reads`) and makes a request's or advise's data handle from the bytes the
  * handler answers (its `answer`) (docs/mechanisms.md, "DDE on Windows: DDEML").
+ * A server handler that has not answered after one turn of the event loop
+ * gets CBR_BLOCK, and DDEML asks again once it has (`#answer`), so a slow
+ * handler stalls no other conversation.
  *
  * Ownership (docs/mechanisms.md, DDE): string handles this module creates
  * (service, topic and item names) are freed by it when the name is no longer
@@ -93,6 +96,9 @@ const XTYP = {
 /** The type bits of a callback's uType, without the XTYPF_ flags. */
 const XTYP_KIND = 0xfcf0 | 0x0002;
 const DDE_FACK = 0x8000n;
+/** A server callback's "answer later" (HDDEDATA -1); DdeEnableCallback then asks again. */
+const CBR_BLOCK = 0xffffffffffffffffn;
+const EC_ENABLEALL = 0;
 const DDE_FBUSY = 0x4000n;
 const DMLERR = {
   ADVACKTIMEOUT: 0x4000,
@@ -186,6 +192,15 @@ function nativeCopy(bytes: Uint8Array): NativeMemory {
 interface ServerConversation {
   readonly info: DdeConversationInfo;
   readonly service: Service;
+  /** Transactions answered CBR_BLOCK, in order, until DDEML asks for them again. */
+  readonly blocked: Blocked[];
+}
+
+/** A transaction whose handler had not answered within its callback (see `#answer`). */
+interface Blocked {
+  readonly key: string;
+  /** The handler's answer, once there. */
+  result: DdeReply<Uint8Array> | DdeReply<void> | null;
 }
 
 /** A DDEML conversation handle and its two windows (from DdeQueryConvInfo). */
@@ -616,7 +631,7 @@ class Instance {
           id: ++served.nextConversation,
           topic: served.topics.get(name1.toLowerCase())?.name ?? name1,
         };
-        this.serverConversations.set(hconv, { info, service: served });
+        this.serverConversations.set(hconv, { info, service: served, blocked: [] });
         served.callbacks.connected(info);
         return 0n;
       }
@@ -651,12 +666,19 @@ class Instance {
     const { info, service } = server;
     const callbacks = service.callbacks;
     switch (type & XTYP_KIND) {
-      case XTYP.REQUEST:
+      case XTYP.REQUEST: {
+        const reply = await this.#answer(
+          server,
+          hconv,
+          `request|${name2}|${format}`,
+          () => callbacks.request(info, name2, this.formatOf(format)),
+        );
+        if (reply === "blocked") return CBR_BLOCK;
+        return reply.ok ? reply.value : 0n;
+      }
       case XTYP.ADVREQ: {
-        const advise = (type & XTYP_KIND) === XTYP.ADVREQ;
-        const reply = advise
-          ? await callbacks.adviseRequest(info, name2, this.formatOf(format))
-          : await callbacks.request(info, name2, this.formatOf(format));
+        // DDEML takes no CBR_BLOCK here (Wine: a FIXME, the update is skipped): awaited.
+        const reply = await callbacks.adviseRequest(info, name2, this.formatOf(format));
         if (!reply.ok) return 0n;
         // Wine's DdePostAdvise adds one global reference to the item's atom per call, while
         // each of its WM_DDE_DATA messages (one per answer) carries it to a client that
@@ -665,15 +687,29 @@ class Instance {
         // reference per answer here, and Wine's own removed after the call (post()).
         // Windows adds one per message. (Only a DdeCreateDataHandle out of memory would
         // leave this reference without a message.)
-        if (advise && isWine()) kernel32.symbols.GlobalAddAtomW(encodeWide(name2));
+        if (isWine()) kernel32.symbols.GlobalAddAtomW(encodeWide(name2));
         return reply.value;
       }
-      case XTYP.POKE:
-        return flags(
-          await callbacks.poke(info, name2, this.formatOf(format), bytes ?? new Uint8Array(0)),
+      case XTYP.POKE: {
+        const data = bytes ?? new Uint8Array(0);
+        const reply = await this.#answer(
+          server,
+          hconv,
+          `poke|${name2}|${format}`,
+          () => callbacks.poke(info, name2, this.formatOf(format), data),
         );
-      case XTYP.EXECUTE:
-        return flags(await callbacks.execute(info, decodeWide(bytes ?? new Uint8Array(0))));
+        return reply === "blocked" ? CBR_BLOCK : flags(reply);
+      }
+      case XTYP.EXECUTE: {
+        const command = decodeWide(bytes ?? new Uint8Array(0));
+        const reply = await this.#answer(
+          server,
+          hconv,
+          `execute|${command}`,
+          () => callbacks.execute(info, command),
+        );
+        return reply === "blocked" ? CBR_BLOCK : flags(reply);
+      }
       case XTYP.ADVSTART: {
         // DDEML does not tell a server whether the link is warm; it sends warm links a notice itself.
         const reply = await callbacks.adviseStart(info, name2, this.formatOf(format), "hot");
@@ -684,6 +720,41 @@ class Instance {
         return 0n;
     }
     return 0n;
+  }
+
+  /**
+   * A server handler's answer to a request, poke or execute, without holding
+   * the loop thread while the handler awaits something. An answer not there
+   * after one turn of the event loop is answered CBR_BLOCK: DDEML keeps the
+   * transaction (and queues the conversation's next ones) while every other
+   * conversation goes on, and DdeEnableCallback, once the answer is there,
+   * makes it ask again for the same transaction, which then gets it. Held
+   * instead, the callback would stall every conversation of the process until
+   * the reply timeout, and a handler awaiting another conversation's poke
+   * would never see it.
+   */
+  async #answer<T extends DdeReply<Uint8Array> | DdeReply<void>>(
+    server: ServerConversation,
+    hconv: bigint,
+    key: string,
+    run: () => Promise<T>,
+  ): Promise<T | "blocked"> {
+    const asked = server.blocked.findIndex((b) => b.key === key && b.result !== null);
+    if (asked >= 0) return server.blocked.splice(asked, 1)[0]!.result as T;
+    if (server.blocked.some((b) => b.key === key)) return "blocked"; // asked again too early
+    let result: T | null = null;
+    const running = run().then((reply) => (result = reply));
+    await new Promise((resolve) => setImmediate(resolve));
+    if (result !== null) return result;
+    const entry: Blocked = { key, result: null };
+    server.blocked.push(entry);
+    void running.then(async (reply) => {
+      entry.result = reply;
+      if (this.serverConversations.get(hconv) !== server) return; // the client went away
+      // Outside callbacks: it runs the blocked transaction's callback again at once.
+      await this.outsideCall("DdeEnableCallback", this.id, hconv, EC_ENABLEALL).catch(() => {});
+    });
+    return "blocked";
   }
 
   /** XTYP_WILDCONNECT: the service/topic pairs this process offers, as an HSZPAIR array. */

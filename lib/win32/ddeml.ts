@@ -31,6 +31,8 @@ export const ddeml = new NativeLibrary(
       callsBack: true,
     },
     // HCONV DdeConnect(DWORD idInst, HSZ service, HSZ topic, PCONVCONTEXT)
+    // BOOL DdeEnableCallback(DWORD idInst, HCONV, UINT cmd): may call the callback at once
+    DdeEnableCallback: { args: ["u32", "pointer", "u32"], returns: "i32", callsBack: true },
     DdeConnect: {
       args: ["u32", "pointer", "pointer", "pointer"],
       returns: "pointer",

@@ -81,6 +81,7 @@ inCells(ALL_CELLS, (cell) => {
       binary: { requested: true, server_got: true, echoed: true },
       hot: { updates: HOT_UPDATES, in_order: true, active_after_break: false },
       handler_awaits_post: { execute: "none", updates: 3 },
+      handler_waits_for_other_client: { answer: "opened", poked: true },
       warm: { notices: WARM_NOTICES, dataless: true, requests_rise: true, last_is_latest: true },
       three_clients: { here: TICKS, others: [TICKS, TICKS], server_saw_conversations: true },
       list: ["true:data", "true:other"],

@@ -145,6 +145,19 @@ try {
     (await DdeClient.list({ topic: "other" })).some((e) => e.service === service),
   );
 
+  // A handler that waits for another client's poke holds up neither that client nor the server
+  // (on Windows its callback answers CBR_BLOCK and is asked again once the handler answered).
+  {
+    const poker = startPeer(here("./dde_client.ts"), [service, "poke", "open-gate"], false);
+    await poker.line("client_ready");
+    const answer = client.request("gate", { timeout: 15_000 }).catch((error) => error.name);
+    const poked = await poker.done;
+    report("handler_waits_for_other_client", {
+      answer: await answer,
+      poked: poked.code === 0 && poked.results.poked === true,
+    });
+  }
+
   // Bad input.
   const closed = await DdeClient.connect({ service, topic: "data" });
   await closed.close();

@@ -15,6 +15,8 @@ let tick = 0;
 let echo = new Uint8Array(0);
 const poked = new Map<string, string>();
 const conversations = new Set<number>();
+let openGate = () => {};
+const gate = new Promise<void>((resolve) => (openGate = resolve));
 
 /**
  * Posts `count` changes of `item` ("counter", "warm", or a tick item: "tick"
@@ -56,12 +58,18 @@ const server: DdeServer = await DdeServer.serve({
             return JSON.stringify(resources());
           case "hang":
             return new Promise<null>(() => {});
+          case "gate": // answered once another conversation pokes "open-gate"
+            void server.post("data", "gate-waiting");
+            return gate.then(() => "opened");
+          case "gate-waiting":
+            return "waiting";
           default:
             return item.startsWith("tick-") ? String(tick) : poked.get(item) ?? null;
         }
       },
       poke(item, data, { format }) {
         if (item === "readonly") return false;
+        if (item === "open-gate") openGate();
         if (format === BLOB_FORMAT) echo = (data as Uint8Array).slice();
         else poked.set(item, data as string);
       },
