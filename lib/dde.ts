@@ -202,7 +202,11 @@ export type DdeAnswer = string | BinaryInput | null | undefined | false;
 /**
  * How a server serves one topic. A handler that is missing refuses its
  * transactions. A handler that throws refuses the transaction, and its
- * error is rethrown as an uncaught error (as in {@link CopyData}).
+ * error is rethrown as an uncaught error (as in {@link CopyData}). A handler
+ * may answer with a promise and await anything first, `post()` included;
+ * its conversation waits for the answer and other conversations go on (on
+ * Windows the DDEML callback answers CBR_BLOCK and is asked again; a hot
+ * loop's `request` inside `post()` is awaited, up to 10 s).
  */
 export interface DdeTopicHandlers {
   /**
