@@ -469,13 +469,7 @@ class Instance {
   }
 
   /** The text of string handles (DDEML's or ours). */
-  strings<const N extends readonly bigint[]>(...handles: N): Promise<{ [K in keyof N]: string }> {
-    return this.stringsIn(this.id, ...handles);
-  }
-
-  /** {@link Instance.strings} of handles of DDEML instance `inst`. */
-  async stringsIn<const N extends readonly bigint[]>(
-    inst: number,
+  async strings<const N extends readonly bigint[]>(
     ...handles: N
   ): Promise<{ [K in keyof N]: string }> {
     using memory = NativeMemory.alloc(handles.length * NAME_UNITS * 2);
@@ -483,7 +477,7 @@ class Instance {
       [
         ddeml,
         "DdeQueryStringW",
-        inst,
+        this.id,
         h,
         memory.address + BigInt(i * NAME_UNITS * 2),
         NAME_UNITS,
