@@ -883,7 +883,14 @@ export class DdeClient implements AsyncDisposable {
     subject: string,
   ): T {
     if (reply.ok) return reply.value;
-    throw new DdeRefusedError(transaction, this.service, this.topic, subject, reply.busy);
+    throw new DdeRefusedError(
+      transaction,
+      this.service,
+      this.topic,
+      subject,
+      reply.busy,
+      reply.note,
+    );
   }
 
   /**

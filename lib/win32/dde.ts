@@ -90,6 +90,9 @@ const XTYP = {
 const XTYP_KIND = 0xfcf0 | 0x0002;
 const DDE_FACK = 0x8000n;
 const DDE_FNOTPROCESSED = 0n;
+/** Why a request may be refused under Wine besides its handler (docs/mechanisms.md, DDE). */
+const WINE_FULL_TABLE =
+  "under Wine a DDEML server also refuses every request once it has answered about 65,000 transactions: Wine's DDE code keeps a memory block per transaction, and the table holds 65,536";
 /** A server callback's "answer later" (HDDEDATA -1); DdeEnableCallback then asks again. */
 const CBR_BLOCK = 0xffffffffffffffffn;
 const EC_ENABLEALL = 0;
@@ -985,7 +988,9 @@ class Conversation implements DdeConversationEndpoint {
       channel,
     );
     if (data === 0n) {
-      if (error === DMLERR.NOTPROCESSED || error === 0) return { ok: false, busy: false };
+      if (error === DMLERR.NOTPROCESSED || error === 0) {
+        return { ok: false, busy: false, note: isWine() ? WINE_FULL_TABLE : undefined };
+      }
       if (error === DMLERR.BUSY) return { ok: false, busy: true };
       throw this.#failure(error, "request", channel);
     }
