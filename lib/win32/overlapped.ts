@@ -46,6 +46,35 @@ export function win32CodeOf(status: number): number {
   }
 }
 
+/**
+ * The size of a write's staging block. Data the kernel reads after the call
+ * returns must not move, so writes are copied to native memory; blocks are
+ * reused, because under Wine a fresh 64 KiB heap allocation per write cost
+ * more CPU than the write itself. Byte-stream writes queued together share
+ * one block and one NtWriteFile (each call is at least two wineserver
+ * requests under Wine); a larger write gets its own allocation.
+ */
+const STAGE_BYTES = 256 * 1024;
+/** Staging blocks kept for reuse (one per write in flight; most complete within their call). */
+const STAGE_FREE_LIST = 8;
+const freeStages: NativeMemory[] = [];
+
+function takeStage(): NativeMemory {
+  return freeStages.pop() ?? NativeMemory.alloc(STAGE_BYTES);
+}
+
+function releaseStage(stage: NativeMemory): void {
+  if (freeStages.length < STAGE_FREE_LIST) freeStages.push(stage);
+  else stage.free();
+}
+
+/** A write waiting for its turn. */
+interface QueuedWrite {
+  readonly data: Uint8Array;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
 /** Options of an {@link OverlappedEndpoint}. */
 export interface OverlappedEndpointOptions {
   /** Whole messages (PIPE_READMODE_MESSAGE) rather than a byte stream. */
@@ -67,7 +96,11 @@ export class OverlappedEndpoint implements Endpoint {
   #handle: bigint;
   #readBuffer: NativeMemory | null = null;
   #reading: Promise<unknown> | null = null;
-  readonly #writes = new Set<Promise<unknown>>();
+  /** Writes not yet handed to the OS, in call order. */
+  readonly #queue: QueuedWrite[] = [];
+  /** Whether a flush runs (it empties the queue one call at a time). */
+  #writing = false;
+  readonly #drainWaiters: (() => void)[] = [];
   #closing: Promise<void> | null = null;
   readonly peerPid: number;
 
@@ -133,46 +166,94 @@ export class OverlappedEndpoint implements Endpoint {
     return null;
   }
 
+  /**
+   * Queues `data`. Writes queued in one turn of the event loop go out
+   * together: a byte stream gathers them into one staging block (up to
+   * {@link STAGE_BYTES}) per NtWriteFile, a message pipe sends one message
+   * per call. One call is in flight at a time, so bytes reach the handle in
+   * the order written.
+   */
   write(data: Uint8Array): Promise<void> {
     if (this.#closing) return Promise.reject(this.#closedError("write to"));
-    const writing = this.#write(data);
-    const tracked = writing.catch(() => {});
-    this.#writes.add(tracked);
-    void tracked.then(() => this.#writes.delete(tracked));
-    return writing;
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ data, resolve, reject });
+      if (this.#writing) return;
+      this.#writing = true;
+      // After this turn's other writes are queued: they share the call.
+      queueMicrotask(() => void this.#flush());
+    });
   }
 
-  async #write(data: Uint8Array): Promise<void> {
-    // The kernel reads the buffer after WriteFile returns: copy it to memory that does not move.
-    const memory = NativeMemory.alloc(Math.max(1, data.byteLength));
-    memory.bytes.set(data);
-    try {
-      let offset = 0;
-      do {
-        const rest = data.byteLength - offset;
-        let completion: Completion;
-        try {
-          completion = await writeOverlapped(this.#handle, memory.address + BigInt(offset), rest);
-        } catch (error) {
-          if (error instanceof Win32Error && isEnd(error.code)) throw this.#peerClosed(error);
-          throw error;
+  /** Sends the queue, one staged call at a time, until it is empty. */
+  async #flush(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const batch = this.#takeBatch();
+      const length = batch.reduce((sum, { data }) => sum + data.byteLength, 0);
+      const staged = length <= STAGE_BYTES;
+      let memory: NativeMemory | null = null;
+      try {
+        memory = staged ? takeStage() : NativeMemory.alloc(length);
+        let offset = 0;
+        for (const { data } of batch) {
+          memory.bytes.set(data, offset);
+          offset += data.byteLength;
         }
-        if (completion.status !== STATUS.SUCCESS) {
-          if (completion.status === STATUS.CANCELLED) throw this.#closedError("write to");
-          const error = ntError(completion.status, "WriteFile");
-          throw isEnd(error.code) ? this.#peerClosed(error) : error;
-        }
-        offset += completion.bytes;
-        // A byte pipe may take a write in parts; a message pipe takes it whole.
-      } while (offset < data.byteLength && !this.options.message);
-    } finally {
-      memory.free();
+        await this.#send(memory, length);
+        for (const write of batch) write.resolve();
+      } catch (error) {
+        for (const write of batch) write.reject(error);
+      } finally {
+        if (memory && staged) releaseStage(memory);
+        else memory?.free();
+      }
     }
+    this.#writing = false;
+    for (const resolve of this.#drainWaiters.splice(0)) resolve();
+  }
+
+  /** The writes of the next call: one message, or queued bytes up to a stage (or one larger write). */
+  #takeBatch(): QueuedWrite[] {
+    const first = this.#queue.shift()!;
+    const batch = [first];
+    if (this.options.message || first.data.byteLength > STAGE_BYTES) return batch;
+    let length = first.data.byteLength;
+    while (this.#queue.length > 0 && length + this.#queue[0]!.data.byteLength <= STAGE_BYTES) {
+      const next = this.#queue.shift()!;
+      length += next.data.byteLength;
+      batch.push(next);
+    }
+    return batch;
+  }
+
+  /** Writes the first `total` bytes of `memory` (0: one empty write, an empty message on a message pipe). */
+  async #send(memory: NativeMemory, total: number): Promise<void> {
+    let offset = 0;
+    do {
+      let completion: Completion;
+      try {
+        completion = await writeOverlapped(
+          this.#handle,
+          memory.address + BigInt(offset),
+          total - offset,
+        );
+      } catch (error) {
+        if (error instanceof Win32Error && isEnd(error.code)) throw this.#peerClosed(error);
+        throw error;
+      }
+      if (completion.status !== STATUS.SUCCESS) {
+        if (completion.status === STATUS.CANCELLED) throw this.#closedError("write to");
+        const error = ntError(completion.status, "WriteFile");
+        throw isEnd(error.code) ? this.#peerClosed(error) : error;
+      }
+      offset += completion.bytes;
+      // A byte pipe may take a write in parts; a message pipe takes it whole.
+    } while (offset < total && !this.options.message);
   }
 
   /** Resolves once every write so far has reached the handle (or failed). */
-  async drained(): Promise<void> {
-    await Promise.all(this.#writes);
+  drained(): Promise<void> {
+    if (!this.#writing) return Promise.resolve();
+    return new Promise((resolve) => this.#drainWaiters.push(resolve));
   }
 
   close(): Promise<void> {
@@ -180,7 +261,7 @@ export class OverlappedEndpoint implements Endpoint {
   }
 
   async #close(): Promise<void> {
-    await Promise.all(this.#writes);
+    await this.drained();
     if (this.options.flushOnClose) {
       // The server end: wait until the client has read everything written (FlushFileBuffers),
       // because disconnecting discards what it has not read yet.
