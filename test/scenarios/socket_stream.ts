@@ -1,6 +1,8 @@
 // Between two processes over TCP loopback: an echo of `total` bytes in 64 KiB
-// chunks with a SHA-256 on each side, then `concurrent` clients at once,
-// each with its own conversation.
+// chunks with a SHA-256 on each side; writes of mixed sizes (0 B to 600 KiB)
+// fired without awaiting, some queued while an earlier one is still in the
+// OS's hands, echoed in order; then `concurrent` clients at once, each with
+// its own conversation.
 import { createHash } from "node:crypto";
 import process from "node:process";
 import { Socket } from "../../mod.ts";
@@ -11,7 +13,7 @@ const total = Number(process.argv[2] ?? String(256 * 1024 * 1024));
 const concurrent = Number(process.argv[3] ?? "200");
 const CHUNK = 64 * 1024;
 
-const peer = startPeer("test/scenarios/socket_peer.ts", [String(1 + concurrent)]);
+const peer = startPeer("test/scenarios/socket_peer.ts", [String(2 + concurrent)]);
 const port = (await peer.line("port")) as number;
 
 {
@@ -34,6 +36,36 @@ const port = (await peer.line("port")) as number;
   await writing;
   report("echo_bytes", bytes);
   report("echo_hash_equal", sent.digest("hex") === received.digest("hex"));
+}
+
+{
+  // Windows gathers queued writes into one call (up to 256 KiB) and gives a larger one its own:
+  // sizes around both limits, unawaited, must arrive in call order.
+  const SIZES = [0, 1, 1000, 65536, 262143, 262144, 262145, 614400, 3, 200_000, 70_000];
+  await using conn = await Socket.connect({ port, timeout: 10_000 });
+  const sent = createHash("sha256");
+  const writes: Promise<void>[] = [];
+  let at = 0;
+  for (let round = 0; round < 4; round++) {
+    for (const size of SIZES) {
+      const chunk = streamChunk(at, size);
+      at += size;
+      sent.update(chunk);
+      writes.push(conn.write(chunk));
+    }
+    // The next round is queued while this one's calls may still be in flight.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  const ending = Promise.all(writes).then(() => conn.end());
+  const received = createHash("sha256");
+  let bytes = 0;
+  for await (const chunk of conn) {
+    received.update(chunk);
+    bytes += chunk.byteLength;
+  }
+  await ending;
+  report("unawaited_bytes", bytes === at);
+  report("unawaited_hash_equal", sent.digest("hex") === received.digest("hex"));
 }
 
 {
