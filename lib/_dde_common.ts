@@ -63,6 +63,8 @@ export type DdeAdviseMode = "hot" | "warm";
 export type DdeReply<T> = { readonly ok: true; readonly value: T } | {
   readonly ok: false;
   readonly busy: boolean;
+  /** What else the refusal may mean on this platform, for the error's message. */
+  readonly note?: string | undefined;
 };
 
 /** A service and a topic on offer, as {@link DdeBackend.list} finds them (DdeConnectList). */
@@ -277,6 +279,7 @@ export class DdeRefusedError extends Error {
    * @param topic The conversation's topic.
    * @param subject The item, or the command of an execute.
    * @param busy Whether the server said busy (DDE_FBUSY) rather than not processed.
+   * @param note What else the refusal may mean on this platform, appended to the message.
    */
   constructor(
     readonly transaction: "request" | "poke" | "execute" | "advise",
@@ -284,13 +287,14 @@ export class DdeRefusedError extends Error {
     readonly topic: string,
     readonly subject: string,
     readonly busy: boolean,
+    note?: string,
   ) {
     super(
       `Cannot ${transaction === "execute" ? "execute" : transaction} ${
         transaction === "execute" ? "command" : "item"
       } '${subject}' ${transaction === "execute" ? "in" : "of"} '${service}|${topic}': the server ${
         busy ? "is busy (DDE_FBUSY)" : "refused it"
-      }`,
+      }${note ? ` (${note})` : ""}`,
     );
   }
 }

@@ -294,6 +294,12 @@ const DONE = { ok: true, value: undefined } as const;
  * its handlers answer their transactions, and {@link DdeServer.post} tells
  * their advise loops that an item changed.
  *
+ * Under Wine (not Windows), a serving process answers about 65,000
+ * transactions in its lifetime: Wine's DDE code keeps one memory block per
+ * request answer, update, poke and execute, in a table of 65,536, and once
+ * it is full DDEML refuses requests (docs/mechanisms.md, DDE, "Who frees
+ * what").
+ *
  * @example Serving a topic
  * ```ts
  * import { DdeServer } from "./dde.ts";
@@ -877,7 +883,14 @@ export class DdeClient implements AsyncDisposable {
     subject: string,
   ): T {
     if (reply.ok) return reply.value;
-    throw new DdeRefusedError(transaction, this.service, this.topic, subject, reply.busy);
+    throw new DdeRefusedError(
+      transaction,
+      this.service,
+      this.topic,
+      subject,
+      reply.busy,
+      reply.note,
+    );
   }
 
   /**

@@ -125,6 +125,7 @@ export type LoopCommand =
   }
   | { id: number; op: "closeCallback"; callback: number }
   | { id: number; op: "comUnknown" }
+  | { id: number; op: "comUninitialize" }
   | { id: number; op: "quit" };
 
 /** Where a handed-off call goes: a window's message or a native callback's invocation. */

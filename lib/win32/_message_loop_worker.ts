@@ -24,7 +24,12 @@ import {
   runThreadCalls,
   type ThreadCallMessage,
 } from "../ffi/mod.ts";
-import { closeUnknownMethods, unknownMethods } from "./com/_server_thread.ts";
+import {
+  closeUnknownMethods,
+  isCallForLeftApartment,
+  unknownMethods,
+} from "./com/_server_thread.ts";
+import { ole32 } from "./com/ole32.ts";
 import { kernel32 } from "./kernel32.ts";
 import { MSG, WNDCLASSEXW } from "./structs.ts";
 import { user32 } from "./user32.ts";
@@ -395,7 +400,12 @@ function destroyWindow(hwnd: bigint): void {
  * library refuses from inside its own callback); both also wait for the end
  * of an `outside` call that is running.
  */
-const AT_DEPTH_ZERO = new Set<LoopCommand["op"]>(["destroyWindow", "closeCallback", "quit"]);
+const AT_DEPTH_ZERO = new Set<LoopCommand["op"]>([
+  "destroyWindow",
+  "closeCallback",
+  "comUninitialize",
+  "quit",
+]);
 
 function run(command: LoopCommand): unknown {
   workSinceCollection++;
@@ -421,6 +431,12 @@ function run(command: LoopCommand): unknown {
       return closeCallback(command.callback);
     case "comUnknown":
       return unknownMethods();
+    case "comUninitialize":
+      // As Windows' CoUninitialize does and Wine's does not: the calls already posted to the
+      // apartment are answered first, while it is still this thread's.
+      dispatchQueued();
+      ole32.symbols.CoUninitializeOnLoop();
+      return undefined;
     case "quit":
       quitting = true;
       return undefined;
@@ -457,23 +473,53 @@ function runCommands(answered: () => boolean = () => false): boolean {
   return ran;
 }
 
+const PM_REMOVE = 1;
+const WM_QUIT = 0x12;
+/** The loop's MSG, filled by GetMessageW and PeekMessageW. */
+let msg: NativeMemory | null = null;
+
+/** Dispatches the message in `msg`, unless it is a call for an apartment this thread has left. */
+function dispatch(message: NativeMemory): void {
+  const view = message.view;
+  const hwnd = MSG.get(view, "hwnd");
+  if (hwnd !== commandWindow && isCallForLeftApartment(hwnd, MSG.get(view, "message"))) return;
+  u.DispatchMessageW(message.address);
+}
+
+/** Dispatches every message already queued, without waiting; a doorbell taken is rung again. */
+function dispatchQueued(): void {
+  const queuedMessage = msg!;
+  let doorbell = false;
+  while (u.PeekMessageW(queuedMessage.address, 0n, 0, 0, PM_REMOVE)) {
+    const view = queuedMessage.view;
+    const message = MSG.get(view, "message");
+    if (message === WM_QUIT) {
+      quitting = true; // as GetMessageW's 0 would have
+      break;
+    }
+    if (MSG.get(view, "hwnd") === commandWindow && message === WM_LOOP_COMMANDS) doorbell = true;
+    else dispatch(queuedMessage);
+  }
+  if (doorbell) u.PostMessageW(commandWindow, WM_LOOP_COMMANDS, 0n, 0n);
+}
+
 function loop(): void {
-  using msg = NativeMemory.alloc(MSG.size);
+  const current = msg = NativeMemory.alloc(MSG.size);
   commandWindow = messageOnlyWindow(COMMAND_CLASS, "");
   send({ type: "ready", commandWindow });
   while (!quitting) {
-    const got = u.GetMessageW(msg.address, 0n, 0, 0);
+    const got = u.GetMessageW(current.address, 0n, 0, 0);
     if (got === -1) {
       send({ type: "fatal", error: asLoopError(lastError("GetMessageW")) });
       break;
     }
     if (got === 0) break; // WM_QUIT
-    const view = msg.view;
+    const view = current.view;
     if (MSG.get(view, "hwnd") === commandWindow && MSG.get(view, "message") === WM_LOOP_COMMANDS) {
       // Here rather than in the window procedure: one native frame and one engine entry fewer.
       runCommands();
     } else {
-      u.DispatchMessageW(msg.address);
+      dispatch(current);
     }
     if (workSinceCollection >= COLLECT_EVERY) {
       workSinceCollection = 0;
@@ -504,6 +550,7 @@ try {
   }
   for (const id of [...callbacks.keys()]) closeCallback(id);
   closeUnknownMethods();
+  (msg as NativeMemory | null)?.free(); // assigned in loop(), which the checker does not follow
   windowProcedure.close();
   commands.close();
   send({ type: "exited" });

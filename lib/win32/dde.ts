@@ -60,15 +60,8 @@ import {
   operand,
 } from "./message_loop.ts";
 import { user32 } from "./user32.ts";
+import { isWine } from "./wine.ts";
 
-let wine: boolean | undefined;
-/** Whether this is Wine's DDEML (ntdll exports wine_get_version), whose gaps this module fills. */
-function isWine(): boolean {
-  return wine ??= kernel32.symbols.GetProcAddress(
-    kernel32.symbols.GetModuleHandleW(encodeWide("ntdll.dll")),
-    new TextEncoder().encode("wine_get_version\0"),
-  ) !== 0n;
-}
 const CP_WINUNICODE = 1200;
 const CP_ACP = 0;
 const APPCLASS_STANDARD = 0;
@@ -96,6 +89,10 @@ const XTYP = {
 /** The type bits of a callback's uType, without the XTYPF_ flags. */
 const XTYP_KIND = 0xfcf0 | 0x0002;
 const DDE_FACK = 0x8000n;
+const DDE_FNOTPROCESSED = 0n;
+/** Why a request may be refused under Wine besides its handler (docs/mechanisms.md, DDE). */
+const WINE_FULL_TABLE =
+  "under Wine a DDEML server also refuses every request once it has answered about 65,000 transactions: Wine's DDE code keeps a memory block per transaction, and the table holds 65,536";
 /** A server callback's "answer later" (HDDEDATA -1); DdeEnableCallback then asks again. */
 const CBR_BLOCK = 0xffffffffffffffffn;
 const EC_ENABLEALL = 0;
@@ -657,7 +654,11 @@ class Instance {
         // this conversation, and DDEML refuses them from inside its callback (DMLERR_REENTRANCY).
         const update = this.formatOf(format);
         setImmediate(() => void client.events.adviseData(name2, update, bytes));
-        return DDE_FACK;
+        // Wine's DDEML frees its copy of an update only when the answer is not DDE_FACK (its
+        // server marks updates fRelease = FALSE), and Wine holds 65,536 movable blocks per
+        // process: a client that answered DDE_FACK ran out after about 65,000 updates.
+        // Under Wine nothing else reads this answer: the update's ACK went out before.
+        return isWine() ? DDE_FNOTPROCESSED : DDE_FACK;
       }
     }
     const server = this.serverConversations.get(hconv);
@@ -987,7 +988,9 @@ class Conversation implements DdeConversationEndpoint {
       channel,
     );
     if (data === 0n) {
-      if (error === DMLERR.NOTPROCESSED || error === 0) return { ok: false, busy: false };
+      if (error === DMLERR.NOTPROCESSED || error === 0) {
+        return { ok: false, busy: false, note: isWine() ? WINE_FULL_TABLE : undefined };
+      }
       if (error === DMLERR.BUSY) return { ok: false, busy: true };
       throw this.#failure(error, "request", channel);
     }

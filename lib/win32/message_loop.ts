@@ -900,6 +900,21 @@ export class MessageLoop implements AsyncDisposable {
   }
 
   /**
+   * @internal Leaves COM on the loop thread (CoUninitialize), after
+   * dispatching the messages already queued, so calls posted to the
+   * apartment are answered while it still exists; calls posted to it later
+   * are dropped (lib/win32/com/_server_thread.ts, isCallForLeftApartment).
+   */
+  _comUninitialize(): Promise<void> {
+    try {
+      this.#check("leave COM on");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#loop.request({ op: "comUninitialize" });
+  }
+
+  /**
    * Closes this hold's callbacks (answering 0 to invocations still held) and
    * releases the thread; the last release stops it. Idempotent.
    *

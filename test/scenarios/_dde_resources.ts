@@ -9,13 +9,35 @@ import { processHandleCount } from "./_windows_handles.ts";
 /**
  * What a Windows process holds that a DDE leak would grow: kernel handles,
  * GDI and USER objects (null where GetGuiResources is not implemented, as
- * under Wine), committed private memory.
+ * under Wine), committed private memory, and how many more movable global
+ * blocks it could allocate (DDEML data handles and DDE messages' data are
+ * such blocks; Wine has room for 65,536 per process).
  */
 export interface WindowsResources {
   handles: number;
   gdi: number | null;
   user: number | null;
   committed: number;
+  movableFree: number;
+}
+
+const GMEM_MOVEABLE = 0x2;
+const MOVABLE_PROBE_LIMIT = 0x10000;
+
+/**
+ * How many more movable global blocks this process could allocate, up to
+ * 65,536: allocated one by one until refused, then all freed (about 0.1 s).
+ * Only while no DDE message is on its way in: receiving one allocates.
+ */
+function freeMovableHandles(): number {
+  const taken: unknown[] = [];
+  while (taken.length < MOVABLE_PROBE_LIMIT) {
+    const handle = kernel32.symbols.GlobalAlloc(GMEM_MOVEABLE, 1);
+    if (!handle) break;
+    taken.push(handle);
+  }
+  for (const handle of taken) kernel32.symbols.GlobalFree(handle as never);
+  return taken.length;
 }
 
 const ERROR_CALL_NOT_IMPLEMENTED = 120;
@@ -38,6 +60,7 @@ function windowsResources(): WindowsResources {
     gdi: guiObjects(self, 0),
     user: guiObjects(self, 1),
     committed: Number(counters.getBigUint64(56, true)),
+    movableFree: freeMovableHandles(),
   };
 }
 

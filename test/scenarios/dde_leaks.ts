@@ -14,6 +14,7 @@ import { existsSync } from "node:fs";
 import { DdeClient, DdeServer } from "../../lib/dde.ts";
 import { encodeWide } from "../../lib/ffi/mod.ts";
 import { kernel32 } from "../../lib/win32/kernel32.ts";
+import { isWine } from "../../lib/win32/wine.ts";
 import { startPeer } from "./_peers.ts";
 import { LEAK_TRANSACTIONS, report } from "./_dde_data.ts";
 import { resources } from "./_dde_resources.ts";
@@ -40,6 +41,8 @@ const updates = loop[Symbol.asyncIterator]();
 
 const IN_FLIGHT = 20;
 let transactions = 0;
+// Each kind counted apart: under Wine, what DDEML leaves behind depends on the kind (_dde_data.ts).
+const kinds = { pokes: 0, requests: 0, executes: 0, updates: 0, advises: 0 };
 const pipelined = async (count: number, run: (i: number) => Promise<unknown>) => {
   for (let i = 0; i < count; i += IN_FLIGHT) {
     const batch = [];
@@ -55,6 +58,10 @@ const round = async (index: number) => {
   await client.execute(`[tick ${HOT_PER_ROUND} ${tickName}]`); // 1 execute and the XTYP_ADVDATAs
   for (let i = 0; i < HOT_PER_ROUND; i++) await updates.next();
   transactions += 1 + HOT_PER_ROUND;
+  kinds.pokes += 60;
+  kinds.requests += 100;
+  kinds.executes += 40;
+  kinds.updates += HOT_PER_ROUND;
   if (index % 10 === 5) {
     // A whole conversation: connect, advise start and stop, disconnect (4 transactions).
     const other = await DdeClient.connect({ service, topic: "other" });
@@ -63,6 +70,7 @@ const round = async (index: number) => {
     await otherLoop.stop();
     await other.close();
     transactions += 4;
+    kinds.advises += 1;
   }
 };
 
@@ -73,9 +81,17 @@ const snapshot = async () => ({
 let index = 0;
 for (; transactions < TRANSACTIONS / 10; index++) await round(index);
 const warm = await snapshot();
+const kindsAtWarm = { ...kinds };
 for (; transactions < TRANSACTIONS; index++) await round(index);
 const end = await snapshot();
 report("transactions", transactions);
+report(
+  "measured_kinds",
+  Object.fromEntries(
+    Object.entries(kinds).map(([kind, n]) => [kind, n - kindsAtWarm[kind as keyof typeof kinds]]),
+  ),
+);
+report("wine", process.platform === "win32" && isWine());
 for (const side of ["client", "server"] as const) {
   report(`${side}_fds`, [warm[side].fds, end[side].fds]);
   report(`${side}_windows`, [warm[side].windows, end[side].windows]);

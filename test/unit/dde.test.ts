@@ -86,6 +86,10 @@ describe("DDE errors", () => {
     expect(new DdeRefusedError("execute", "lab", "ctl", "[go]", true).message).toBe(
       "Cannot execute command '[go]' in 'lab|ctl': the server is busy (DDE_FBUSY)",
     );
+    // A backend's note says what else a refusal may mean there (Wine's full DDE memory table).
+    expect(new DdeRefusedError("request", "q", "p", "k0", false, "also this").message).toBe(
+      "Cannot request item 'k0' of 'q|p': the server refused it (also this)",
+    );
     const gone = new DdeDisconnectedError("quotes", "prices");
     expect(gone).toBeInstanceOf(ClosedError);
     expect(gone.name).toBe("DdeDisconnectedError");

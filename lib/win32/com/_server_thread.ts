@@ -15,8 +15,9 @@
 // Each vtable holds the interface's offset from the object's start in the
 // pointer-sized slot just before its first method, so any interface pointer
 // leads back to the object.
-import { type Callback, callback, nativeBuffer } from "../../ffi/mod.ts";
+import { type Callback, callback, decodeWide, nativeBuffer, NativeMemory } from "../../ffi/mod.ts";
 import { user32 } from "../user32.ts";
+import { ole32 } from "./ole32.ts";
 
 /** Offsets in an object's memory, after its vtable pointers (see the file comment). */
 export const OBJECT = {
@@ -115,8 +116,42 @@ export function unknownMethods(): bigint[] {
   return made.map((method) => method.pointer);
 }
 
-/** Frees the callbacks; the loop thread calls it as it exits. */
+/** Frees the callbacks and the scratch memory; the loop thread calls it as it exits. */
 export function closeUnknownMethods(): void {
   for (const method of made ?? []) method.close();
   made = null;
+  apartmentType?.free();
+  apartmentType = null;
+}
+
+const WM_USER = 0x400;
+const WM_APP = 0x8000;
+const CO_E_NOTINITIALIZED = 0x800401f0 | 0;
+const APARTMENT_WINDOW_CLASS = "OleMainThreadWndClass";
+const className = new Uint8Array(2 * 64);
+let apartmentType: NativeMemory | null = null;
+
+/**
+ * Whether a message is COM's, for an apartment this thread has left: COM
+ * posts each incoming call to an apartment-threaded object to the
+ * apartment's hidden window (Wine: DM_EXECUTERPC, WM_USER). Under Wine, a
+ * call whose RPC thread found the apartment just before this thread's
+ * CoUninitialize keeps the apartment and its window alive, and dispatching
+ * its message then reads the thread's apartment, now null, and crashes the
+ * process (seen at exit in CI: a read of address 0xC0 in combase). Such a
+ * message is dropped; its caller gets an error once this process exits.
+ *
+ * @param hwnd The message's window, not one of the loop's own.
+ * @param message The message.
+ * @returns true to drop the message.
+ */
+export function isCallForLeftApartment(hwnd: bigint, message: number): boolean {
+  if (message < WM_USER || message >= WM_APP || hwnd === 0n) return false;
+  const length = user32.symbols.GetClassNameW(hwnd, className, 64);
+  if (!decodeWide(className.subarray(0, 2 * length)).startsWith(APARTMENT_WINDOW_CLASS)) {
+    return false;
+  }
+  apartmentType ??= NativeMemory.alloc(8);
+  const hr = ole32.symbols.CoGetApartmentType(apartmentType.address, apartmentType.address + 4n);
+  return hr === CO_E_NOTINITIALIZED;
 }

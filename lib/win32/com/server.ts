@@ -228,7 +228,7 @@ export class ComApartment {
     ComApartment.#current = null;
     for (const answer of this.pending) answer.cancelled = true;
     try {
-      await this.#loop.batch([[ole32, "CoUninitializeOnLoop"]]);
+      await this.#loop._comUninitialize();
     } finally {
       await this.#window.close();
       await this.#loop.close();
