@@ -26,6 +26,8 @@ export interface ChannelAddresses {
   readonly words: Int32Array;
   /** Byte offset of the published-messages counter (readers sleep on it). */
   readonly headOffset: number;
+  /** Byte offset of the readers' sleep announcements (a commit that takes them changes it to 0). */
+  readonly wakeReadersOffset: number;
   /** Byte offset of the space counter (a blocked writer sleeps on it). */
   readonly spaceOffset: number;
   /** Byte offset of the writer state (it changes when a writer attaches, closes or dies). */
@@ -48,14 +50,16 @@ export interface ChannelPort {
    */
   sleepMark(role: number): number;
   /**
-   * Sleeps until the head may differ from `expectedHead`, the writer state
-   * from `expectedState`, the writer (pid `writerPid`, 0 for none) may have
+   * Sleeps until the head may differ from `expectedHead`, the announcements
+   * (wakeReaders) from `expectedWake`, the writer state from
+   * `expectedState`, the writer (pid `writerPid`, 0 for none) may have
    * died, the timeout passes or the signal fires. Never rejects: the caller
    * looks again.
    */
   sleepReader(
     reader: number,
     expectedHead: number,
+    expectedWake: number,
     expectedState: number,
     writerPid: number,
     timeoutMs: number | undefined,

@@ -195,6 +195,7 @@ class Ring {
       base: this.base,
       words: this.i32,
       headOffset: HEAD,
+      wakeReadersOffset: WAKE_READERS,
       spaceOffset: SPACE,
       writerStateOffset: WRITER_STATE,
       lockOffset: (role) => (role === WRITER_ROLE ? WRITER_LOCK : RECORDS + role * RECORD_SIZE),
@@ -1564,14 +1565,19 @@ export class ChannelReader extends ChannelEnd implements WaitSource {
       Atomics.or(i32, WAKE_READERS >> 2, mark);
       try {
         const head = Atomics.load(i32, HEAD >> 2);
+        // A commit that stored the head before that load may take the announcement after it, and
+        // wake before this sleep parks; the commits after it find no announcement and do not wake.
+        // So the sleep watches the announcement word too: a commit turns it to 0 before it wakes.
+        const announced = Atomics.load(i32, WAKE_READERS >> 2);
         const ends = this.#writerEnds();
         const found = poll();
         if (found !== undefined) return found;
         const ended = this.#ended(ends);
         if (ended !== undefined) return ended;
+        if (announced === 0) return undefined; // taken already by a commit that the poll saw
         const state = Atomics.load(i32, WRITER_STATE >> 2);
         const pid = (state & 3) === STATUS_ATTACHED ? Atomics.load(i32, WRITER_PID >> 2) : 0;
-        await this.port.sleepReader(this.#index, head, state, pid, timeoutMs, signal);
+        await this.port.sleepReader(this.#index, head, announced, state, pid, timeoutMs, signal);
         return signal.aborted ? undefined : poll();
       } finally {
         Atomics.and(i32, sleeping, ~mark);

@@ -14,9 +14,7 @@
  * too, and the other end also sends it tgkill(pid, pid, SIGURG) (whose
  * default action is to ignore it), which Bun's own event loop delivers in
  * one wake-up; whichever arrives first ends the sleep. The parked futex wait
- * stays: Bun 1.4.5 did not always run the listener of a signal that arrived
- * (a flood reader slept 30 s, until its timeout, with its signal sent), and
- * it watches the holders' deaths. The waker signals a pid only while that
+ * stays: it watches the holders' deaths. The waker signals a pid only while that
  * role's lock holds it as owner: a dead end's lock is marked owner-died by
  * the kernel before its pid can be reused. The reactor's descriptors signal SIGURG too: one of theirs
  * only makes each sleep here look at its words, and one of ours costs a
@@ -284,12 +282,15 @@ class PosixChannelPort implements ChannelPort {
   sleepReader(
     reader: number,
     expectedHead: number,
+    expectedWake: number,
     expectedState: number,
     writerPid: number,
     timeoutMs: number | undefined,
     signal: AbortSignal,
   ): Promise<void> {
     const head = this.#word(this.a.headOffset, expectedHead);
+    // The commit that takes the announcement changes this word before it wakes (lib/channel.ts).
+    const announced = this.#word(this.a.wakeReadersOffset, expectedWake);
     const deaths: WatchedWord[] = [];
     if (writerPid !== 0) {
       // The writer is attached: sleep on its lock too, so its death wakes us. A lock with no
@@ -301,9 +302,14 @@ class PosixChannelPort implements ChannelPort {
     if (this.sleepMark(reader) & SLEEPS.bySignal) {
       // A writer that attaches or closes signals too, and changes the state word.
       const state = this.#word(this.a.writerStateOffset, expectedState);
-      return sleepBySignal([head, state], [head, ...deaths], timeoutMs, signal);
+      return sleepBySignal(
+        [head, announced, state],
+        [head, announced, ...deaths],
+        timeoutMs,
+        signal,
+      );
     }
-    return sleepOn([head, ...deaths], deadlineOf(timeoutMs), signal);
+    return sleepOn([head, announced, ...deaths], deadlineOf(timeoutMs), signal);
   }
 
   wakeReaders(): void {
@@ -341,14 +347,23 @@ class PosixChannelPort implements ChannelPort {
   }
 
   waitable(_reader: number, announce: () => void, ready: () => boolean): NativeWaitable {
-    // lib/posix/sync.ts's waitAny calls tryTake(), then sleeps on `word` while it holds `expected`.
+    // lib/posix/sync.ts's waitAny calls tryTake(), then sleeps on `sleepWords` while they hold `expected`.
     const head = this.#word(this.a.headOffset, 0);
+    // As in lib/channel.ts's sleep: a commit that takes the announcement turns this word to 0,
+    // and one that closes changes the state, before they wake (maybe before this wait parks).
+    const announced = this.#word(this.a.wakeReadersOffset, 0);
+    const state = this.#word(this.a.writerStateOffset, 0);
+    const words = [head, announced, state];
     return {
       osName: "channel",
       created: false,
       tryTake() {
-        announce();
-        head.expected = head.current(); // before looking: a commit after this changes the word
+        // Before looking: a commit after this changes a word. An announcement taken meanwhile is
+        // made again (each time, a commit was there to take it).
+        do {
+          announce();
+          for (const word of words) word.expected = word.current();
+        } while (announced.expected === 0);
         return ready();
       },
       undo() {},
@@ -356,8 +371,8 @@ class PosixChannelPort implements ChannelPort {
       get ready() {
         return ready();
       },
-      get word() {
-        return head;
+      get sleepWords() {
+        return words;
       },
     } as NativeWaitable;
   }

@@ -80,9 +80,10 @@ const spinner = new Spinner(
  *
  * @param address The word's address.
  * @param count How many waiters (WAKE_ALL for all).
+ * @returns How many were woken (0 also when none had parked yet), or -1 on an error.
  */
-export function wake(address: bigint, count: number): void {
-  libc.symbols.syscall(SYS_FUTEX, address, FUTEX_WAKE, count, 0, 0, 0);
+export function wake(address: bigint, count: number): number {
+  return Number(libc.symbols.syscall(SYS_FUTEX, address, FUTEX_WAKE, count, 0, 0, 0));
 }
 
 /** CLOCK_MONOTONIC in nanoseconds. */
@@ -476,12 +477,13 @@ abstract class PosixWaitable extends PosixObject implements NativeWaitable {
   get ready(): boolean {
     return Atomics.load(this.words, STATE_INDEX) > 0;
   }
-  get word(): WatchedWord {
-    return {
+  /** The words to sleep on until it may be ready (a channel reader's waitable has several). */
+  get sleepWords(): WatchedWord[] {
+    return [{
       address: this.stateAddress,
       expected: 0,
       current: () => Atomics.load(this.words, STATE_INDEX),
-    };
+    }];
   }
 }
 
@@ -673,7 +675,7 @@ export async function waitAny(
     signal.throwIfAborted();
     // The words' expected values make a set() between the spin's last look and this sleep
     // return at once: futex_waitv does not sleep on a word that no longer holds them.
-    await sleepOn(waitables.map((object) => object.word), deadline, signal);
+    await sleepOn(waitables.flatMap((object) => object.sleepWords), deadline, signal);
     const index = take();
     if (index >= 0) {
       spinner.window.observe(performance.now() - start, true);
@@ -720,6 +722,8 @@ export async function waitAll(
     if (timeoutMs === 0 || expired(deadline)) return false;
     signal.throwIfAborted();
     const missing = waitables.filter((object) => !object.ready);
-    if (missing.length > 0) await sleepOn(missing.map((object) => object.word), deadline, signal);
+    if (missing.length > 0) {
+      await sleepOn(missing.flatMap((object) => object.sleepWords), deadline, signal);
+    }
   }
 }

@@ -152,6 +152,7 @@ class Win32ChannelPort implements ChannelPort {
   sleepReader(
     reader: number,
     _expectedHead: number,
+    _expectedWake: number,
     _expectedState: number,
     writerPid: number,
     timeoutMs: number | undefined,

@@ -197,6 +197,41 @@ report("after_close_open", await errorOf(() => Channel.open({ name: `${tag}-basi
   report("race_errors", [...errors, ...(exit.code === 0 ? [] : [`peer exit ${exit.code}`])]);
 }
 
+// A wake that arrives while the reader is between announcing its sleep and parking, for a message
+// it has taken already (channel_peer.ts's late-wake writer): the next message must still wake it.
+{
+  const name = `${tag}-late-wake`;
+  using _channel = Channel.create({ name, slotSize: 16, slots: 4, maxReaders: 1 });
+  using reader = Channel.open({ name });
+  const rounds = 30;
+  const peer = startPeer(PEER, ["late-wake", name, String(rounds)]);
+  let received = 0;
+  let inOrder = true;
+  let error = "";
+  try {
+    // No timeout (it would end a lost sleep and hide it): a peer that sees the reader stuck exits.
+    for (let message; (message = await reader.receive()) !== null;) {
+      if (
+        message.length !== 4 ||
+        new DataView(message.buffer, message.byteOffset).getInt32(0, true) !== received
+      ) {
+        inOrder = false;
+      }
+      received++;
+    }
+  } catch (caught) {
+    error = (caught as Error).name;
+  }
+  const exit = await peer.done;
+  report("late_wake", {
+    received,
+    in_order: inOrder,
+    error,
+    late_wakes: exit.results.late_wakes,
+    peer: exit.code === 0 ? "" : exit.stderr.split("\n").find((line) => line.includes("Error")),
+  });
+}
+
 // Every holder killed: the channel goes with them.
 {
   const name = `${tag}-killed`;

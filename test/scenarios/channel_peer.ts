@@ -7,9 +7,15 @@
 //   hold-view <name>                           queue reader holding one message in place until killed
 //   hold-all <name>                            creates a channel with a writer and a reader, until killed
 //   race-echo <ping> <pong> <rounds>           echoes each message after channel_basic.ts's swept delay
+//   late-wake <name> <rounds> [guardMs]        writer by hand, every other wake sent late (below)
 import process from "node:process";
 import { writeFileSync } from "node:fs";
 import { Channel } from "../../lib/channel.ts";
+import { detachBuffer, nativeBuffer, platform } from "../../lib/ffi/mod.ts";
+import * as posixShm from "../../lib/posix/shared_memory.ts";
+import * as win32Shm from "../../lib/win32/shared_memory.ts";
+import { wake, WAKE_ALL } from "../../lib/posix/sync.ts";
+import { createEvent } from "../../lib/win32/sync.ts";
 import { report } from "./_peers.ts";
 import {
   checkMessage,
@@ -126,6 +132,75 @@ if (role === "queue-read") {
     spinFor(raceDelayUs(i, rounds));
     await writer.send(message!, { timeout: 10_000 });
   }
+} else if (role === "late-wake") {
+  // The writer's steps by hand, from the documented layout (docs/mechanisms.md), with the wake
+  // check of every other message held back until reader 0 has taken that message and announced its
+  // next sleep: a writer preempted between storing the head and reading `wakeReaders`. That wake
+  // then lands while the reader is between announcing and parking, having seen the head already;
+  // the next message's commit finds no announcement left and does not wake. The reader must
+  // still get it.
+  const rounds = Number(a);
+  const guardMs = Number(b) || 10_000;
+  using _writer = Channel.open({ name, role: "writer" }); // the role; its own sends are not used
+  const mapping = (platform === "windows" ? win32Shm : posixShm).openSharedMemory(
+    name,
+    false,
+    undefined,
+  );
+  const buffer = nativeBuffer(mapping.address, mapping.length);
+  const i32 = new Int32Array(buffer);
+  const [HEAD, TAIL, WAKE_READERS] = [64 >> 2, 128 >> 2, 192 >> 2];
+  const [slots, stride, slotsOffset] = [i32[20 >> 2]!, i32[28 >> 2]!, i32[36 >> 2]!];
+  const event = platform === "windows"
+    ? createEvent(`${name}.wake-reader0`, false, false, true)
+    : null;
+  const until = (ready: () => boolean, what: string) => {
+    // A guard against a hang (a reader that missed a wake never takes or announces again): this
+    // process then fails, and its death wakes the reader.
+    const deadline = performance.now() + guardMs;
+    while (!ready()) if (performance.now() > deadline) throw new Error(`no ${what}`);
+  };
+  /** -1 when no sleep was announced; else how many parked sleepers the wake reached (Windows: 1). */
+  const wakeCheck = () => {
+    if (Atomics.exchange(i32, WAKE_READERS, 0) === 0) return -1;
+    if (!event) return wake(mapping.address + 64n, WAKE_ALL);
+    event.set();
+    return 1;
+  };
+  let pos = Atomics.load(i32, HEAD);
+  const commit = () => {
+    const stamp = (slotsOffset + stride * (pos & (slots - 1))) >> 2;
+    until(() => Atomics.load(i32, stamp) === pos, "free slot");
+    i32[stamp + 1] = 4;
+    i32[stamp + 2] = pos;
+    pos = (pos + 1) | 0;
+    Atomics.store(i32, stamp, pos);
+    Atomics.store(i32, HEAD, pos);
+  };
+  // On Linux, until `rounds` late wakes reached no parked sleeper, i.e. landed between the announcement
+  // and the park (at most 5x as many rounds). Windows events keep a set until the wait takes it.
+  let late = 0;
+  let beforePark = 0;
+  for (let i = 0; (event ? late : beforePark) < rounds && late < 5 * rounds; i++) {
+    commit();
+    // Held back. A reader that announced before this message was there is woken at once.
+    until(() => {
+      if (Atomics.load(i32, WAKE_READERS) === 0) return false;
+      if (Atomics.load(i32, TAIL) === pos) return true;
+      wakeCheck();
+      return false;
+    }, "sleep announced after the take");
+    if (wakeCheck() === 0) beforePark++;
+    late++;
+    // The next message after the sweep's delay (0 to 3 ms): the reader has parked by then, or not.
+    spinFor(raceDelayUs(i % rounds, rounds));
+    commit();
+    wakeCheck();
+  }
+  report("late_wakes", late);
+  detachBuffer(buffer);
+  mapping.close();
+  event?.close();
 } else {
   throw new Error(`unknown role '${role}'`);
 }
