@@ -21,7 +21,7 @@ import { kernel32 } from "./kernel32.ts";
 /** Bytes asked for per ReadFile; a longer message arrives in parts (ERROR_MORE_DATA). */
 const READ_CHUNK = 64 * 1024;
 /**
- * Bytes asked for by a read that follows one that filled its buffer: data
+ * Bytes asked for by a socket read that follows one that filled its buffer: data
  * is probably waiting, and under Wine each ReadFile costs about the same
  * whatever its size (two wineserver requests, 100-200 us), so fewer, larger
  * reads drain it faster (64 KiB: 1.8-2.3 ms per MiB; 1 MiB: 0.4-0.5; Bun's
@@ -82,11 +82,13 @@ export function win32CodeOf(status: number): number {
  * The size of a write's staging block. Data the kernel reads after the call
  * returns must not move, so writes are copied to native memory; blocks are
  * reused, because under Wine a fresh 64 KiB heap allocation per write cost
- * more CPU than the write itself. Byte-stream writes queued together share
+ * more CPU than the write itself. A socket's writes queued together share
  * one block and one NtWriteFile (each call is at least two wineserver
  * requests under Wine); a larger write gets its own allocation.
  */
 const STAGE_BYTES = 256 * 1024;
+/** Write calls in flight per handle, at most (later writes wait in order, and a socket's gather). */
+const WRITES_IN_FLIGHT = 8;
 /** Staging blocks kept for reuse (one per write in flight; most complete within their call). */
 const STAGE_FREE_LIST = 8;
 const freeStages: NativeMemory[] = [];
@@ -133,8 +135,10 @@ export class OverlappedEndpoint implements Endpoint {
   #reading: Promise<unknown> | null = null;
   /** Writes not yet handed to the OS, in call order. */
   readonly #queue: QueuedWrite[] = [];
-  /** Whether a flush runs (it empties the queue one call at a time). */
-  #writing = false;
+  /** Whether a flush is scheduled for this turn's writes. */
+  #flushScheduled = false;
+  /** Write calls started and not yet settled. */
+  #writesInFlight = 0;
   readonly #drainWaiters: (() => void)[] = [];
   #closing: Promise<void> | null = null;
   readonly peerPid: number;
@@ -163,7 +167,7 @@ export class OverlappedEndpoint implements Endpoint {
   async #read(): Promise<Uint8Array | null> {
     const parts: Uint8Array[] = [];
     for (;;) {
-      // After a read that filled its buffer more is probably waiting: read it in one call.
+      // After a socket read that filled its buffer more is probably waiting: read it in one call.
       const large = this.#lastReadFilled ? takeLargeReadBuffer() : null;
       const buffer = large ?? (this.#readBuffer ??= NativeMemory.alloc(READ_CHUNK));
       let completion: Completion;
@@ -179,8 +183,10 @@ export class OverlappedEndpoint implements Endpoint {
         throw error;
       }
       const { status, bytes } = completion;
-      this.#lastReadFilled = status === STATUS.BUFFER_OVERFLOW ||
-        (status === STATUS.SUCCESS && bytes === buffer.byteLength);
+      // Sockets only: pipes under Wine go through the wineserver, and large reads made them slower
+      // (windows-deno, bench/pipes.ts: 104-105 against 131-152 MiB/s with 64 KiB reads).
+      this.#lastReadFilled = this.options.closeSocket !== undefined &&
+        status === STATUS.SUCCESS && bytes === buffer.byteLength;
       if ((status === STATUS.SUCCESS || status === STATUS.BUFFER_OVERFLOW) && bytes > 0) {
         parts.push(buffer.bytes.slice(0, bytes));
       }
@@ -210,55 +216,70 @@ export class OverlappedEndpoint implements Endpoint {
   }
 
   /**
-   * Queues `data`. Writes queued in one turn of the event loop go out
-   * together: a byte stream gathers them into one staging block (up to
-   * {@link STAGE_BYTES}) per NtWriteFile, a message pipe sends one message
-   * per call. One call is in flight at a time, so bytes reach the handle in
-   * the order written.
+   * Queues `data`. Calls start in write order, up to
+   * {@link WRITES_IN_FLIGHT} at once: the OS keeps a handle's writes in the
+   * order they were issued. On a socket, writes queued in one turn of the
+   * event loop share one staging block (up to {@link STAGE_BYTES}) and one
+   * NtWriteFile; a pipe sends each write (each message) with its own call.
    */
   write(data: Uint8Array): Promise<void> {
     if (this.#closing) return Promise.reject(this.#closedError("write to"));
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({ data, resolve, reject });
-      if (this.#writing) return;
-      this.#writing = true;
-      // After this turn's other writes are queued: they share the call.
-      queueMicrotask(() => void this.#flush());
+      if (this.#flushScheduled) return;
+      this.#flushScheduled = true;
+      // After this turn's other writes are queued: a socket's share the call.
+      queueMicrotask(() => this.#flush());
     });
   }
 
-  /** Sends the queue, one staged call at a time, until it is empty. */
-  async #flush(): Promise<void> {
-    while (this.#queue.length > 0) {
-      const batch = this.#takeBatch();
-      const length = batch.reduce((sum, { data }) => sum + data.byteLength, 0);
-      const staged = length <= STAGE_BYTES;
-      let memory: NativeMemory | null = null;
-      try {
-        memory = staged ? takeStage() : NativeMemory.alloc(length);
-        let offset = 0;
-        for (const { data } of batch) {
-          memory.bytes.set(data, offset);
-          offset += data.byteLength;
+  /** Starts calls for the queued writes, in order, while fewer than WRITES_IN_FLIGHT are out. */
+  #flush(): void {
+    this.#flushScheduled = false;
+    while (this.#queue.length > 0 && this.#writesInFlight < WRITES_IN_FLIGHT) {
+      this.#writesInFlight++;
+      // #sendBatch makes its call before it first awaits, so calls start in queue order.
+      void this.#sendBatch(this.#takeBatch()).then(() => {
+        this.#writesInFlight--;
+        if (this.#queue.length > 0) this.#flush();
+        else if (this.#writesInFlight === 0) {
+          for (const resolve of this.#drainWaiters.splice(0)) resolve();
         }
-        await this.#send(memory, length);
-        for (const write of batch) write.resolve();
-      } catch (error) {
-        for (const write of batch) write.reject(error);
-      } finally {
-        if (memory && staged) releaseStage(memory);
-        else memory?.free();
-      }
+      });
     }
-    this.#writing = false;
-    for (const resolve of this.#drainWaiters.splice(0)) resolve();
+  }
+
+  /** Copies a batch to native memory, writes it, and settles its writes. */
+  async #sendBatch(batch: QueuedWrite[]): Promise<void> {
+    const length = batch.reduce((sum, { data }) => sum + data.byteLength, 0);
+    const staged = length <= STAGE_BYTES;
+    let memory: NativeMemory | null = null;
+    try {
+      memory = staged ? takeStage() : NativeMemory.alloc(length);
+      let offset = 0;
+      for (const { data } of batch) {
+        memory.bytes.set(data, offset);
+        offset += data.byteLength;
+      }
+      await this.#send(memory, length);
+      for (const write of batch) write.resolve();
+    } catch (error) {
+      for (const write of batch) write.reject(error);
+    } finally {
+      if (memory && staged) releaseStage(memory);
+      else memory?.free();
+    }
   }
 
   /** The writes of the next call: one message, or queued bytes up to a stage (or one larger write). */
   #takeBatch(): QueuedWrite[] {
     const first = this.#queue.shift()!;
     const batch = [first];
-    if (this.options.message || first.data.byteLength > STAGE_BYTES) return batch;
+    // Sockets only: pipes under Wine go through the wineserver, where one larger write was slower
+    // than several (windows-deno, bench/pipes.ts: 62-96 against 118-128 MiB/s).
+    if (this.options.message || !this.options.closeSocket || first.data.byteLength > STAGE_BYTES) {
+      return batch;
+    }
     let length = first.data.byteLength;
     while (this.#queue.length > 0 && length + this.#queue[0]!.data.byteLength <= STAGE_BYTES) {
       const next = this.#queue.shift()!;
@@ -295,7 +316,7 @@ export class OverlappedEndpoint implements Endpoint {
 
   /** Resolves once every write so far has reached the handle (or failed). */
   drained(): Promise<void> {
-    if (!this.#writing) return Promise.resolve();
+    if (this.#queue.length === 0 && this.#writesInFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.#drainWaiters.push(resolve));
   }
 
