@@ -478,7 +478,7 @@ const WM_QUIT = 0x12;
 /** The loop's MSG, filled by GetMessageW and PeekMessageW. */
 let msg: NativeMemory | null = null;
 
-/** Dispatches the message in `msg`, unless it is a call for an apartment this thread has left. */
+/** Dispatches the MSG in `message`, unless it is a call for an apartment this thread has left. */
 function dispatch(message: NativeMemory): void {
   const view = message.view;
   const hwnd = MSG.get(view, "hwnd");
