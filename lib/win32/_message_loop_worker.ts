@@ -475,51 +475,49 @@ function runCommands(answered: () => boolean = () => false): boolean {
 
 const PM_REMOVE = 1;
 const WM_QUIT = 0x12;
-/** The loop's MSG, filled by GetMessageW and PeekMessageW. */
-let msg: NativeMemory | null = null;
+/** The loop's MSG, filled by GetMessageW and PeekMessageW; freed as the loop thread exits. */
+const msg = NativeMemory.alloc(MSG.size);
 
-/** Dispatches the MSG in `message`, unless it is a call for an apartment this thread has left. */
-function dispatch(message: NativeMemory): void {
-  const view = message.view;
+/** Dispatches the message in `msg`, unless it is a call for an apartment this thread has left. */
+function dispatch(): void {
+  const view = msg.view;
   const hwnd = MSG.get(view, "hwnd");
   if (hwnd !== commandWindow && isCallForLeftApartment(hwnd, MSG.get(view, "message"))) return;
-  u.DispatchMessageW(message.address);
+  u.DispatchMessageW(msg.address);
 }
 
 /** Dispatches every message already queued, without waiting; a doorbell taken is rung again. */
 function dispatchQueued(): void {
-  const queuedMessage = msg!;
   let doorbell = false;
-  while (u.PeekMessageW(queuedMessage.address, 0n, 0, 0, PM_REMOVE)) {
-    const view = queuedMessage.view;
+  while (u.PeekMessageW(msg.address, 0n, 0, 0, PM_REMOVE)) {
+    const view = msg.view;
     const message = MSG.get(view, "message");
     if (message === WM_QUIT) {
       quitting = true; // as GetMessageW's 0 would have
       break;
     }
     if (MSG.get(view, "hwnd") === commandWindow && message === WM_LOOP_COMMANDS) doorbell = true;
-    else dispatch(queuedMessage);
+    else dispatch();
   }
   if (doorbell) u.PostMessageW(commandWindow, WM_LOOP_COMMANDS, 0n, 0n);
 }
 
 function loop(): void {
-  const current = msg = NativeMemory.alloc(MSG.size);
   commandWindow = messageOnlyWindow(COMMAND_CLASS, "");
   send({ type: "ready", commandWindow });
   while (!quitting) {
-    const got = u.GetMessageW(current.address, 0n, 0, 0);
+    const got = u.GetMessageW(msg.address, 0n, 0, 0);
     if (got === -1) {
       send({ type: "fatal", error: asLoopError(lastError("GetMessageW")) });
       break;
     }
     if (got === 0) break; // WM_QUIT
-    const view = current.view;
+    const view = msg.view;
     if (MSG.get(view, "hwnd") === commandWindow && MSG.get(view, "message") === WM_LOOP_COMMANDS) {
       // Here rather than in the window procedure: one native frame and one engine entry fewer.
       runCommands();
     } else {
-      dispatch(current);
+      dispatch();
     }
     if (workSinceCollection >= COLLECT_EVERY) {
       workSinceCollection = 0;
@@ -550,7 +548,7 @@ try {
   }
   for (const id of [...callbacks.keys()]) closeCallback(id);
   closeUnknownMethods();
-  (msg as NativeMemory | null)?.free(); // assigned in loop(), which the checker does not follow
+  msg.free();
   windowProcedure.close();
   commands.close();
   send({ type: "exited" });

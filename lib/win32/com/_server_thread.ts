@@ -15,7 +15,7 @@
 // Each vtable holds the interface's offset from the object's start in the
 // pointer-sized slot just before its first method, so any interface pointer
 // leads back to the object.
-import { type Callback, callback, decodeWide, nativeBuffer, NativeMemory } from "../../ffi/mod.ts";
+import { type Callback, callback, decodeWide, nativeBuffer } from "../../ffi/mod.ts";
 import { user32 } from "../user32.ts";
 import { ole32 } from "./ole32.ts";
 
@@ -116,12 +116,10 @@ export function unknownMethods(): bigint[] {
   return made.map((method) => method.pointer);
 }
 
-/** Frees the callbacks and the scratch memory; the loop thread calls it as it exits. */
+/** Frees the callbacks; the loop thread calls it as it exits. */
 export function closeUnknownMethods(): void {
   for (const method of made ?? []) method.close();
   made = null;
-  apartmentType?.free();
-  apartmentType = null;
 }
 
 const WM_USER = 0x400;
@@ -129,7 +127,9 @@ const WM_APP = 0x8000;
 const CO_E_NOTINITIALIZED = 0x800401f0 | 0;
 const APARTMENT_WINDOW_CLASS = "OleMainThreadWndClass";
 const className = new Uint8Array(2 * 64);
-let apartmentType: NativeMemory | null = null;
+// APTTYPE and APTTYPEQUALIFIER, written during the call only.
+const apartmentType = new Uint8Array(4);
+const apartmentQualifier = new Uint8Array(4);
 
 /**
  * Whether a message is COM's, for an apartment this thread has left: COM
@@ -151,7 +151,6 @@ export function isCallForLeftApartment(hwnd: bigint, message: number): boolean {
   if (!decodeWide(className.subarray(0, 2 * length)).startsWith(APARTMENT_WINDOW_CLASS)) {
     return false;
   }
-  apartmentType ??= NativeMemory.alloc(8);
-  const hr = ole32.symbols.CoGetApartmentType(apartmentType.address, apartmentType.address + 4n);
-  return hr === CO_E_NOTINITIALIZED;
+  return ole32.symbols.CoGetApartmentType(apartmentType, apartmentQualifier) ===
+    CO_E_NOTINITIALIZED;
 }

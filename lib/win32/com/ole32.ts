@@ -43,7 +43,7 @@ export const ole32 = new NativeLibrary(
     // void CoUninitialize(void), on the loop thread
     CoUninitializeOnLoop: { symbol: "CoUninitialize", args: [], returns: "void", callsBack: true },
     // HRESULT CoGetApartmentType(APTTYPE* type, APTTYPEQUALIFIER* qualifier): CO_E_NOTINITIALIZED outside COM
-    CoGetApartmentType: { args: ["pointer", "pointer"], returns: "i32" },
+    CoGetApartmentType: { args: ["buffer", "buffer"], returns: "i32" },
     // HRESULT CLSIDFromProgID(LPCOLESTR progId, LPCLSID out), the ProgID in native memory
     CLSIDFromProgIDAt: { symbol: "CLSIDFromProgID", args: ["pointer", "pointer"], returns: "i32" },
     // HRESULT CoRegisterClassObject(REFCLSID, IUnknown*, DWORD clsctx, DWORD flags, LPDWORD cookie)
