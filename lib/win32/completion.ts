@@ -9,16 +9,16 @@
  * I/O status block). No GetLastError decides who owns memory the kernel
  * writes to.
  *
- * Packets of operations still in flight are collected in two stages, as
- * the Linux waiter does (lib/posix/reactor.ts): first the JavaScript thread
- * polls the port (GetQueuedCompletionStatusEx with a zero timeout, once per
- * macrotask, yielding the CPU when nothing came) for up to
- * {@link SPIN_MICROSECONDS} after the last activity; a peer that answers
- * within that window is seen without leaving the thread. After that one
- * blocking GetQueuedCompletionStatusEx is parked off the JavaScript thread,
- * where every wake-up costs a thread-to-JavaScript hop. Only one of the two
- * dequeues at any time. With no operation in flight nothing spins and
- * nothing is parked, so an idle process uses no CPU and is never kept alive.
+ * Packets of operations still in flight are collected in two stages. First
+ * the JavaScript thread itself blocks in GetQueuedCompletionStatusEx for a
+ * short, adaptive time ({@link BlockWindow}): a peer that answers within it
+ * is seen with no other thread involved, as the runtime's own event loop
+ * sees its sockets. After that one blocking GetQueuedCompletionStatusEx is
+ * parked off the JavaScript thread, where every wake-up costs a
+ * thread-to-JavaScript hop (under Wine about as much as the peer's whole
+ * answer: docs/ffi.md). Only one of the two dequeues at any time. Nothing
+ * spins: with no operation in flight nothing blocks and nothing is parked,
+ * so an idle process uses no CPU and is never kept alive.
  *
  * @module
  */
@@ -57,12 +57,12 @@ export interface Completion {
   readonly bytes: number;
 }
 
-/**
- * How long the JavaScript thread keeps polling the port after the last
- * completion or new operation before a wait parks. Under Wine a poll is a
- * wineserver round trip of 4–10 µs and a parked wait's hop 25–250 µs.
- */
-export const SPIN_MICROSECONDS = 200;
+/** The longest the JavaScript thread blocks in the port before a wait parks, in ms. */
+export const BLOCK_MAX_MS = 2;
+/** A block that timed out this much later than asked points at a coarse OS timer… */
+const LATE_BY_MS = 8;
+/** …and this many in a row turn blocking off. */
+const COARSE_AFTER = 3;
 
 const INFINITE = 0xffffffff;
 const INVALID_HANDLE_VALUE = 0xffffffffffffffffn;
@@ -79,8 +79,6 @@ const pending = new Map<bigint, { memory: NativeMemory; resolve(completion: Comp
 let nextId = 1n;
 /** Status blocks for reuse (an operation per message would otherwise allocate and free one each). */
 const freeBlocks: NativeMemory[] = [];
-/** performance.now() until which the JavaScript thread polls before a wait parks. */
-let spinUntil = 0;
 let sweepScheduled = false;
 let parked = false;
 
@@ -393,69 +391,138 @@ export function operationsInFlight(): number {
   return pending.size;
 }
 
-/** Something happened (an operation started or completed): poll for a while before parking. */
+/**
+ * How long the JavaScript thread blocks in the port before a wait parks.
+ *
+ * Blocking there holds the event loop (timers and other I/O of this process
+ * wait), so it is worth it only while answers come soon, and the window
+ * follows what the waits saw:
+ * - a block that got a packet leaves the window as it is;
+ * - a wait that parked and was answered within 2 × {@link BLOCK_MAX_MS} of
+ *   its start was blocked too briefly: the window grows by 1 ms, up to the
+ *   maximum (from 0, a wait answered so soon turns blocking on);
+ * - a wait that lasted longer is an idle one: the window drops to 0, so an
+ *   idle process blocks once and then parks at once.
+ *
+ * Blocks that time out much later than asked, three in a row (the OS timer
+ * is coarse: 15.6 ms by default on Windows, against about 1 ms under Wine),
+ * turn blocking off for the life of the process: a wait would then hold the
+ * event loop for a whole timer tick. One late block is only a busy machine.
+ *
+ * @example
+ * ```ts
+ * import { BlockWindow } from "./completion.ts";
+ * const window = new BlockWindow();
+ * window.ms; // 1
+ * window.parkedFor(0.9); // a parked wait answered after 0.9 ms: block longer next time
+ * window.ms; // 2
+ * ```
+ */
+export class BlockWindow {
+  #ms = 1;
+  /** Late time-outs in a row; at COARSE_AFTER blocking stops for good. */
+  #late = 0;
+
+  /** The next block's timeout in ms (0: park at once). */
+  get ms(): number {
+    return this.#late >= COARSE_AFTER ? 0 : this.#ms;
+  }
+
+  /**
+   * Records a block of `askedMs` that timed out after `tookMs`.
+   *
+   * @param askedMs The timeout passed.
+   * @param tookMs How long the call took.
+   */
+  timedOut(askedMs: number, tookMs: number): void {
+    this.#late = tookMs >= askedMs + LATE_BY_MS ? this.#late + 1 : 0;
+  }
+
+  /**
+   * Records a wait that had to park, answered `waitedMs` after it began (its block included).
+   *
+   * @param waitedMs From the start of the wait to the packet.
+   */
+  parkedFor(waitedMs: number): void {
+    this.#ms = waitedMs <= 2 * BLOCK_MAX_MS ? Math.min(BLOCK_MAX_MS, this.#ms + 1) : 0;
+  }
+}
+
+const blockWindow = new BlockWindow();
+
+/** Something happened (an operation started or completed): look for packets once this macrotask ends. */
 function activity(): void {
-  spinUntil = performance.now() + SPIN_MICROSECONDS / 1000;
   if (parked || sweepScheduled) return;
   sweepScheduled = true;
   setImmediate(sweep);
 }
 
-/** One spin round on the JavaScript thread: a zero-timeout dequeue; park once the window is over. */
+/** Waits for packets on the JavaScript thread for the block window, then parks. */
 function sweep(): void {
   sweepScheduled = false;
   if (parked || pending.size === 0) return;
-  const removed = dequeue(0);
-  if (pending.size === 0) return;
-  if (removed > 0) spinUntil = performance.now() + SPIN_MICROSECONDS / 1000;
-  else if (performance.now() >= spinUntil) return void park();
-  // Nothing came: give this CPU to whatever else can run (often the peer about to answer).
-  else kernel32.symbols.SwitchToThread();
-  sweepScheduled = true;
-  setImmediate(sweep);
-}
-
-/** Parks one blocking dequeue off the JavaScript thread until a packet comes, then spins again. */
-async function park(): Promise<void> {
-  parked = true;
-  try {
-    // A failed dequeue (cannot happen with INFINITE and a live port) dequeues nothing.
-    await dequeue(INFINITE);
-  } finally {
-    parked = false;
+  const start = performance.now();
+  const ms = blockWindow.ms;
+  const removed = dequeueNow(ms);
+  if (removed > 0) {
+    // Their callers usually start the next operation at once: look again after they ran.
+    if (pending.size > 0) activity();
+    return;
   }
-  // Whoever was woken usually starts the next operation at once: poll for it on this thread.
-  if (pending.size > 0) activity();
+  if (ms > 0) blockWindow.timedOut(ms, performance.now() - start);
+  void park(start);
 }
 
 /**
- * Dequeues up to BATCH packets and completes their operations. A zero
- * timeout polls on this thread; any other parks off it.
+ * Parks one blocking dequeue off the JavaScript thread until a packet comes,
+ * then goes back to blocking on the JavaScript thread.
+ *
+ * @param start performance.now() when the wait began.
  */
-function dequeue(timeout: 0): number;
-function dequeue(timeout: number): Promise<number>;
-function dequeue(timeout: number): number | Promise<number> {
-  const entries = (batch ??= NativeMemory.alloc(OVERLAPPED_ENTRY.size * BATCH + 8));
-  const removedAt = entries.address + BigInt(OVERLAPPED_ENTRY.size * BATCH);
-  if (timeout === 0) {
-    const ok = kernel32.symbols.GetQueuedCompletionStatusEx(
-      completionPort(),
-      entries.address,
-      BATCH,
-      removedAt,
-      0,
-      0,
-    );
-    return ok ? complete(entries) : 0;
+async function park(start: number): Promise<void> {
+  parked = true;
+  try {
+    // A failed dequeue (cannot happen with INFINITE and a live port) dequeues nothing.
+    await dequeueParked();
+  } finally {
+    parked = false;
   }
-  return kernel32.symbols.GetQueuedCompletionStatusExAsync(
+  blockWindow.parkedFor(performance.now() - start);
+  if (pending.size > 0) activity();
+}
+
+/** Where dequeued packets land, and the count after them. */
+function entries(): { entries: NativeMemory; removedAt: bigint } {
+  const memory = (batch ??= NativeMemory.alloc(OVERLAPPED_ENTRY.size * BATCH + 8));
+  return { entries: memory, removedAt: memory.address + BigInt(OVERLAPPED_ENTRY.size * BATCH) };
+}
+
+/** Dequeues up to BATCH packets on this thread, waiting up to `timeoutMs`, and completes their operations. */
+function dequeueNow(timeoutMs: number): number {
+  const { entries: memory, removedAt } = entries();
+  const ok = kernel32.symbols.GetQueuedCompletionStatusEx(
     completionPort(),
-    entries.address,
+    memory.address,
     BATCH,
     removedAt,
-    timeout,
+    timeoutMs,
     0,
-  ).then((ok) => (ok ? complete(entries) : 0));
+  );
+  return ok ? complete(memory) : 0;
+}
+
+/** Dequeues up to BATCH packets in a call parked off this thread (no timeout), and completes their operations. */
+async function dequeueParked(): Promise<number> {
+  const { entries: memory, removedAt } = entries();
+  const ok = await kernel32.symbols.GetQueuedCompletionStatusExAsync(
+    completionPort(),
+    memory.address,
+    BATCH,
+    removedAt,
+    INFINITE,
+    0,
+  );
+  return ok ? complete(memory) : 0;
 }
 
 function complete(entries: NativeMemory): number {
