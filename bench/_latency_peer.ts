@@ -1,7 +1,8 @@
 // Peer process of bench/latency.ts. Roles:
-//   pipe-echo <name>               connect to an ipckit pipe, echo everything back
+//   pipe-echo <name> [pause µs]    connect to an ipckit pipe, echo everything back (after
+//                                  a busy wait of pause µs: the other side's wait goes idle)
 //   pipe-sink <name> <bytes>       connect to an ipckit pipe, answer 1 byte per <bytes> read
-//   net-echo <path>                node:net on the same OS path, echo everything back
+//   net-echo <path> [pause µs]     node:net on the same OS path, echo everything back
 //   net-sink <path> <bytes>        node:net, answer 1 byte per <bytes> read
 //   event <ping> <pong> <rounds>   wait on <ping>, set <pong>, rounds times
 //   ipc                            echo every node:child_process IPC message back
@@ -12,9 +13,19 @@ import { Event, NamedPipe } from "../mod.ts";
 const [role, a = "", b = "0", c = "0"] = process.argv.slice(2);
 const ACK = new Uint8Array([1]);
 
+/** Holds this process's thread for `us` µs without sleeping: a timer's lateness would blur the figure. */
+function pause(us: number): void {
+  const until = performance.now() + us / 1000;
+  while (performance.now() < until) { /* busy */ }
+}
+
 if (role === "pipe-echo") {
   await using client = await NamedPipe.connect({ name: a, timeout: 60_000 });
-  for await (const chunk of client) await client.write(chunk);
+  const us = Number(b);
+  for await (const chunk of client) {
+    if (us > 0) pause(us);
+    await client.write(chunk);
+  }
 } else if (role === "pipe-sink") {
   await using client = await NamedPipe.connect({ name: a, timeout: 60_000 });
   const segment = Number(b);
@@ -32,7 +43,10 @@ if (role === "pipe-echo") {
   const socket = net.connect(a);
   socket.setNoDelay?.(true);
   socket.on("data", (chunk: Uint8Array) => {
-    if (role === "net-echo") return void socket.write(chunk);
+    if (role === "net-echo") {
+      if (segment > 0) pause(segment); // net-echo's second argument is the pause
+      return void socket.write(chunk);
+    }
     got += chunk.byteLength;
     while (got >= segment) {
       got -= segment;

@@ -4,6 +4,8 @@
 //     the same OS path (Windows `\\.\pipe\…`, Linux a Unix socket): p50, p99, rate;
 //   - 64 KiB throughput over the same pipes, node:net's backpressure (`drain`) respected;
 //   - an Event ping-pong vs the runtime's own child-process IPC (fork + send);
+//   - the wake-up of a wait that went idle: 64 B round trips whose peer holds each answer for
+//     PAUSE_US (busy, so no timer blurs it), minus that pause, pipe (byte mode) vs node:net;
 //   - start-up of 20 processes under `ipckit run` vs direct spawning (bench/runtime_startup.ts,
 //     run as a child of the same runtime in the same run);
 //   - an extra line: both pipe ends in one process (the figure bench/pipes.ts measures).
@@ -28,6 +30,10 @@ const TRIALS = Number(process.argv[3] ?? 5);
 const MIB = Number(process.argv[4] ?? (windows ? 16 : 64));
 const STARTUP_ROUNDS = Number(process.argv[5] ?? 3);
 const WARM_UP = 200;
+/** How long the peer holds each answer in the wake-up comparison: long past every spin (µs). */
+const PAUSE_US = 3000;
+/** Round trips per trial of the wake-up comparison. */
+const PAUSE_ROUNDS = Math.min(ROUND_TRIPS, windows ? 100 : 200);
 const SMALL = new Uint8Array(64).fill(7);
 const CHUNK = new Uint8Array(64 * 1024).map((_, i) => i & 0xff);
 const SEGMENT = MIB * 1024 * 1024;
@@ -61,8 +67,8 @@ async function pipeServer(mode: "byte" | "message", role: string[]) {
   return { conn, stop };
 }
 
-async function ipckitRoundTrip(mode: "byte" | "message"): Promise<Contender> {
-  const { conn, stop } = await pipeServer(mode, ["pipe-echo"]);
+async function ipckitRoundTrip(mode: "byte" | "message", pauseUs = 0): Promise<Contender> {
+  const { conn, stop } = await pipeServer(mode, ["pipe-echo", String(pauseUs)]);
   return {
     async once() {
       await conn.write(SMALL);
@@ -129,8 +135,8 @@ async function netServer(role: string[]) {
   return { socket, receive, stop };
 }
 
-async function netRoundTrip(): Promise<Contender> {
-  const { socket, receive, stop } = await netServer(["net-echo"]);
+async function netRoundTrip(pauseUs = 0): Promise<Contender> {
+  const { socket, receive, stop } = await netServer(["net-echo", String(pauseUs)]);
   return {
     once() {
       const reply = receive(SMALL.byteLength);
@@ -224,6 +230,7 @@ async function compare(
   starters: Record<string, () => Promise<Contender>>,
   perTrial: number,
   unit: number,
+  warmUp = WARM_UP,
 ): Promise<Record<string, Figures | string>> {
   const running: [string, Contender][] = [];
   const out: Record<string, Figures | string> = {};
@@ -237,7 +244,7 @@ async function compare(
   const samples = new Map<string, number[]>(running.map(([name]) => [name, []]));
   const rates = new Map<string, number[]>(running.map(([name]) => [name, []]));
   for (const [, contender] of running) {
-    for (let i = 0; i < (perTrial === 1 ? 1 : WARM_UP); i++) await contender.once();
+    for (let i = 0; i < (perTrial === 1 ? 1 : warmUp); i++) await contender.once();
   }
   for (let t = 0; t < TRIALS; t++) {
     for (const [name, contender] of running) {
@@ -346,6 +353,22 @@ const trips = await compare(
   ROUND_TRIPS,
   1,
 );
+const paused = await compare(
+  { pipe: () => ipckitRoundTrip("byte", PAUSE_US), node_net: () => netRoundTrip(PAUSE_US) },
+  PAUSE_ROUNDS,
+  1,
+  20,
+);
+/** The wake-up after an idle wait: the round trip's p50/p99 less the peer's pause. */
+const wake = Object.fromEntries(
+  Object.entries(paused).map(([name, f]) => [
+    name,
+    typeof f === "string" ? f : {
+      p50_us: round(f.p50_us! - PAUSE_US, 1),
+      p99_us: round(f.p99_us! - PAUSE_US, 1),
+    },
+  ]),
+);
 const throughput = await compare({ pipe: ipckitThroughput, node_net: netThroughput }, 1, MIB);
 const local = await inProcess();
 const start = STARTUP_ROUNDS > 0 ? await startup() : "skipped";
@@ -361,6 +384,8 @@ const result = {
   pipe_message_vs_node_net: ratio(trips.pipe_message, trips.node_net),
   // Round-trip time ratio (goal <= 2 on Linux): runtime IPC rate / event rate.
   event_vs_runtime_ipc_time: ratio(trips.event, trips.runtime_ipc, true),
+  // p50/p99 µs from the peer's answer to this process having it, after a wait that went idle.
+  wake_after_pause_us: wake,
   throughput_64kib_mib_s: throughput,
   throughput_pipe_vs_node_net: ratio(throughput.pipe, throughput.node_net),
   startup_20: typeof start === "string" ? start : {
@@ -377,6 +402,12 @@ const row = (label: string, f: Figures | string | undefined) =>
       String(f.p99_us ?? "").padStart(9)
     }`
     : `${label.padEnd(34)}${f}`;
+const wakeRow = (label: string, f: { p50_us: number; p99_us: number } | string | undefined) =>
+  typeof f === "object"
+    ? `${label.padEnd(34)}${"-".padStart(10)}${String(f.p50_us).padStart(9)}${
+      String(f.p99_us).padStart(9)
+    }`
+    : `${label.padEnd(34)}${f}`;
 console.log(`
 ${result.cell}: between two processes          rate   p50 µs   p99 µs
 ${row("pipe 64 B round trips/s, byte", trips.pipe_byte)}
@@ -384,6 +415,8 @@ ${row("pipe 64 B round trips/s, message", trips.pipe_message)}
 ${row("node:net 64 B round trips/s", trips.node_net)}
 ${row("event ping-pong round trips/s", trips.event)}
 ${row("runtime IPC round trips/s", trips.runtime_ipc)}
+${wakeRow(`pipe wake after ${PAUSE_US / 1000} ms idle`, wake.pipe)}
+${wakeRow(`node:net wake after ${PAUSE_US / 1000} ms idle`, wake.node_net)}
 ${row("pipe 64 KiB MiB/s", throughput.pipe)}
 ${row("node:net 64 KiB MiB/s", throughput.node_net)}
 ratios: pipe byte ${result.pipe_byte_vs_node_net}x, message ${result.pipe_message_vs_node_net}x node:net (goal >= 1);\
