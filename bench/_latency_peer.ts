@@ -38,13 +38,14 @@ if (role === "pipe-echo") {
     }
   }
 } else if (role === "net-echo" || role === "net-sink") {
-  const segment = Number(b);
+  const segment = Number(b); // net-sink
+  const pauseUs = Number(b); // net-echo
   let got = 0;
   const socket = net.connect(a);
   socket.setNoDelay?.(true);
   socket.on("data", (chunk: Uint8Array) => {
     if (role === "net-echo") {
-      if (segment > 0) pause(segment); // net-echo's second argument is the pause
+      if (pauseUs > 0) pause(pauseUs);
       return void socket.write(chunk);
     }
     got += chunk.byteLength;

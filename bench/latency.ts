@@ -32,8 +32,9 @@ const STARTUP_ROUNDS = Number(process.argv[5] ?? 3);
 const WARM_UP = 200;
 /** How long the peer holds each answer in the wake-up comparison: long past every spin (µs). */
 const PAUSE_US = 3000;
-/** Round trips per trial of the wake-up comparison. */
+/** Round trips per trial of the wake-up comparison, and before its first trial. */
 const PAUSE_ROUNDS = Math.min(ROUND_TRIPS, windows ? 100 : 200);
+const PAUSE_WARM_UP = 20;
 const SMALL = new Uint8Array(64).fill(7);
 const CHUNK = new Uint8Array(64 * 1024).map((_, i) => i & 0xff);
 const SEGMENT = MIB * 1024 * 1024;
@@ -357,7 +358,7 @@ const paused = await compare(
   { pipe: () => ipckitRoundTrip("byte", PAUSE_US), node_net: () => netRoundTrip(PAUSE_US) },
   PAUSE_ROUNDS,
   1,
-  20,
+  PAUSE_WARM_UP,
 );
 /** The wake-up after an idle wait: the round trip's p50/p99 less the peer's pause. */
 const wake = Object.fromEntries(

@@ -491,15 +491,15 @@ async function park(start: number): Promise<void> {
   if (pending.size > 0) activity();
 }
 
-/** Where dequeued packets land, and the count after them. */
-function entries(): { entries: NativeMemory; removedAt: bigint } {
+/** Where dequeued packets land (`memory`), and the address of the count after them. */
+function dequeueBuffer(): { memory: NativeMemory; removedAt: bigint } {
   const memory = (batch ??= NativeMemory.alloc(OVERLAPPED_ENTRY.size * BATCH + 8));
-  return { entries: memory, removedAt: memory.address + BigInt(OVERLAPPED_ENTRY.size * BATCH) };
+  return { memory, removedAt: memory.address + BigInt(OVERLAPPED_ENTRY.size * BATCH) };
 }
 
 /** Dequeues up to BATCH packets on this thread, waiting up to `timeoutMs`, and completes their operations. */
 function dequeueNow(timeoutMs: number): number {
-  const { entries: memory, removedAt } = entries();
+  const { memory, removedAt } = dequeueBuffer();
   const ok = kernel32.symbols.GetQueuedCompletionStatusEx(
     completionPort(),
     memory.address,
@@ -513,7 +513,7 @@ function dequeueNow(timeoutMs: number): number {
 
 /** Dequeues up to BATCH packets in a call parked off this thread (no timeout), and completes their operations. */
 async function dequeueParked(): Promise<number> {
-  const { entries: memory, removedAt } = entries();
+  const { memory, removedAt } = dequeueBuffer();
   const ok = await kernel32.symbols.GetQueuedCompletionStatusExAsync(
     completionPort(),
     memory.address,
