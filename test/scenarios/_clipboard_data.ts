@@ -108,3 +108,11 @@ export function bigPng(size: number): Uint8Array {
 export function digest(bytes: Uint8Array | null): string | null {
   return bytes === null ? null : createHash("sha256").update(bytes).digest("hex");
 }
+
+/**
+ * What clipboard_contention.ts writes once it has read back its first write:
+ * the holder (clipboard_peer.ts) starts its long hold only then, so that hold
+ * never races the scenario's read (under load it did, and the read waited out
+ * its 2 s budget).
+ */
+export const LONG_HOLD_GO = "go on to the long hold";

@@ -4,6 +4,7 @@
 import { fileURLToPath } from "node:url";
 import { Clipboard, type ClipboardBusyError, TimeoutError } from "../../mod.ts";
 import { report, startPeer } from "./_peers.ts";
+import { LONG_HOLD_GO } from "./_clipboard_data.ts";
 
 const PEER = fileURLToPath(new URL("./clipboard_peer.ts", import.meta.url));
 
@@ -19,6 +20,8 @@ report("short_hold", {
   written: await Clipboard.readText(),
   after_release: Clipboard.sequenceNumber() > atRelease,
 });
+// Only now may the holder start its long hold (before, it raced the read above).
+await Clipboard.writeText(LONG_HOLD_GO);
 
 await holder.line("holding_long");
 try {

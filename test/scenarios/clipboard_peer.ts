@@ -8,7 +8,7 @@
 import process from "node:process";
 import { Clipboard } from "../../mod.ts";
 import { report } from "./_peers.ts";
-import { CUSTOM_FORMAT, digest } from "./_clipboard_data.ts";
+import { CUSTOM_FORMAT, digest, LONG_HOLD_GO } from "./_clipboard_data.ts";
 
 const [mode, arg] = process.argv.slice(2);
 
@@ -62,7 +62,8 @@ if (mode === "watcher") {
   const watch = Clipboard.watch();
   await watch.ready;
   await hold(300, "short");
-  await watch.next(); // the write the short hold delayed
+  // The write the short hold delayed comes first; the long hold waits for the scenario's go-ahead.
+  while ((await Clipboard.readText()) !== LONG_HOLD_GO) await watch.next();
   await watch.close();
   await hold(Number(arg), "long");
   report("released", true);
