@@ -21,8 +21,10 @@ if (role === "peer") {
   using done = Event.create({ name: `${base}.done` });
   const [command, ...args] = scriptCommand(fileURLToPath(import.meta.url), ["peer", base]);
   const peer = spawn(command!, args, { stdio: ["ignore", "inherit", "inherit"] });
+  // Listen before awaiting anything: an "exit" emitted while nobody listens is lost.
+  const exited = new Promise<number | null>((resolve) => peer.on("exit", resolve));
   const signalled = await done.wait({ timeout: 30_000 }).then(() => true, () => false);
-  const exitCode = await new Promise<number | null>((resolve) => peer.on("exit", resolve));
+  const exitCode = await exited;
   const text = new TextDecoder().decode(shm.bytes.subarray(0, 64)).replace(/\0+$/, "");
   report("peer_signalled", signalled);
   report("peer_exit_code", exitCode);
