@@ -23,6 +23,10 @@
  * yield of the CPU per round in which nothing was ready, so a peer on this
  * CPU gets to answer.
  *
+ * A {@link BlockWindow} is the other policy: how long the JavaScript thread
+ * blocks in the OS wait itself before a wait parks (the Windows completion
+ * port, and the Linux reactor under Deno).
+ *
  * @module
  */
 import { setImmediate } from "node:timers";
@@ -175,5 +179,72 @@ export class Spinner {
     if (this.#spins.length === 0) return;
     if (!answered) this.yieldCpu();
     this.#schedule();
+  }
+}
+
+/** The longest the JavaScript thread blocks before a wait parks, in ms. */
+export const BLOCK_MAX_MS = 2;
+/** A block that timed out this much later than asked points at a coarse OS timer… */
+const LATE_BY_MS = 8;
+/** …and this many in a row turn blocking off. */
+const COARSE_AFTER = 3;
+
+/**
+ * How long the JavaScript thread blocks in the OS wait itself (a completion
+ * port on Windows, `poll()` on Linux under Deno) before a wait parks off the
+ * thread. A parked wait costs a hop back to the JavaScript thread; a block
+ * answered in time costs none.
+ *
+ * Blocking holds the event loop (timers and other I/O of this process wait),
+ * so it is worth it only while answers come soon, and the window follows what
+ * the waits saw:
+ * - a block that got an answer leaves the window as it is;
+ * - a wait that parked and was answered within 2 × {@link BLOCK_MAX_MS} of
+ *   its start was blocked too briefly: the window grows by 1 ms, up to the
+ *   maximum (from 0, a wait answered so soon turns blocking on);
+ * - a wait that lasted longer is an idle one: the window drops to 0, so an
+ *   idle process blocks once and then parks at once.
+ *
+ * Blocks that time out much later than asked, three in a row (the OS timer
+ * is coarse: 15.6 ms by default on Windows, against about 1 ms under Wine),
+ * turn blocking off for the life of the process: a wait would then hold the
+ * event loop for a whole timer tick. One late block is only a busy machine.
+ *
+ * @example
+ * ```ts
+ * import { BlockWindow } from "./_spin.ts";
+ * const window = new BlockWindow();
+ * window.ms; // 1
+ * window.parkedFor(0.9); // a parked wait answered after 0.9 ms: block longer next time
+ * window.ms; // 2
+ * ```
+ */
+export class BlockWindow {
+  #ms = 1;
+  /** Late time-outs in a row; at COARSE_AFTER blocking stops for good. */
+  #late = 0;
+
+  /** The next block's timeout in ms (0: park at once). */
+  get ms(): number {
+    return this.#late >= COARSE_AFTER ? 0 : this.#ms;
+  }
+
+  /**
+   * Records a block of `askedMs` that timed out after `tookMs`.
+   *
+   * @param askedMs The timeout passed.
+   * @param tookMs How long the call took.
+   */
+  timedOut(askedMs: number, tookMs: number): void {
+    this.#late = tookMs >= askedMs + LATE_BY_MS ? this.#late + 1 : 0;
+  }
+
+  /**
+   * Records a wait that had to park, answered `waitedMs` after it began (its block included).
+   *
+   * @param waitedMs From the start of the wait to the answer.
+   */
+  parkedFor(waitedMs: number): void {
+    this.#ms = waitedMs <= 2 * BLOCK_MAX_MS ? Math.min(BLOCK_MAX_MS, this.#ms + 1) : 0;
   }
 }

@@ -15,6 +15,12 @@
  * parked together when the spins end: one parked call per burst of
  * readiness rather than two or three per ready descriptor.
  *
+ * On Deno, when the spins end with nothing ready, the JavaScript thread
+ * first blocks in `poll()` itself for up to 2 ms (an adaptive window,
+ * lib/_spin.ts's `BlockWindow`), so an answer that comes soon costs no hop
+ * back from the pool; only a wait that outlasts the block parks. Timers and
+ * other I/O of the process wait while it blocks.
+ *
  * On Bun, reads of sockets and pipes ({@link waitReadable}) park without a
  * thread instead: the kernel signals the process when input arrives
  * (O_ASYNC), and Bun's own event loop, which delivers signals, wakes the
@@ -27,6 +33,7 @@
 import process from "node:process";
 import { setImmediate, setInterval } from "node:timers";
 import { NativeMemory, signalsWakeFast } from "../ffi/mod.ts";
+import { BlockWindow } from "../_spin.ts";
 import { ClosedError } from "../errors.ts";
 import { lastErrnoError } from "./error.ts";
 import { libc } from "./libc.ts";
@@ -52,6 +59,8 @@ interface Waiter {
   events: number;
   /** performance.now() after which the wait parks. */
   spinUntil: number;
+  /** Whether the parked poll in flight watches it. */
+  watched?: boolean;
   resolve(revents: number): void;
   reject(error: unknown): void;
 }
@@ -232,7 +241,7 @@ function microtaskSweep(): void {
  * A nonblocking poll of `waits` in the shared sweep set (their revents are
  * left there, by index). A failed poll (EINTR) counts as "nothing ready yet".
  */
-function pollNow(waits: readonly Waiter[]): number {
+function pollNow(waits: readonly Waiter[], timeoutMs = 0): number {
   if (sweepSet.byteLength < waits.length * POLLFD_SIZE) {
     sweepSet = new Uint8Array(waits.length * POLLFD_SIZE * 2);
     sweepView = new DataView(sweepSet.buffer);
@@ -243,7 +252,7 @@ function pollNow(waits: readonly Waiter[]): number {
     view.setInt16(i * POLLFD_SIZE + 4, w.events, true);
     view.setInt16(i * POLLFD_SIZE + 6, 0, true);
   });
-  return Number(libc.symbols.poll(sweepSet, BigInt(waits.length), 0));
+  return Number(libc.symbols.poll(sweepSet, BigInt(waits.length), timeoutMs));
 }
 
 function scheduleSweep(): void {
@@ -286,8 +295,79 @@ function sweep(): void {
     libc.symbols.syscall(SYS_SCHED_YIELD, 0n, 0n, 0n, 0n, 0n, 0n);
   }
   if (spinning.length > 0) scheduleSweep();
-  if (parked ? expired > 0 : spinning.length === 0) changed();
+  if (parked ? expired === 0 : spinning.length > 0) return;
+  // Block only when spins just ended with nothing ready: a wait resolved in this round has a
+  // caller still to run, which usually writes the request the others are waiting for.
+  if (ready <= 0 && expired > 0 && blockOn()) return;
+  changed();
 }
+
+// ---- Blocking before parking (Deno) ------------------------------------------
+/**
+ * Deno: a parked poll's readiness reaches the JavaScript thread through the
+ * `nonblocking` pool, a hop of about 200 µs on this VM once the CPUs have
+ * gone idle (docs/ffi.md), several times what the runtime's own sockets pay.
+ * So once the spins end, the JavaScript thread first blocks in `poll()`
+ * itself, for the adaptive window (lib/_spin.ts); only a wait that outlasts
+ * it parks. Bun parks reads by signal (one wake-up) and keeps parking the rest.
+ */
+const BLOCKS_BEFORE_PARKING = !signalsWakeFast();
+const blockWindow = new BlockWindow();
+/** performance.now() when the waits about to park began to block (0: they did not block). */
+let blockedSince = 0;
+
+/**
+ * Blocks the JavaScript thread in `poll()` for the block window on the waits
+ * past their spin that no parked poll watches (every one while none is
+ * parked), except on descriptors that gave up blocking. Returns whether any
+ * became ready: they are resolved, and the rest wait on (looked at with the
+ * next spins, or joining the parked poll). After a time-out it returns false
+ * and the waits park.
+ */
+function blockOn(): boolean {
+  const ms = BLOCKS_BEFORE_PARKING ? blockWindow.ms : 0;
+  if (ms === 0) return false;
+  const list = waiters.filter((w) => !w.watched && !neverBlock.has(w.fd));
+  if (list.length === 0) return false;
+  const start = performance.now();
+  const ready = pollNow(list, ms);
+  if (ready <= 0) {
+    blockWindow.timedOut(ms, performance.now() - start);
+    // The waits park now; a parked poll already running measures them from its own restart.
+    if (!parked) blockedSince = start;
+    for (const w of list) {
+      const times = (timeoutsInARow.get(w.fd) ?? 0) + 1;
+      timeoutsInARow.set(w.fd, times);
+      if (times >= GIVE_UP_AFTER_TIMEOUTS) neverBlock.add(w.fd);
+    }
+    return false;
+  }
+  const done = new Set<Waiter>();
+  list.forEach((w, i) => {
+    const revents = sweepView.getInt16(i * POLLFD_SIZE + 6, true);
+    if (revents & (w.events | DONE)) {
+      done.add(w);
+      timeoutsInARow.delete(w.fd);
+      w.resolve(revents);
+    }
+  });
+  waiters = waiters.filter((w) => !done.has(w));
+  if (parked) {
+    if (waiters.some((w) => !w.watched)) changed();
+  } else if (waiters.length > 0) scheduleSweep();
+  return true;
+}
+
+/**
+ * Blocks in a row that a descriptor's wait sat through without an answer.
+ * At {@link GIVE_UP_AFTER_TIMEOUTS} the descriptor's waits park without
+ * blocking from then on: its answers come later than the window (an idle or
+ * slow peer, which blocking cannot help), or only once this thread runs (a
+ * peer in this process, which a block would hold up for the whole window).
+ */
+const timeoutsInARow = new Map<number, number>();
+const neverBlock = new Set<number>();
+const GIVE_UP_AFTER_TIMEOUTS = 3;
 
 /**
  * Rejects every wait on `fd` with a ClosedError (call before closing it).
@@ -310,6 +390,8 @@ export function cancelWaits(fd: number, what: string): void {
   // The descriptor is about to be closed: its mode no longer matters here.
   signalling.delete(fd);
   idleOn.delete(fd);
+  timeoutsInARow.delete(fd);
+  neverBlock.delete(fd);
   if (goneSignalled.length > 0) keepAliveWhileSignalled();
   for (const w of [...goneSpinning, ...goneParked, ...goneSignalled]) {
     w.reject(new ClosedError(`Cannot wait on ${what}: it was closed`));
@@ -338,11 +420,16 @@ function changed(): void {
 async function park(): Promise<void> {
   parked = true;
   let failures = 0;
+  let since = blockedSince || performance.now();
+  blockedSince = 0;
   while (waiters.length > 0) {
     // A wake written after the last call returned is stale: the set below is already new.
     if (wakePending) drainWake();
     const events = new Map<number, number>();
-    for (const w of waiters) events.set(w.fd, (events.get(w.fd) ?? 0) | w.events);
+    for (const w of waiters) {
+      events.set(w.fd, (events.get(w.fd) ?? 0) | w.events);
+      w.watched = true;
+    }
     const count = events.size + 1;
     const set = parkSetFor(count);
     const view = set.view;
@@ -384,6 +471,7 @@ async function park(): Promise<void> {
         if (got & (w.events | DONE)) w.resolve(got);
         else still.push(w);
       }
+      if (still.length < waiters.length) blockWindow.parkedFor(performance.now() - since);
       waiters = still;
     }
     // Let the woken callers run first (a macrotask: every promise chain they start settles
@@ -393,8 +481,10 @@ async function park(): Promise<void> {
     // another (with a wake-up) when those spins end; the sweep polls the rest meanwhile and
     // parks them all together once nothing spins.
     if (spinning.length > 0) break;
+    since = performance.now();
   }
   parked = false;
+  for (const w of waiters) w.watched = false;
   if (waiters.length === 0) {
     parkSet?.free();
     parkSet = null;

@@ -4,9 +4,10 @@
 // inside and right after each spin, and the windows themselves grow and shrink:
 // an Event -> Semaphore ping-pong (waitAny's spin, then the shared parked wait)
 // and a message-pipe echo (the reactor / the completion port, whose JavaScript
-// thread blocks up to 2 ms before it parks, and stops blocking after a wait of
-// over 4 ms: Windows sweeps to 6 ms so both happen). The waiting side here
-// sweeps its own delays too, so the peer's waits race the same way.
+// thread blocks up to 2 ms before it parks on Windows and on Deno under Linux,
+// and stops blocking after a wait of over 4 ms: the sweep goes to 6 ms so both
+// happen). The waiting side here sweeps its own delays too, so the peer's
+// waits race the same way.
 import process from "node:process";
 import { Event, NamedPipe, Semaphore } from "../../mod.ts";
 import { platform } from "../../lib/ffi/mod.ts";
@@ -15,7 +16,7 @@ import { raceDelay, report, startPeer } from "./_peers.ts";
 const PEER = new URL("./sync_peer.ts", import.meta.url).pathname.replace(/^\/([A-Za-z]:)/, "$1");
 const tag = `ipckit-race-${process.pid}`;
 const ROUNDS = platform === "windows" ? 80 : 200;
-const MAX_DELAY_US = platform === "windows" ? 6000 : 1000;
+const MAX_DELAY_US = 6000;
 
 using ping = Event.create({ name: `${tag}-ping` });
 using pong = Semaphore.create({ name: `${tag}-pong`, initial: 0, max: 1 });
