@@ -14,7 +14,7 @@ inCells(ALL_CELLS, (cell) => {
       busy_while_held: true,
       abandoned_error: "AbandonedMutexError",
       guard_held: true,
-      ticks_while_waiting: true,
+      loop_ran_while_waiting: true,
       held_after_abandon: "still ours",
       peer_locks_after_release: true,
       second_abandon: true,

@@ -38,10 +38,11 @@ const ours = () =>
   const holder = startPeer(PEER, ["hold", `${tag}-abandon`]);
   await holder.line("locked");
   report("busy_while_held", m.tryLock() === null);
-  let ticks = 0;
-  const interval = setInterval(() => ticks++, 10);
+  const ticks: number[] = [];
+  const interval = setInterval(() => ticks.push(performance.now()), 10);
+  const waitStart = performance.now();
   const pending = m.lock({ timeout: 10_000 });
-  setTimeout(() => holder.child.kill("SIGKILL"), 300);
+  setTimeout(() => holder.child.kill("SIGKILL"), 600);
   let abandoned: AbandonedMutexError | null = null;
   try {
     (await pending).release();
@@ -49,6 +50,7 @@ const ours = () =>
     if (error instanceof AbandonedMutexError) abandoned = error;
     else report("lock_error", String(error));
   }
+  const waitEnd = performance.now();
   clearInterval(interval);
   await holder.done;
   report("abandoned_error", abandoned?.name ?? null);
@@ -57,9 +59,12 @@ const ours = () =>
     "guard_held",
     abandoned?.guard instanceof MutexGuard && abandoned.guard.held,
   );
-  // A lock that blocked the JavaScript thread would let the interval fire at most once, after it;
-  // a few ticks prove the loop ran during the wait (a busy machine delays timers, so not 30).
-  report("ticks_while_waiting", ticks >= 3);
+  // A lock that blocked the JavaScript thread would stall the event loop for the whole wait. A
+  // busy machine delays timers too (CI once saw 2 ticks of 10 ms in a 300 ms wait, with the loop
+  // running), but not for half the wait: so the check is the longest stall, not a tick count.
+  const marks = [waitStart, ...ticks.filter((t) => t < waitEnd), waitEnd];
+  const longestStall = Math.max(...marks.slice(1).map((t, i) => t - marks[i]!));
+  report("loop_ran_while_waiting", longestStall < (waitEnd - waitStart) / 2);
   // The lock is ours: another process cannot take it until we release.
   const peerWhileHeld = startPeer(PEER, ["hold", `${tag}-abandon`]);
   const raced = await Promise.race([
