@@ -1,7 +1,7 @@
 /**
  * The spin/park policy of event, semaphore and `waitAny` waits (the Linux
- * reactor and the Windows completion port keep their own fixed windows:
- * docs/ffi.md has the measurements behind that).
+ * reactor keeps its own fixed 50 µs spin, and the Windows completion port
+ * does not spin: docs/ffi.md has the measurements behind that).
  *
  * A wait first looks again on the JavaScript thread for a while (spins),
  * because a parked wait's wake-up costs a hop from another thread to the
