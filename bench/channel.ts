@@ -4,9 +4,9 @@
 //     (node:child_process fork + send: Bun.spawn's ipc channel on Bun, Deno's own
 //     IPC on Deno) and vs an ipckit message-mode named pipe (goal: >= 5x faster
 //     than the runtime's IPC). Each contender is timed twice over the same
-//     connection: right after a short warm-up ("cold": the JIT is still compiling
-//     on a background thread, which on 2 cores preempts a spinning end for a
-//     scheduler slice) and again after a long untimed settle ("steady", the goal's
+//     connection: right after a short warm-up ("cold": probably the JIT still
+//     compiling on a background thread, which on 2 cores preempts a spinning end
+//     for a scheduler slice) and again after a long untimed settle ("steady", the goal's
 //     figure: what a long-lived pair of processes sees);
 //   - 64 B one-way throughput (goal: >= 5 M msg/s on Linux);
 //   - 1 MiB frames written in place (reserve, set, commit) and viewed in place,

@@ -48,6 +48,12 @@ export const POLL = { IN: 0x1, OUT: 0x4, ERR: 0x8, HUP: 0x10, NVAL: 0x20 } as co
  */
 export const SPIN_MICROSECONDS = 50;
 
+/**
+ * Whether reads park by signal (Bun). Deno's signal listeners wake slower than its FFI pool
+ * returns (docs/ffi.md), so Deno parks them in the poll, and blocks in `poll()` first instead.
+ */
+const SIGNALS_WAKE_FAST = signalsWakeFast();
+
 const O_CLOEXEC = 0o2000000;
 const O_NONBLOCK = 0o4000;
 const SYS_SCHED_YIELD = 24n; // x86-64
@@ -311,7 +317,7 @@ function sweep(): void {
  * itself, for the adaptive window (lib/_spin.ts); only a wait that outlasts
  * it parks. Bun parks reads by signal (one wake-up) and keeps parking the rest.
  */
-const BLOCKS_BEFORE_PARKING = !signalsWakeFast();
+const BLOCKS_BEFORE_PARKING = !SIGNALS_WAKE_FAST;
 const blockWindow = new BlockWindow();
 /** performance.now() when the waits about to park began to block (0: they did not block). */
 let blockedSince = 0;
@@ -504,8 +510,6 @@ function drainWake(): void {
 }
 
 // ---- Parking by signal (waitReadable) ----------------------------------------
-/** Bun only: Deno's signal listeners wake slower than its FFI pool returns (docs/ffi.md). */
-const SIGNALS_WAKE_FAST = signalsWakeFast();
 const SIGURG = 23;
 const F_GETFL = 3;
 const F_SETFL = 4;
