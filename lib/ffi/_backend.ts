@@ -1,6 +1,13 @@
 // The interface each runtime backend implements. Everything above lib/ffi sees
 // only this; the backends are the only code that touches Deno.* or bun:ffi.
-import type { Callback, CallbackDef, SymbolDef, SymbolTable } from "./types.ts";
+import type {
+  Callback,
+  CallbackDef,
+  SocketInput,
+  SocketSink,
+  SymbolDef,
+  SymbolTable,
+} from "./types.ts";
 
 export interface Backend {
   readonly name: "bun" | "deno";
@@ -22,6 +29,12 @@ export interface Backend {
    * a parked blocking call returns to it (docs/ffi.md has the measurements).
    */
   readonly signalsWakeFast: boolean;
+  /**
+   * Has the runtime's own event loop read the connected socket `fd`, which
+   * the backend then owns, into `sink`. Absent where that is slower than
+   * our own waits or not possible (docs/ffi.md).
+   */
+  readonly watchSocketInput?: (fd: number, sink: SocketSink) => SocketInput;
   /**
    * Runs a full garbage collection of the calling thread's heap, for a thread
    * that never returns to its event loop (where the engine schedules its own).

@@ -4,7 +4,15 @@
 import { isMainThread } from "node:worker_threads";
 import type { Backend } from "./_backend.ts";
 import { DedicatedThread, type ThreadLibrary } from "./thread.ts";
-import type { Callback, CallbackDef, NativeType, SymbolDef, SymbolTable } from "./types.ts";
+import type {
+  Callback,
+  CallbackDef,
+  NativeType,
+  SocketInput,
+  SocketSink,
+  SymbolDef,
+  SymbolTable,
+} from "./types.ts";
 
 // Only the parts of bun:ffi this backend uses (tsc has no Bun declarations).
 interface BunFfi {
@@ -19,8 +27,90 @@ interface BunFfi {
 // A variable specifier keeps `deno check` from resolving a Bun-only module.
 const BUN_FFI = "bun:ffi";
 const ffi = (await import(BUN_FFI)) as BunFfi;
+/** The parts of a Bun socket that an input uses. */
+interface BunSocket {
+  pause(): void;
+  resume(): void;
+  ref(): void;
+  unref(): void;
+  terminate(): void;
+}
+type BunSocketError = Error & { errno?: number; code?: string };
 /** Bun's global (tsc has no Bun declarations either). */
-const bun = (globalThis as unknown as { Bun: { gc(force: boolean): void } }).Bun;
+const bun = (globalThis as unknown as {
+  Bun: {
+    gc(force: boolean): void;
+    connect(options: {
+      fd: number;
+      allowHalfOpen: boolean;
+      socket: {
+        binaryType: "uint8array";
+        open(socket: BunSocket): void;
+        data(socket: BunSocket, bytes: Uint8Array): void;
+        end(socket: BunSocket): void;
+        error(socket: BunSocket, error: BunSocketError): void;
+        close(socket: BunSocket, error?: BunSocketError): void;
+      };
+    }): Promise<BunSocket>;
+  };
+}).Bun;
+
+/**
+ * Bun's loop reads `fd` (`Bun.connect({ fd })`, measured in docs/ffi.md). The
+ * socket is half-open: a peer's end of stream is reported, never answered by
+ * a shutdown of our side, and `terminate()` closes the descriptor without a
+ * shutdown, so a duplicate the caller keeps is unaffected.
+ */
+function watchSocketInput(fd: number, sink: SocketSink): SocketInput {
+  let socket: BunSocket | null = null;
+  let closed = false;
+  // What was asked before the socket opened (Bun opens an fd socket synchronously, but a
+  // pending open is handled anyway): applied on open.
+  let paused = false;
+  let refed = true;
+  const opened = (s: BunSocket) => {
+    socket = s;
+    if (closed) return s.terminate();
+    if (paused) s.pause();
+    if (!refed) s.unref();
+  };
+  bun.connect({
+    fd,
+    allowHalfOpen: true,
+    socket: {
+      // Plain Uint8Arrays, as our own reads return (not Buffers).
+      binaryType: "uint8array",
+      open: opened,
+      data: (_s, bytes) => closed || sink.data(bytes),
+      end: () => closed || sink.end(),
+      error: (_s, error) => closed || sink.error(error),
+      close: (_s, error) => closed || (error ? sink.error(error) : sink.end()),
+    },
+  }).then((s) => socket ?? opened(s), (error: BunSocketError) => closed || sink.error(error));
+  return {
+    pause() {
+      paused = true;
+      socket?.pause();
+    },
+    resume() {
+      paused = false;
+      socket?.resume();
+    },
+    ref() {
+      refed = true;
+      socket?.ref();
+    },
+    unref() {
+      refed = false;
+      socket?.unref();
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      socket?.terminate();
+    },
+  };
+}
 
 const WIDE_INTS = new Set<NativeType>(["i64", "u64", "isize", "usize", "pointer"]);
 
@@ -166,6 +256,7 @@ export const bunBackend: Backend = {
   blockingCallsInFlight: () => inFlight,
   // A signal reaches the JavaScript thread in one wake-up; a blocking call needs a worker's two.
   signalsWakeFast: true,
+  watchSocketInput,
   collectGarbage: () => bun.gc(true),
   scriptCommand: (script, args) => [process.execPath, script, ...args],
 };

@@ -29,5 +29,6 @@ export {
   runtimeName,
   scriptCommand,
   signalsWakeFast,
+  watchSocketInput,
 } from "./runtime.ts";
 export * from "./thread.ts";

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Backend } from "./_backend.ts";
+import type { SocketInput, SocketSink } from "./types.ts";
 
 /** The operating systems ipckit supports. */
 export type Platform = "windows" | "linux";
@@ -118,4 +119,29 @@ export function collectGarbage(): void {
  */
 export function signalsWakeFast(): boolean {
   return backend.signalsWakeFast;
+}
+
+/**
+ * Has the runtime's own event loop read a connected socket, where that
+ * wakes the JavaScript thread sooner than our own waits (Bun: the loop
+ * watches `fd` as it watches its own sockets, docs/ffi.md). `fd` then belongs
+ * to the input, which closes it: pass a duplicate to keep using the socket.
+ *
+ * @param fd A connected, nonblocking stream or seqpacket socket.
+ * @param sink Receives the data, the end of stream and errors.
+ * @returns The input, or null where the runtime offers no such path (Deno; the
+ *   caller keeps `fd` and waits for input itself).
+ * @example
+ * ```ts
+ * import { watchSocketInput } from "./runtime.ts";
+ * declare const fd: number;
+ * const input = watchSocketInput(fd, {
+ *   data: (bytes) => console.log(bytes),
+ *   end: () => input?.close(),
+ *   error: (error) => console.error(error),
+ * });
+ * ```
+ */
+export function watchSocketInput(fd: number, sink: SocketSink): SocketInput | null {
+  return backend.watchSocketInput?.(fd, sink) ?? null;
 }

@@ -110,3 +110,54 @@ export type Symbols<T extends SymbolTable> = {
   readonly [K in keyof T]: T[K]["optional"] extends true ? SymbolFunction<T[K]> | undefined
     : SymbolFunction<T[K]>;
 };
+
+/**
+ * Where a socket read by the runtime's own event loop delivers
+ * ({@link SocketInput}). Each call comes from the event loop, never after
+ * `close()` of the input.
+ *
+ * @example
+ * ```ts
+ * import type { SocketSink } from "./types.ts";
+ * const sink: SocketSink = {
+ *   data: (bytes) => console.log(bytes.byteLength),
+ *   end: () => console.log("end of stream"),
+ *   error: (error) => console.error(error),
+ * };
+ * ```
+ */
+export interface SocketSink {
+  /** Bytes as one `recv` returned them (one record on a SOCK_SEQPACKET socket); the sink keeps them. */
+  data(bytes: Uint8Array): void;
+  /** The peer shut down its sending side: no more data. */
+  end(): void;
+  /** Reading failed (`errno` and `code` as the runtime reports them, e.g. ECONNRESET). */
+  error(error: Error & { errno?: number; code?: string }): void;
+}
+
+/**
+ * A connected socket that the runtime's own event loop reads: one wake-up of
+ * the JavaScript thread per arrival, as for the runtime's own sockets.
+ * Reading starts at once; the input never writes, and never shuts the socket
+ * down.
+ *
+ * @example
+ * ```ts
+ * import type { SocketInput } from "./types.ts";
+ * function stopReading(input: SocketInput) {
+ *   input.pause();
+ * }
+ * ```
+ */
+export interface SocketInput {
+  /** Stops reading from the socket (the kernel buffers, then the peer waits). */
+  pause(): void;
+  /** Reads again after {@link SocketInput.pause}. */
+  resume(): void;
+  /** Keeps the process alive while the input is open (someone waits for data). */
+  ref(): void;
+  /** Lets the process exit although the input is open. */
+  unref(): void;
+  /** Stops reading and closes the descriptor the input owns. */
+  close(): void;
+}

@@ -4,13 +4,14 @@
  * message travels as one or more records of `[flags byte][payload]` (flag
  * bit 0 = more records follow), so messages of any size arrive whole and a
  * zero-length message is distinct from end of stream. All I/O is
- * nonblocking; waits go through the process's one poll waiter (reactor.ts).
+ * nonblocking; waits go through the process's one poll waiter (reactor.ts),
+ * except that on Bun the runtime's own event loop reads sockets (LoopInput).
  *
  * @module
  */
 import { Buffer } from "node:buffer";
 import { chmodSync, lstatSync } from "node:fs";
-import { concatBytes } from "../ffi/mod.ts";
+import { concatBytes, type SocketInput, watchSocketInput } from "../ffi/mod.ts";
 import { ClosedError, NotFoundError, TimeoutError, UnsupportedPlatformError } from "../errors.ts";
 import type {
   AnonymousEnd,
@@ -46,9 +47,20 @@ import {
   SOCK,
   sockaddrUn,
   socketDirectory,
+  SOL_SOCKET,
   trackSocketFile,
   unlinkIfOurs,
 } from "./socket.ts";
+
+/**
+ * Input the runtime's loop read ahead (see LoopInput) beyond which it stops
+ * reading, so a slow reader pushes back on its writer; it reads again once
+ * a read leaves less than a quarter of this queued.
+ */
+const LOOP_INPUT_HIGH_WATER = 1024 * 1024;
+const F_DUPFD_CLOEXEC = 1030;
+/** struct linger { int l_onoff; int l_linger; }, off: close() returns at once and the kernel still sends. */
+const NO_LINGER = new Int32Array([0, 0]);
 
 /** Payload bytes per SEQPACKET record, well inside the default socket buffer. */
 const RECORD_PAYLOAD = 64 * 1024;
@@ -89,9 +101,117 @@ export function pipePath(name: string): string {
   return `${socketDirectory()}/${checkPlainName(name, "pipe")}.pipe`;
 }
 
+/**
+ * A connected socket's input as the runtime's own event loop reads it (Bun:
+ * the loop wakes the JavaScript thread once per arrival, like its own
+ * sockets, where our waits cost a signal or a pool thread's hop first;
+ * docs/ffi.md). The loop reads a duplicate descriptor, so closing the input
+ * leaves the endpoint's own descriptor, its writes and its shutdown alone.
+ * Chunks are queued in arrival order, one per `recv` (one record on a
+ * SOCK_SEQPACKET socket, so record boundaries survive).
+ */
+class LoopInput {
+  readonly #input: SocketInput;
+  readonly #queue: Uint8Array[] = [];
+  #queuedBytes = 0;
+  #paused = false;
+  #ended = false;
+  #failure: Error | null = null;
+  #readers: { resolve(chunk: Uint8Array | null): void; reject(error: Error): void }[] = [];
+
+  /** Starts the loop reading a duplicate of `fd`; null where the runtime has no such path. */
+  static open(fd: number, what: string): LoopInput | null {
+    const duplicate = libc.symbols.fcntl(fd, F_DUPFD_CLOEXEC, 0n);
+    if (duplicate < 0) return null;
+    // The sink is only called from the event loop, after open() has returned.
+    let opened: LoopInput | null = null;
+    const input = watchSocketInput(duplicate, {
+      data: (bytes) => opened!.#arrived(bytes),
+      end: () => opened!.#finish(null),
+      error: (error) => opened!.#finish(error),
+    });
+    if (!input) {
+      libc.symbols.close(duplicate);
+      return null;
+    }
+    // Nobody waits yet: an open input alone must not keep the process alive.
+    input.unref();
+    return (opened = new LoopInput(input, fd, what));
+  }
+
+  private constructor(input: SocketInput, readonly fd: number, readonly what: string) {
+    this.#input = input;
+  }
+
+  /** The next chunk in arrival order; null at end of stream. */
+  next(): Promise<Uint8Array | null> {
+    const chunk = this.#queue.shift();
+    if (chunk) {
+      this.#queuedBytes -= chunk.byteLength;
+      if (this.#paused && this.#queuedBytes < LOOP_INPUT_HIGH_WATER / 4) {
+        this.#paused = false;
+        this.#input.resume();
+      }
+      return Promise.resolve(chunk);
+    }
+    if (this.#failure) return Promise.reject(this.#failure);
+    if (this.#ended) return Promise.resolve(null);
+    if (this.#readers.length === 0) this.#input.ref();
+    return new Promise((resolve, reject) => this.#readers.push({ resolve, reject }));
+  }
+
+  #arrived(bytes: Uint8Array): void {
+    const reader = this.#readers.shift();
+    if (reader) {
+      if (this.#readers.length === 0) this.#input.unref();
+      return reader.resolve(bytes);
+    }
+    this.#queue.push(bytes);
+    this.#queuedBytes += bytes.byteLength;
+    if (!this.#paused && this.#queuedBytes >= LOOP_INPUT_HIGH_WATER) {
+      this.#paused = true;
+      this.#input.pause();
+    }
+  }
+
+  /** End of stream (null) or a failed read; a reset by the peer counts as end of stream, as for recv. */
+  #finish(error: (Error & { errno?: number; code?: string }) | null): void {
+    if (this.#ended || this.#failure) return;
+    if (error && error.code !== "ECONNRESET") {
+      this.#failure = typeof error.errno === "number" && error.errno !== 0
+        ? new ErrnoError(Math.abs(error.errno), "recv", { cause: error })
+        : new Error(`Cannot read from ${this.what}: ${error.message}`, { cause: error });
+    } else this.#ended = true;
+    this.#settleReaders();
+  }
+
+  /** Stops reading; a pending read ends with ClosedError. The endpoint's own fd stays open. */
+  close(): void {
+    this.#input.close();
+    // Bun closes its socket abortively (SO_LINGER on, timeout 0). The option belongs to the
+    // socket, not the descriptor: left on, closing ours would reset the connection and throw
+    // away what it still has to send.
+    libc.symbols.setsockopt(this.fd, SOL_SOCKET, SO.LINGER, NO_LINGER, NO_LINGER.byteLength);
+    this.#ended = true;
+    this.#settleReaders(new ClosedError(`Cannot read from ${this.what}: it is closed`));
+  }
+
+  #settleReaders(closed?: Error): void {
+    const readers = this.#readers.splice(0);
+    if (readers.length > 0) this.#input.unref();
+    for (const reader of readers) {
+      const failure = closed ?? this.#failure;
+      if (failure) reader.reject(failure);
+      else reader.resolve(null);
+    }
+  }
+}
+
 /** A connected Unix socket (or, with `isSocket` false, a pipe fd) carrying bytes or framed messages. */
 export class SocketEndpoint implements Endpoint {
   #fd: number;
+  /** The runtime's loop reading this socket (null: our own waits do; undefined: not read yet). */
+  #loopInput: LoopInput | null | undefined;
   #writes: Promise<void> = Promise.resolve();
   /** Writes not yet settled. */
   #queuedWrites = 0;
@@ -157,7 +277,34 @@ export class SocketEndpoint implements Endpoint {
     return this.#writes;
   }
 
-  async read(): Promise<Uint8Array | null> {
+  read(): Promise<Uint8Array | null> {
+    if (this.#closing) {
+      return Promise.reject(new ClosedError(`Cannot read from ${this.what}: it is closed`));
+    }
+    // Decided at the first read, so a descriptor only handed to a child is never read here.
+    this.#loopInput ??= this.isSocket ? LoopInput.open(this.#fd, this.what) : null;
+    if (!this.#loopInput) return this.#readOwn();
+    return this.#message ? this.#readMessage(this.#loopInput) : this.#loopInput.next();
+  }
+
+  /** One message from the loop's records: `[flags byte][payload]` each. */
+  async #readMessage(input: LoopInput): Promise<Uint8Array | null> {
+    const parts: Uint8Array[] = [];
+    for (;;) {
+      const record = await input.next();
+      if (record === null) {
+        if (parts.length === 0) return null;
+        throw new Error(
+          `Cannot read from ${this.what}: the peer closed it in the middle of a message`,
+        );
+      }
+      parts.push(record.subarray(1));
+      if ((record[0]! & MORE) === 0) return parts.length === 1 ? parts[0]! : concatBytes(parts);
+    }
+  }
+
+  /** A read through our own nonblocking recv and waits (reactor.ts). */
+  async #readOwn(): Promise<Uint8Array | null> {
     const parts: Uint8Array[] = [];
     let waited = false;
     if (this.#waitFirst) {
@@ -269,6 +416,7 @@ export class SocketEndpoint implements Endpoint {
     return (this.#closing ??= (async () => {
       // Everything written so far goes into the socket first: nothing is lost on close.
       await this.#writes;
+      this.#loopInput?.close();
       cancelWaits(this.#fd, this.what);
       libc.symbols.close(this.#fd);
       this.onClose?.();

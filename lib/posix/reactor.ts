@@ -21,8 +21,10 @@
  * back from the pool; only a wait that outlasts the block parks. Timers and
  * other I/O of the process wait while it blocks.
  *
- * On Bun, reads of sockets and pipes ({@link waitReadable}) park without a
- * thread instead: the kernel signals the process when input arrives
+ * On Bun, reads of sockets and pipes that its own event loop does not read
+ * for us (pipe.ts's LoopInput takes stream and seqpacket sockets; this leaves
+ * datagram sockets and pipe2 pipes) park without a thread
+ * ({@link waitReadable}) instead: the kernel signals the process when input arrives
  * (O_ASYNC), and Bun's own event loop, which delivers signals, wakes the
  * JavaScript thread once. They do not spin first: a parked wait is then as
  * cheap as the runtime's own sockets, and a spin on a busy machine only takes

@@ -21,7 +21,7 @@ export const SOCK = {
   CLOEXEC: 0o2000000,
 } as const;
 export const SOL_SOCKET = 1;
-export const SO = { SNDBUF: 7, RCVBUF: 8, PEERCRED: 17 } as const;
+export const SO = { SNDBUF: 7, RCVBUF: 8, LINGER: 13, PEERCRED: 17 } as const;
 export const MSG = { PEEK: 0x2, TRUNC: 0x20, DONTWAIT: 0x40, NOSIGNAL: 0x4000 } as const;
 
 /** sun_path holds 108 bytes including the terminating NUL. */

@@ -120,3 +120,53 @@ if (c.close(987654) < 0) {
   await conn.close();
   await server.close();
 }
+
+// A reader that stops reading pushes back on its writer: on Bun the runtime's loop reads the
+// socket ahead of read() (lib/posix/pipe.ts, LoopInput) and must stop at its high-water mark
+// rather than buffer everything; then every byte still arrives, in order.
+{
+  const { connectPipe, pipePath, servePipe } = await import("../../lib/posix/pipe.ts");
+  const name = `smoke-backpressure-${process.pid}`;
+  const path = pipePath(name);
+  const server = servePipe(name, path, {
+    mode: "byte",
+    instances: 1,
+    security: "user",
+    rejectRemoteClients: true,
+    bufferSize: 65536,
+  });
+  const accepting = server.accept();
+  const { endpoint: writer } = await connectPipe(name, path, { mode: "byte", timeout: 5000 });
+  const reader = await accepting;
+  const CHUNK = 256 * 1024;
+  const CHUNKS = 64; // 16 MiB: far more than the socket buffers and the read-ahead together
+  const chunkOf = (index: number) => new Uint8Array(CHUNK).fill(index + 1);
+  await writer.write(chunkOf(0));
+  const received: Uint8Array[] = [(await reader.read())!]; // the reader has read once, then stops
+  let writesDone = 1;
+  const writes = Array.from(
+    { length: CHUNKS - 1 },
+    (_, i) => writer.write(chunkOf(i + 1)).then(() => void writesDone++),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  report("writer_waits_for_a_stopped_reader", writesDone < CHUNKS);
+  let bytes = received[0]!.byteLength;
+  while (bytes < CHUNK * CHUNKS) {
+    const chunk = await reader.read();
+    if (!chunk) break;
+    received.push(chunk);
+    bytes += chunk.byteLength;
+  }
+  await Promise.all(writes);
+  const all = new Uint8Array(bytes);
+  let at = 0;
+  for (const chunk of received) all.set(chunk, (at += chunk.byteLength) - chunk.byteLength);
+  let inOrder = bytes === CHUNK * CHUNKS;
+  for (let i = 0; inOrder && i < CHUNKS; i++) {
+    inOrder = all[i * CHUNK] === i + 1 && all[(i + 1) * CHUNK - 1] === i + 1;
+  }
+  report("stopped_reader_gets_every_byte_in_order", inOrder);
+  // Left open on purpose, after a read: an open connection that nobody reads must not keep the
+  // process alive (the scenario would then never exit and the cell would time out).
+  await server.close();
+}
