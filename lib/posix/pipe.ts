@@ -62,6 +62,9 @@ const F_DUPFD_CLOEXEC = 1030;
 /** struct linger { int l_onoff; int l_linger; }, off: close() returns at once and the kernel still sends. */
 const NO_LINGER = new Int32Array([0, 0]);
 
+/** What a write that was done at once returns. */
+const DONE: Promise<void> = Promise.resolve();
+
 /** Payload bytes per SEQPACKET record, well inside the default socket buffer. */
 const RECORD_PAYLOAD = 64 * 1024;
 const MORE = 1;
@@ -357,18 +360,43 @@ export class SocketEndpoint implements Endpoint {
     if (this.#closing) {
       return Promise.reject(new ClosedError(`Cannot write to ${this.what}: it is closed`));
     }
-    const send = () => (this.#message ? this.#sendMessage(data) : this.#sendBytes(data));
-    // With nothing queued the send starts now (an async function runs up to its first wait);
-    // otherwise it queues behind the writes before it.
-    const sent = this.#queuedWrites === 0 ? send() : this.#writes.then(send);
+    // With nothing queued the send starts now, and a write the socket takes whole at once
+    // needs no promise chain.
+    const now = this.#queuedWrites === 0;
+    const first = now ? this.#sendAtOnce(data) : 0;
+    if (now && first === data.byteLength) return DONE;
+    const send = () =>
+      this.#message
+        ? this.#sendMessage(data)
+        : this.#sendBytes(data, Math.max(first, 0), first < 0);
+    // Otherwise it queues behind the writes before it.
+    const sent = now ? send() : this.#writes.then(send);
     this.#queuedWrites++;
     const settled = () => void this.#queuedWrites--;
     this.#writes = sent.then(settled, settled);
     return sent;
   }
 
-  async #sendBytes(data: Uint8Array): Promise<void> {
-    let offset = 0;
+  /**
+   * Tries to send `data` at once, for a write with nothing queued before it.
+   * Returns how many bytes went out: all of them (the write is done), or in
+   * byte mode fewer (-1: none), which the usual way then sends from there.
+   * Message mode tries only a message that fits one record, which goes whole
+   * or not at all.
+   */
+  #sendAtOnce(data: Uint8Array): number {
+    if (this.#message) {
+      if (data.byteLength > RECORD_PAYLOAD) return -1;
+      recordScratch[0] = 0;
+      recordScratch.set(data, 1);
+      return this.#send(recordScratch.subarray(0, data.byteLength + 1)) > 0 ? data.byteLength : -1;
+    }
+    return data.byteLength === 0 ? 0 : this.#send(data);
+  }
+
+  /** Sends `data` from `offset` on; `failed`: a send of it just failed (errno is still set). */
+  async #sendBytes(data: Uint8Array, offset = 0, failed = false): Promise<void> {
+    if (failed) await this.#sendFailed();
     while (offset < data.byteLength) {
       const n = this.#send(offset === 0 ? data : data.subarray(offset));
       if (n >= 0) {
