@@ -76,13 +76,10 @@ if (c.close(987654) < 0) {
   c.close(pair[1]!);
 }
 
-// A pipe read after a read that had to wait waits before it tries (lib/posix/pipe.ts), and a
-// signal with one parked wait resolves it without a poll (reactor.ts). Input that is there
-// before such a read starts is still read: with its signal already taken (and the descriptor's
-// signalling turned off meanwhile), with its signal not yet taken, and input that comes later.
-{
+/** A byte-mode pipe server (lib/posix/pipe.ts, below the public API) and one connection to it. */
+async function bytePipe(prefix: string) {
   const { connectPipe, pipePath, servePipe } = await import("../../lib/posix/pipe.ts");
-  const name = `smoke-wait-first-${process.pid}`;
+  const name = `${prefix}-${process.pid}`;
   const path = pipePath(name);
   const server = servePipe(name, path, {
     mode: "byte",
@@ -93,7 +90,15 @@ if (c.close(987654) < 0) {
   });
   const accepting = server.accept();
   const { endpoint: client } = await connectPipe(name, path, { mode: "byte", timeout: 5000 });
-  const conn = await accepting;
+  return { server, client, conn: await accepting };
+}
+
+// A pipe read after a read that had to wait waits before it tries (lib/posix/pipe.ts), and a
+// signal with one parked wait resolves it without a poll (reactor.ts). Input that is there
+// before such a read starts is still read: with its signal already taken (and the descriptor's
+// signalling turned off meanwhile), with its signal not yet taken, and input that comes later.
+{
+  const { server, client, conn } = await bytePipe("smoke-wait-first");
   const send = (text: string) => client.write(new TextEncoder().encode(text));
   const within10s = async (read: Promise<Uint8Array | null>) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -125,19 +130,7 @@ if (c.close(987654) < 0) {
 // socket ahead of read() (lib/posix/pipe.ts, LoopInput) and must stop at its high-water mark
 // rather than buffer everything; then every byte still arrives, in order.
 {
-  const { connectPipe, pipePath, servePipe } = await import("../../lib/posix/pipe.ts");
-  const name = `smoke-backpressure-${process.pid}`;
-  const path = pipePath(name);
-  const server = servePipe(name, path, {
-    mode: "byte",
-    instances: 1,
-    security: "user",
-    rejectRemoteClients: true,
-    bufferSize: 65536,
-  });
-  const accepting = server.accept();
-  const { endpoint: writer } = await connectPipe(name, path, { mode: "byte", timeout: 5000 });
-  const reader = await accepting;
+  const { server, client: writer, conn: reader } = await bytePipe("smoke-backpressure");
   const CHUNK = 256 * 1024;
   const CHUNKS = 64; // 16 MiB: far more than the socket buffers and the read-ahead together
   const chunkOf = (index: number) => new Uint8Array(CHUNK).fill(index + 1);
