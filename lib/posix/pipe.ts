@@ -301,7 +301,9 @@ export class SocketEndpoint implements Endpoint {
           `Cannot read from ${this.what}: the peer closed it in the middle of a message`,
         );
       }
-      parts.push(record.subarray(1));
+      // A small copy costs less than a first view of the runtime's fresh array (Bun: 0.2 against
+      // 1.6 µs for 65 B, which makes the engine give the array a buffer of its own).
+      parts.push(record.byteLength <= SAME_TURN_WRITE_BYTES ? record.slice(1) : record.subarray(1));
       if ((record[0]! & MORE) === 0) return parts.length === 1 ? parts[0]! : concatBytes(parts);
     }
   }
