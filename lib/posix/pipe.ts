@@ -284,8 +284,11 @@ export class SocketEndpoint implements Endpoint {
     if (this.#closing) {
       return Promise.reject(new ClosedError(`Cannot read from ${this.what}: it is closed`));
     }
-    // Decided at the first read, so a descriptor only handed to a child is never read here.
-    this.#loopInput ??= this.isSocket ? LoopInput.open(this.#fd, this.what) : null;
+    // Decided at the first read, so a descriptor only handed to a child is never read here. Not
+    // `??=`: null (no loop path, as on Deno) must stick, or every read dups and closes the fd.
+    if (this.#loopInput === undefined) {
+      this.#loopInput = this.isSocket ? LoopInput.open(this.#fd, this.what) : null;
+    }
     if (!this.#loopInput) return this.#readOwn();
     return this.#message ? this.#readMessage(this.#loopInput) : this.#loopInput.next();
   }

@@ -42,6 +42,8 @@ inCells(LINUX_CELLS, (cell) => {
       reactor_wake_between_read_and_park: true,
       reactor_parked_wait_woken: true,
       pipe_reads_after_a_wait: "abcd",
+      round_trips_echoed: 20,
+      descriptor_duplicates_for_40_reads: 2,
       writer_waits_for_a_stopped_reader: true,
       stopped_reader_gets_every_byte_in_order: true,
     });

@@ -126,6 +126,39 @@ async function bytePipe(prefix: string) {
   await server.close();
 }
 
+// Whether a socket is read through the runtime's loop is decided once, at its first read, and
+// the answer sticks. Deno has no loop path: a "no" that was asked again on every read cost a dup
+// and a close of the descriptor per read (two system calls on every round trip).
+{
+  const { server, client, conn } = await bytePipe("smoke-loop-decided-once");
+  const F_DUPFD_CLOEXEC = 1030;
+  // The symbol table's functions are plain properties: count the calls through a wrapper.
+  const symbols = c as { fcntl: typeof c.fcntl };
+  const fcntl = c.fcntl;
+  let duplicates = 0;
+  symbols.fcntl = (fd: number, command: number, arg: number | bigint) => {
+    if (command === F_DUPFD_CLOEXEC) duplicates++;
+    return fcntl(fd, command, arg);
+  };
+  try {
+    let echoed = 0;
+    for (let i = 0; i < 20; i++) {
+      await client.write(new Uint8Array([i]));
+      const request = (await conn.read())!;
+      await conn.write(request);
+      echoed += (await client.read())!.byteLength;
+    }
+    report("round_trips_echoed", echoed);
+    // One per endpoint, at its first read (on Deno, closed again when the loop declines it).
+    report("descriptor_duplicates_for_40_reads", duplicates);
+  } finally {
+    symbols.fcntl = fcntl;
+  }
+  await client.close();
+  await conn.close();
+  await server.close();
+}
+
 // A reader that stops reading pushes back on its writer: on Bun the runtime's loop reads the
 // socket ahead of read() (lib/posix/pipe.ts, LoopInput) and must stop at its high-water mark
 // rather than buffer everything; then every byte still arrives, in order.
