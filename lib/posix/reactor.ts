@@ -1,9 +1,8 @@
 /**
  * The one readiness waiter of this process (Linux). A wait first spins
  * briefly on the JavaScript thread: once per macrotask, a nonblocking
- * `poll()` of the spinning fds (and a `sched_yield()` when none was ready,
- * so a peer on this CPU gets to answer), for at most
- * {@link SPIN_MICROSECONDS}. A peer that answers within that window (the
+ * `poll()` of the spinning fds, for at most {@link SPIN_MICROSECONDS} (no
+ * `sched_yield()` between rounds: docs/ffi.md has why). A peer that answers within that window (the
  * usual case for request/response traffic) is seen without leaving the
  * thread. A wait that outlasts it joins a single `poll()` parked off the
  * JavaScript thread, where every readiness costs a thread-to-JS hop. A wake
@@ -58,7 +57,6 @@ const SIGNALS_WAKE_FAST = signalsWakeFast();
 
 const O_CLOEXEC = 0o2000000;
 const O_NONBLOCK = 0o4000;
-const SYS_SCHED_YIELD = 24n; // x86-64
 const POLLFD_SIZE = 8; // struct pollfd { int fd; short events; short revents; }
 const DONE = POLL.ERR | POLL.HUP | POLL.NVAL;
 
@@ -297,11 +295,8 @@ function sweep(): void {
       expired++;
     } else spinning.push(w);
   });
-  // Nothing was ready: give this CPU to whatever else can run (often the peer that is about
-  // to answer). On a busy machine spinning without yielding starves that peer.
-  if (ready <= 0 && spinning.length > 0) {
-    libc.symbols.syscall(SYS_SCHED_YIELD, 0n, 0n, 0n, 0n, 0n, 0n);
-  }
+  // No sched_yield() after a fruitless round: with both ends spinning it made TCP round trips
+  // slower, and the spin is short enough that a peer queued on this CPU waits 50 µs at most.
   if (spinning.length > 0) scheduleSweep();
   if (parked ? expired === 0 : spinning.length > 0) return;
   // Block only when spins just ended with nothing ready: a wait resolved in this round has a
