@@ -56,6 +56,8 @@ export interface Completion {
   readonly status: number;
   /** Bytes transferred. */
   readonly bytes: number;
+  /** True when the operation went pending and its packet came through the port. */
+  readonly waited?: boolean;
 }
 
 const INFINITE = 0xffffffff;
@@ -75,6 +77,8 @@ let nextId = 1n;
 const freeBlocks: NativeMemory[] = [];
 let sweepScheduled = false;
 let parked = false;
+/** Reads to start before the next sweep looks at the port (readOverlappedSoon). */
+let deferredStarts: (() => void)[] = [];
 
 function completionPort(): bigint {
   if (port !== 0n) return port;
@@ -304,6 +308,44 @@ export function readOverlapped(
 }
 
 /**
+ * Reads like {@link readOverlapped}, but starts the read only when this
+ * task's microtasks have run, right before the port is next looked at. A
+ * reader whose peer answers requests calls read() as soon as an answer came,
+ * before its own reply is written; starting the read costs two wineserver
+ * requests under Wine (100-200 µs), which then delayed the reply (docs/ffi.md).
+ * `stillWanted` is asked at the start: false (the endpoint closed meanwhile)
+ * settles the read as cancelled without starting it.
+ *
+ * @param handle An overlapped handle associated with the port.
+ * @param buffer Native address of the buffer (allocated until the promise settles).
+ * @param length Its size in bytes.
+ * @param stillWanted Whether to start the read after all.
+ * @returns The completion, as readOverlapped's.
+ * @example
+ * ```ts
+ * import { readOverlappedSoon } from "./completion.ts";
+ * // const { status, bytes } = await readOverlappedSoon(pipeHandle, buf.address, buf.byteLength, () => true);
+ * ```
+ */
+export function readOverlappedSoon(
+  handle: bigint,
+  buffer: bigint,
+  length: number,
+  stillWanted: () => boolean,
+): Promise<Completion> {
+  return new Promise<Completion>((resolve, reject) => {
+    const start = () => {
+      if (!stillWanted()) return resolve({ status: STATUS.CANCELLED, bytes: 0 });
+      readOverlapped(handle, buffer, length).then(resolve, reject);
+    };
+    // A parked dequeue looks at nothing before it returns: start now.
+    if (parked) return start();
+    deferredStarts.push(start);
+    activity();
+  });
+}
+
+/**
  * Writes to an overlapped handle (NtWriteFile, what WriteFile does).
  * `buffer` must stay allocated until the returned promise settles.
  *
@@ -397,6 +439,17 @@ function activity(): void {
 /** Waits for packets on the JavaScript thread for the block window, then parks. */
 function sweep(): void {
   sweepScheduled = false;
+  if (deferredStarts.length > 0) {
+    const starts = deferredStarts;
+    deferredStarts = [];
+    const before = pending.size;
+    for (const start of starts) start();
+    // A read that found its data at once has a caller to run (who will likely reply): no block.
+    if (pending.size - before < starts.length) {
+      activity();
+      return;
+    }
+  }
   if (parked || pending.size === 0) return;
   const start = performance.now();
   const ms = blockWindow.ms;
@@ -474,7 +527,7 @@ function complete(entries: NativeMemory): number {
     pending.delete(id);
     const status = Number(OVERLAPPED.get(operation.memory.view, "Internal") & 0xffffffffn);
     releaseBlock(operation.memory);
-    operation.resolve({ status, bytes });
+    operation.resolve({ status, bytes, waited: true });
   }
   return removed;
 }

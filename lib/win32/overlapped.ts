@@ -12,6 +12,7 @@ import {
   cancelAll,
   type Completion,
   readOverlapped,
+  readOverlappedSoon,
   STATUS,
   writeOverlapped,
 } from "./completion.ts";
@@ -132,6 +133,8 @@ export class OverlappedEndpoint implements Endpoint {
   #readBuffer: NativeMemory | null = null;
   /** Whether the last read filled its buffer (then the next one reads a large block). */
   #lastReadFilled = false;
+  /** Whether the last read went pending: its peer answers requests (see readOverlappedSoon). */
+  #lastReadWaited = false;
   #reading: Promise<unknown> | null = null;
   /** Writes not yet handed to the OS, in call order. */
   readonly #queue: QueuedWrite[] = [];
@@ -172,7 +175,16 @@ export class OverlappedEndpoint implements Endpoint {
       const buffer = large ?? (this.#readBuffer ??= NativeMemory.alloc(READ_CHUNK));
       let completion: Completion;
       try {
-        completion = await readOverlapped(this.#handle, buffer.address, buffer.byteLength);
+        // The first read after one that waited starts once the caller has run (and replied).
+        completion = this.#lastReadWaited && parts.length === 0
+          ? await readOverlappedSoon(
+            this.#handle,
+            buffer.address,
+            buffer.byteLength,
+            () => this.#closing === null,
+          )
+          : await readOverlapped(this.#handle, buffer.address, buffer.byteLength);
+        this.#lastReadWaited = completion.waited === true;
       } catch (error) {
         if (large) releaseLargeReadBuffer(large);
         if (

@@ -20,6 +20,8 @@ inCells(ALL_CELLS, (cell) => {
       missing: "NotFoundError",
       eof_after_peer_close: null,
       read_after_close: true,
+      reads_after_a_wait: "abcC",
+      read_closed_before_it_started: true,
       concurrent_reads: ["one", "two", "three"],
       stream_and_iterator: ["five", "four"],
       accept_aborted: "AbortError",

@@ -73,6 +73,38 @@ try {
     report("read_after_close", error instanceof ClosedError);
   }
 }
+// A read that follows one that waited starts only once the caller has run, on Windows (it costs
+// wineserver requests that would delay the caller's reply). It still sees input that came before
+// it started and input that comes later, a reply written in the same turn still goes out, and a
+// close in that turn ends it with ClosedError.
+{
+  const name = `ipckit-after-wait-${tag}`;
+  await using server = NamedPipe.serve({ name });
+  const accepted = server.accept();
+  const conn = await NamedPipe.connect({ name });
+  await using peer = await accepted;
+  const decoder = new TextDecoder();
+  const first = conn.read(); // nothing there yet: waits
+  setTimeout(() => void peer.write("a"), 20);
+  const got = [decoder.decode((await first)!)];
+  await peer.write("b");
+  await new Promise((resolve) => setTimeout(resolve, 50)); // there before the next read starts
+  got.push(decoder.decode((await conn.read())!));
+  setTimeout(() => void peer.write("c"), 20);
+  got.push(decoder.decode((await conn.read())!));
+  await conn.write("C"); // a reply in the same turn as the answer
+  got.push(decoder.decode((await peer.read())!));
+  report("reads_after_a_wait", got.join(""));
+  setTimeout(() => void peer.write("d"), 20);
+  await conn.read(); // waited again
+  const pendingRead = conn.read();
+  const closing = conn.close();
+  report(
+    "read_closed_before_it_started",
+    await pendingRead.then(() => "read", (error) => error instanceof ClosedError),
+  );
+  await closing;
+}
 // Concurrent reads queue in call order; `readable` and `for await` share one queue.
 {
   const name = `ipckit-concurrent-${tag}`;
