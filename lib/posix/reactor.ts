@@ -2,17 +2,17 @@
  * The one readiness waiter of this process (Linux). A wait first spins
  * briefly on the JavaScript thread: once per macrotask, a nonblocking
  * `poll()` of the spinning fds, for at most {@link SPIN_MICROSECONDS} (no
- * `sched_yield()` between rounds: docs/ffi.md has why). A peer that answers within that window (the
- * usual case for request/response traffic) is seen without leaving the
- * thread. A wait that outlasts it joins a single `poll()` parked off the
- * JavaScript thread, where every readiness costs a thread-to-JS hop. A wake
- * pipe in the parked set lets a change of the set end the parked call; with
- * nothing to wait for, nothing is parked and nothing spins, so an idle
- * process is never kept alive and uses no CPU. The callers a parked call
- * wakes mostly wait again at once; while those new waits spin, the waits
- * left over are polled with them instead of being parked alone, and all are
- * parked together when the spins end: one parked call per burst of
- * readiness rather than two or three per ready descriptor.
+ * `sched_yield()` between rounds: docs/ffi.md has why). A peer that answers
+ * within that window (the usual case for request/response traffic) is seen
+ * without leaving the thread. A wait that outlasts it joins a single
+ * `poll()` parked off the JavaScript thread, where every readiness costs a
+ * thread-to-JS hop. A wake pipe in the parked set lets a change of the set
+ * end the parked call; with nothing to wait for, nothing is parked and
+ * nothing spins, so an idle process is never kept alive and uses no CPU.
+ * The callers a parked call wakes mostly wait again at once; while those new
+ * waits spin, the waits left over are polled with them instead of being
+ * parked alone, and all are parked together when the spins end: one parked
+ * call per burst of readiness rather than two or three per ready descriptor.
  *
  * On Deno, when the spins end with nothing ready, the JavaScript thread
  * first blocks in `poll()` itself for up to 2 ms (an adaptive window,
