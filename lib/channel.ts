@@ -558,25 +558,41 @@ abstract class ChannelEnd implements Disposable {
    * until it gives a result, the timeout passes, the signal fires or the end
    * closes. `sleep` must not touch the ring once its signal has fired.
    */
-  protected async waitFor<T>(
+  protected waitFor<T>(
     verb: string,
     options: ChannelWaitOptions,
     attempt: () => T | undefined,
     sleep: (timeoutMs: number | undefined, signal: AbortSignal) => Promise<T | undefined>,
   ): Promise<T> {
+    // The hot path (a look, then the synchronous spin) is a plain function and the rest a
+    // separate async one: Bun's optimizing tier compiled the two as one in 33-58 ms.
     this.checkOpen(verb);
     const timeout = checkTimeout(options.timeout, this.what);
-    const user = options.signal;
-    user?.throwIfAborted();
+    options.signal?.throwIfAborted();
     const first = attempt();
-    if (first !== undefined) return first;
+    if (first !== undefined) return Promise.resolve(first);
     const start = performance.now();
-    const deadline = timeout === undefined ? undefined : start + timeout;
     if (timeout !== 0) {
       while (performance.now() - start < SPIN_MS) {
         const result = attempt();
-        if (result !== undefined) return result;
+        if (result !== undefined) return Promise.resolve(result);
       }
+    }
+    return this.#waitLonger(verb, options, timeout, start, attempt, sleep);
+  }
+
+  /** waitFor after its synchronous spin: the spin across macrotasks, then sleeps. */
+  async #waitLonger<T>(
+    verb: string,
+    options: ChannelWaitOptions,
+    timeout: number | undefined,
+    start: number,
+    attempt: () => T | undefined,
+    sleep: (timeoutMs: number | undefined, signal: AbortSignal) => Promise<T | undefined>,
+  ): Promise<T> {
+    const user = options.signal;
+    const deadline = timeout === undefined ? undefined : start + timeout;
+    if (timeout !== 0) {
       if (this.#spinner.window.until(start) > performance.now()) {
         const spun = await this.#spinner.spin(start, () => {
           // Closed meanwhile: reject as a pending wait does, before touching the ring.
