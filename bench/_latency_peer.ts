@@ -19,16 +19,23 @@ function pause(us: number): void {
   while (performance.now() < until) { /* busy */ }
 }
 
-if (role === "pipe-echo") {
-  await using client = await NamedPipe.connect({ name: a, timeout: 60_000 });
-  const us = Number(b);
+// Each role is its own function. As module code, a role's hot loop made JavaScriptCore compile
+// the whole module body, every role, in its optimizing tiers on a background thread during the
+// timed round trips (DFG 107 ms in 5 compiles, FTL 60 ms, across the peers of one run), while
+// node:net's peer runs in callbacks (docs/mechanisms.md, "A hot loop in module code").
+
+/** Echoes everything back, after a busy wait of `us` µs per chunk. */
+async function pipeEcho(name: string, us: number): Promise<void> {
+  await using client = await NamedPipe.connect({ name, timeout: 60_000 });
   for await (const chunk of client) {
     if (us > 0) pause(us);
     await client.write(chunk);
   }
-} else if (role === "pipe-sink") {
-  await using client = await NamedPipe.connect({ name: a, timeout: 60_000 });
-  const segment = Number(b);
+}
+
+/** Answers 1 byte per `segment` bytes read. */
+async function pipeSink(name: string, segment: number): Promise<void> {
+  await using client = await NamedPipe.connect({ name, timeout: 60_000 });
   let got = 0;
   for await (const chunk of client) {
     got += chunk.byteLength;
@@ -37,14 +44,15 @@ if (role === "pipe-echo") {
       await client.write(ACK);
     }
   }
-} else if (role === "net-echo" || role === "net-sink") {
-  const segment = Number(b); // net-sink
-  const pauseUs = Number(b); // net-echo
+}
+
+/** node:net on the same OS path: echoes (after `pauseUs`), or answers 1 byte per `segment`. */
+function netPeer(path: string, echo: boolean, pauseUs: number, segment: number): void {
   let got = 0;
-  const socket = net.connect(a);
+  const socket = net.connect(path);
   socket.setNoDelay?.(true);
   socket.on("data", (chunk: Uint8Array) => {
-    if (role === "net-echo") {
+    if (echo) {
       if (pauseUs > 0) pause(pauseUs);
       return void socket.write(chunk);
     }
@@ -56,15 +64,25 @@ if (role === "pipe-echo") {
   });
   socket.on("error", () => process.exit(0));
   socket.on("close", () => process.exit(0));
-} else if (role === "event") {
-  using ping = Event.open({ name: a });
-  using pong = Event.open({ name: b });
+}
+
+/** Waits on `ping` and sets `pong`, `rounds` times. */
+async function eventPeer(pingName: string, pongName: string, rounds: number): Promise<void> {
+  using ping = Event.open({ name: pingName });
+  using pong = Event.open({ name: pongName });
   pong.set(); // ready
-  for (let i = 0; i < Number(c); i++) {
+  for (let i = 0; i < rounds; i++) {
     await ping.wait();
     pong.set();
   }
-} else if (role === "ipc") {
+}
+
+if (role === "pipe-echo") await pipeEcho(a, Number(b));
+else if (role === "pipe-sink") await pipeSink(a, Number(b));
+else if (role === "net-echo" || role === "net-sink") {
+  netPeer(a, role === "net-echo", Number(b), Number(b));
+} else if (role === "event") await eventPeer(a, b, Number(c));
+else if (role === "ipc") {
   process.on("message", (message) => {
     if (message === "done") process.exit(0);
     process.send!(message);
