@@ -1010,6 +1010,11 @@ export class ChannelWriter extends ChannelEnd {
         this.#reclaimDeadReaders();
         result = attempt();
         if (result !== undefined) return result;
+        // A release took the announcement (and bumped the space word) after it was made. If that
+        // was before the load of the space word, its wake is already spent, and in broadcast the
+        // ring may still be full, held by a slower reader whose release will find no announcement:
+        // announce again rather than sleep unannounced.
+        if (Atomics.load(i32, WAKE_WRITER >> 2) === 0) return undefined;
         await this.port.sleepWriter(space, this.#otherReaders(), timeoutMs, signal);
         return signal.aborted ? undefined : attempt();
       }
@@ -1070,6 +1075,10 @@ const ALL_SLEEPS = -1;
  */
 function wakeReaders(ring: Ring, port: ChannelPort, sleeps: number, except: number): void {
   const i32 = ring.i32;
+  // A writer that attached, closed or died: take every announcement, as a commit does. A reader
+  // that read the writer's state before this change and has not parked yet then finds its
+  // announcement word changed and looks again; its wake-up alone could come before it parks.
+  if (sleeps === ALL_SLEEPS) Atomics.store(i32, WAKE_READERS >> 2, 0);
   const onWord: number[] = [];
   for (let r = 0; r < ring.maxReaders; r++) {
     if (r === except || Atomics.load(i32, ring.record(r, R_ACTIVE)) === 0) continue;

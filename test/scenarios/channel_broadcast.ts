@@ -23,7 +23,9 @@ async function broadcast(name: string, count: number, readers: ReturnType<typeof
     const bytes = message.subarray(0, 4 + (seq % 29));
     if (!writer.trySend(bytes)) {
       waits++;
-      await writer.send(bytes, { timeout: 30_000 });
+      // No timeout: a lost wake-up must hang the scenario (the driver then fails it), not be
+      // rescued by a timeout that makes the send succeed late, as one with 30 s did.
+      await writer.send(bytes);
     }
   }
   writer.close();
