@@ -1599,7 +1599,7 @@ export class ChannelReader extends ChannelEnd implements WaitSource {
         if (found !== undefined) return found;
         const ended = this.#ended(ends);
         if (ended !== undefined) return ended;
-        if (announced === 0) return undefined; // taken already by a commit that the poll saw
+        if (announced === 0) return undefined; // taken already (a commit, or a change of writer): look again
         const state = Atomics.load(i32, WRITER_STATE >> 2);
         const pid = (state & 3) === STATUS_ATTACHED ? Atomics.load(i32, WRITER_PID >> 2) : 0;
         await this.port.sleepReader(this.#index, head, announced, state, pid, timeoutMs, signal);
