@@ -16,7 +16,8 @@ const event = k.CreateEventW(0n, 0, 0, null);
 if (event === 0n) throw lastWin32Error("CreateEventW");
 let ticks = 0;
 const interval = setInterval(() => ticks++, 10);
-setTimeout(() => k.SetEvent(event), 300);
+// 600 ms for 10 ticks of 10 ms: room for the scheduler stalls of four shards on 2 cores.
+setTimeout(() => k.SetEvent(event), 600);
 const started = Date.now();
 const waited = k.WaitForSingleObjectAsync(event, 5000);
 report("in_flight_during_wait", blockingCallsInFlight() >= 1);

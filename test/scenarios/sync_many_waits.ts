@@ -31,7 +31,8 @@ const abortedWaits = Array.from(
 // The waits spin for one look before they park (lib/_spin.ts); ticks count once all are parked.
 await new Promise((r) => setTimeout(r, 50));
 ticks = 0;
-await new Promise((r) => setTimeout(r, 200));
+// 500 ms for 10 ticks of 10 ms: room for the scheduler stalls of four shards on 2 cores.
+await new Promise((r) => setTimeout(r, 500));
 
 // While all of that waits, an anonymous pipe still carries data both ways.
 {
