@@ -8,7 +8,7 @@
 //     compiling on a background thread, which on 2 cores preempts a spinning end
 //     for a scheduler slice) and again after a long untimed settle ("steady", the goal's
 //     figure: what a long-lived pair of processes sees);
-//   - 64 B one-way throughput (goal: >= 5 M msg/s on Linux);
+//   - 64 B one-way throughput (goal: >= 5 M msg/s on Linux), the median of 3 floods;
 //   - 1 MiB frames written in place (reserve, set, commit) and viewed in place,
 //     vs in-process TypedArray.set of 1 MiB (goal: >= 0.5x), best of 3 runs each,
 //     after a warm-up lap of the ring;
@@ -264,7 +264,10 @@ const ipcTrips = await Promise.race([
     setTimeout(() => resolve("unavailable: no reply in 120 s"), 120_000).unref?.()
   ),
 ]);
-const perS = await throughput();
+// Three floods, reported as their median and each: one run can land in a slow stretch of the host.
+const floods: number[] = [];
+for (let run = 0; run < 3; run++) floods.push(await throughput());
+const perS = floods.slice().sort((a, b) => a - b)[1]!;
 // Best of 3 runs, as for the in-process figure.
 let zeroCopyGBs = 0;
 for (let run = 0; run < 3; run++) zeroCopyGBs = Math.max(zeroCopyGBs, await zeroCopy());
@@ -306,6 +309,7 @@ const result = {
   ...roundTripFigures("steady", ""),
   ...roundTripFigures("cold", "cold_"),
   one_way_64b_msg_per_s: Math.round(perS),
+  one_way_64b_msg_per_s_runs: floods.map((x) => Math.round(x)).join("/"),
   zero_copy_1mib_gb_s: round(zeroCopyGBs),
   in_process_set_1mib_gb_s: round(setGBs),
   zero_copy_vs_set: round(zeroCopyGBs / setGBs),
