@@ -127,7 +127,7 @@ const report = {
   ratio5000over500: Math.round((l.totalMs / s.totalMs) * 100) / 100,
   startup,
 };
-console.log(JSON.stringify(report, null, 2));
+console.log(JSON.stringify(report));
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 console.log(`
 | measurement                                  | time       |
